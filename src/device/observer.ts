@@ -1,0 +1,57 @@
+import type { CloseReason } from '../protocol/close-reason.js';
+
+/** Where a device is in its connection life. */
+export type DeviceState =
+  | 'idle' // created, not started
+  | 'connecting' // WebSocket upgrade in progress
+  | 'online' // logged in
+  | 'backoff' // waiting to reconnect
+  | 'upgrading' // downloading firmware / reporting state 2
+  | 'rebooting' // a camera's RebootChannel: offline for the reboot time
+  | 'stopped';
+
+/** Why a login did not succeed. `refused`: the platform answered the upgrade with an HTTP error. */
+export type LoginFailure =
+  | { kind: 'refused'; status: number } // 401 bad credentials, 403 disabled, 5xx …
+  | { kind: 'failed'; reason: 'timeout' | 'connection_refused' | 'network' | 'tls' | 'other' };
+
+/** Why a device lost its connection: a protocol close reason, or its own reboot/upgrade. */
+export type DisconnectReason = CloseReason | 'reboot' | 'upgrade' | 'storm';
+
+/** The identity a device shows observers (no password). */
+export interface DeviceIdentity {
+  readonly loginCode: string;
+  readonly index: number;
+}
+
+/**
+ * Every outcome of a simulated device goes through this interface; the farm's metrics implement
+ * it once per worker. Methods are called on hot paths: implementations must not allocate or print.
+ */
+export interface DeviceObserver {
+  stateChanged(device: DeviceIdentity, from: DeviceState, to: DeviceState): void;
+  loginSucceeded(device: DeviceIdentity, ms: number): void;
+  loginFailed(device: DeviceIdentity, failure: LoginFailure, ms: number): void;
+  /** A completed RPC: `to_ivc` = the device's own call (ms = round trip), `from_ivc` = a platform call the device answered. */
+  rpcCompleted(
+    device: DeviceIdentity,
+    direction: 'to_ivc' | 'from_ivc',
+    method: string,
+    ms: number,
+    errCode: number | null,
+  ): void;
+  disconnected(device: DeviceIdentity, reason: DisconnectReason, detail: string): void;
+  eventReceived(device: DeviceIdentity, event: string, known: boolean): void;
+  alarmRaised(device: DeviceIdentity, channel: number, type: number): void;
+}
+
+/** An observer that ignores everything (a device run without metrics). */
+export const nullObserver: DeviceObserver = {
+  stateChanged() {},
+  loginSucceeded() {},
+  loginFailed() {},
+  rpcCompleted() {},
+  disconnected() {},
+  eventReceived() {},
+  alarmRaised() {},
+};
