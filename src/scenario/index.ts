@@ -1,0 +1,16 @@
+// Public surface of the scenario module.
+export { formatProblem, ScenarioError, type ScenarioProblem } from './errors.js';
+export {
+  type LoadOptions,
+  loadScenario,
+  type ParseOptions,
+  parseScenario,
+  validateScenarioFile,
+} from './load.js';
+export { DEFAULTS, NO_FAULTS, parseThresholdKey } from './normalize.js';
+export { createRandom, deriveSeed, mulberry32, type Random, randomInt } from './random.js';
+export { MASK, maskSecrets, maskUrl } from './secrets.js';
+export { arrivalsUntil, stagesDurationMs, targetAt } from './stages.js';
+export { compileLoginCode, type LoginCodeFn } from './template.js';
+export type * from './types.js';
+export { formatDuration, parseBitrate, parseDuration, parseRate, parseSize } from './units.js';

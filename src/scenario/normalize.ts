@@ -1,0 +1,539 @@
+// The conversion step: a schema-valid ScenarioFile becomes a Scenario (defaults applied, units
+// converted, paths resolved), and the checks a schema cannot express (cross-field rules,
+// loopback addresses, templates) add their problems with the field path they concern.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, extname, resolve } from 'node:path';
+import { expandAddress, isLoopbackHost } from './addresses.js';
+import type { FieldProblem } from './errors.js';
+import type { PathSegment } from './locate.js';
+import type { ScenarioFile } from './schema.js';
+import { resolvePassword } from './secrets.js';
+import { stagesDurationMs } from './stages.js';
+import { checkLoginCode, LOGIN_CODE_PLACEHOLDERS, TemplateError } from './template.js';
+import type {
+  AlarmPlan,
+  AlarmType,
+  Faults,
+  Load,
+  MixEntry,
+  OrderPlan,
+  PlatformPlan,
+  Quality,
+  RecordPlan,
+  Scenario,
+  ScenarioEvent,
+  Stage,
+  Target,
+  Threshold,
+} from './types.js';
+import { formatDuration, parseBitrate, parseDuration, parseRate, parseSize, UnitError } from './units.js';
+
+export interface NormalizeContext {
+  /** Absolute path of the scenario file, or null for an in-memory text. */
+  file: string | null;
+  /** Directory that relative paths in the file (ca, password file, baseline) are relative to. */
+  baseDir: string;
+  /** Directory the output dir is relative to. */
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+export const DEFAULTS = {
+  seed: 1,
+  loginCode: 'sim-{index:05}',
+  hardwareModel: 'IVT-SIM-1',
+  firmwareModel: 'ivtfarm-sim-1.0.0',
+  nvrChannels: 4,
+  holdMs: 60_000,
+  rebootDowntimeMs: 30_000,
+  upgradeDurationMs: 30_000,
+  alarmDurationMs: 20_000,
+  alarmTypes: { motion: 0.7, tripwire: 0.2, external: 0.1 } as Record<AlarmType, number>,
+  media: { ld: 256_000, sd: 512_000, hd: 2_000_000, fhd: 4_000_000 } as Record<Quality, number>,
+  publishAfterMs: 5_000,
+  segDuration: 10,
+  segMaxSize: 4 * 1024 * 1024,
+  segMaxCount: 5,
+  outputDir: 'reports',
+  percentiles: [50, 90, 95, 99],
+} as const;
+
+export const NO_FAULTS: Readonly<Faults> = Object.freeze({
+  slowAnswersMs: 0,
+  dropAnswers: 0,
+  malformedPackets: 0,
+  wrongSeq: 0,
+  skipKeepalives: 0,
+  refusePublish: 0,
+});
+
+type Unit = string | number;
+
+class Normalizer {
+  readonly problems: FieldProblem[] = [];
+
+  constructor(private readonly ctx: NormalizeContext) {}
+
+  problem(path: PathSegment[], message: string, expected?: string, anchor?: 'key'): void {
+    this.problems.push({ path, message, ...(expected ? { expected } : {}), ...(anchor ? { anchor } : {}) });
+  }
+
+  /** Runs a unit converter; values passed the schema pattern, but e.g. `1/0s` still fails here. */
+  unit(parse: (v: Unit) => number, value: Unit, path: PathSegment[]): number {
+    try {
+      return parse(value);
+    } catch (err) {
+      if (!(err instanceof UnitError)) throw err;
+      this.problem(path, err.message);
+      return 0;
+    }
+  }
+
+  duration(value: Unit, path: PathSegment[]): number {
+    return this.unit(parseDuration, value, path);
+  }
+
+  run(raw: ScenarioFile): Scenario {
+    const target = this.target(raw);
+    const onLoopback = target.kind === 'embedded' || isLoopbackHost(new URL(target.url).hostname);
+    const devices = this.devices(raw, target, onLoopback);
+    const load = this.load(raw, devices.count);
+    const durationMs = this.runDuration(raw, load);
+    const name = raw.name ?? (this.ctx.file ? basename(this.ctx.file, extname(this.ctx.file)) : 'scenario');
+    return {
+      file: this.ctx.file,
+      name,
+      description: raw.description ?? '',
+      seed: raw.seed ?? DEFAULTS.seed,
+      durationMs,
+      target,
+      devices,
+      load,
+      events: this.events(raw, durationMs, devices.mix),
+      alarms: raw.alarms ? this.alarms(raw.alarms, ['alarms']) : null,
+      platform: this.platform(raw, target, durationMs),
+      media: this.media(raw),
+      thresholds: this.thresholds(raw),
+      workers: raw.workers ?? availableParallelism(),
+      output: { dir: resolve(this.ctx.cwd, raw.output?.dir ?? DEFAULTS.outputDir) },
+      report: {
+        title: raw.report?.title ?? name,
+        formats: raw.report?.formats ?? ['html', 'json', 'junit'],
+        percentiles: raw.report?.percentiles ?? [...DEFAULTS.percentiles],
+        baseline: raw.report?.baseline ? this.existing(raw.report.baseline, ['report', 'baseline']) : null,
+      },
+    };
+  }
+
+  /** Resolves a path relative to the scenario file and checks that it exists. */
+  existing(path: string, at: PathSegment[]): string {
+    const absolute = resolve(this.ctx.baseDir, path);
+    if (!existsSync(absolute)) this.problem(at, `file not found: ${absolute}`);
+    return absolute;
+  }
+
+  target(raw: ScenarioFile): Target {
+    const t = raw.target ?? 'embedded';
+    const spec = typeof t === 'string' ? { url: t } : t;
+    const path: PathSegment[] = typeof t === 'string' ? ['target'] : ['target', 'url'];
+    const tlsOnly = (field: 'ca' | 'insecure') =>
+      this.problem(['target', field], `only applies to a wss:// target`, undefined, 'key');
+    if (spec.url === 'embedded') {
+      if ('ca' in spec && spec.ca !== undefined) tlsOnly('ca');
+      if ('insecure' in spec && spec.insecure !== undefined) tlsOnly('insecure');
+      return { kind: 'embedded' };
+    }
+    let url: URL;
+    try {
+      url = new URL(spec.url);
+    } catch {
+      this.problem(path, 'not a valid URL', 'ws://host:port/ivc or wss://host:port/ivc');
+      return { kind: 'embedded' };
+    }
+    const ca = 'ca' in spec ? spec.ca : undefined;
+    const insecure = 'insecure' in spec ? spec.insecure : undefined;
+    if (url.protocol === 'ws:') {
+      if (ca !== undefined) tlsOnly('ca');
+      if (insecure !== undefined) tlsOnly('insecure');
+    }
+    if (ca !== undefined && insecure === true) {
+      this.problem(
+        ['target', 'insecure'],
+        'give either `ca` or `insecure: true`, not both',
+        undefined,
+        'key',
+      );
+    }
+    return {
+      kind: 'remote',
+      url: spec.url,
+      ca: ca !== undefined ? this.existing(ca, ['target', 'ca']) : null,
+      insecure: insecure ?? false,
+    };
+  }
+
+  devices(raw: ScenarioFile, target: Target, onLoopback: boolean): Scenario['devices'] {
+    const d = raw.devices;
+    const loginCode = d.login_code ?? DEFAULTS.loginCode;
+    try {
+      checkLoginCode(loginCode, d.count);
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      this.problem(['devices', 'login_code'], err.message, `placeholders ${LOGIN_CODE_PLACEHOLDERS}`);
+    }
+    if (d.password === undefined && target.kind === 'remote') {
+      this.problem(
+        ['devices', 'password'],
+        'missing required field (a remote platform checks it)',
+        '{ env: VAR }',
+      );
+    }
+    const { password, source } = resolvePassword(d.password, this.ctx, this.problems);
+    const hardwareModel = d.hardware_model ?? DEFAULTS.hardwareModel;
+    const firmwareModel = d.firmware_model ?? DEFAULTS.firmwareModel;
+    const mix: MixEntry[] = (d.mix ?? [{}]).map((m, i) => {
+      const kind = m.kind ?? 'camera';
+      if (kind === 'camera' && m.channels !== undefined && m.channels !== 1) {
+        this.problem(
+          ['devices', 'mix', i, 'channels'],
+          'a camera has exactly one channel',
+          '1, or kind: nvr',
+        );
+      }
+      const channels = kind === 'camera' ? 1 : (m.channels ?? d.channels ?? DEFAULTS.nvrChannels);
+      const profile = m.profile ?? 'spec';
+      return {
+        name:
+          m.name ?? `${kind === 'nvr' ? `nvr-${channels}` : 'camera'}/${profile}${m.faults ? '/faulty' : ''}`,
+        weight: m.weight ?? 1,
+        kind,
+        channels,
+        profile,
+        faults: m.faults ? this.faults(m.faults, ['devices', 'mix', i, 'faults']) : NO_FAULTS,
+        hardwareModel: m.hardware_model ?? hardwareModel,
+        firmwareModel: m.firmware_model ?? firmwareModel,
+      };
+    });
+    if (mix.reduce((sum, m) => sum + m.weight, 0) <= 0) {
+      this.problem(['devices', 'mix'], 'the weights add up to 0', 'at least one weight > 0');
+    }
+    const sourceAddresses = new Set<string>();
+    (d.source_addresses ?? []).forEach((entry, i) => {
+      const { addresses, error, expected } = expandAddress(entry, onLoopback);
+      if (error) this.problem(['devices', 'source_addresses', i], error, expected);
+      for (const a of addresses) sourceAddresses.add(a);
+    });
+    return {
+      count: d.count,
+      loginCode,
+      password,
+      passwordSource: source,
+      mix,
+      sourceAddresses: [...sourceAddresses],
+      startupJitterMs:
+        d.startup_jitter !== undefined ? this.duration(d.startup_jitter, ['devices', 'startup_jitter']) : 0,
+    };
+  }
+
+  faults(
+    f: NonNullable<NonNullable<ScenarioFile['devices']['mix']>[number]['faults']>,
+    path: PathSegment[],
+  ): Faults {
+    return {
+      slowAnswersMs:
+        f.slow_answers !== undefined ? this.duration(f.slow_answers, [...path, 'slow_answers']) : 0,
+      dropAnswers: f.drop_answers ?? 0,
+      malformedPackets: f.malformed_packets ?? 0,
+      wrongSeq: f.wrong_seq ?? 0,
+      skipKeepalives: f.skip_keepalives ?? 0,
+      refusePublish: f.refuse_publish ?? 0,
+    };
+  }
+
+  load(raw: ScenarioFile, count: number): Load {
+    if (raw.stages && raw.arrival) {
+      this.problem(
+        ['arrival'],
+        'give either `stages` (closed model) or `arrival` (open model), not both',
+        undefined,
+        'key',
+      );
+    }
+    if (raw.arrival) {
+      const a = raw.arrival;
+      if (a.rate === undefined && a.stages === undefined) {
+        this.problem(['arrival'], 'needs `rate`, `stages` or both', '{ rate: 100/s, stages: [...] }');
+      }
+      const stages = (a.stages ?? []).map((s, i) => ({
+        durationMs: this.duration(s.duration, ['arrival', 'stages', i, 'duration']),
+        target: this.unit(parseRate, s.target, ['arrival', 'stages', i, 'target']),
+      }));
+      const startRate = a.rate !== undefined ? this.unit(parseRate, a.rate, ['arrival', 'rate']) : 0;
+      return { model: 'open', startRate, stages };
+    }
+    if (raw.stages) {
+      const stages: Stage[] = raw.stages.map((s, i) => {
+        if (s.target > count) {
+          this.problem(['stages', i, 'target'], `exceeds devices.count (${count})`, `at most ${count}`);
+        }
+        return { durationMs: this.duration(s.duration, ['stages', i, 'duration']), target: s.target };
+      });
+      return { model: 'closed', stages };
+    }
+    // No load shape: every device logs in at the start (spread by startup_jitter) and stays.
+    const hold = raw.duration !== undefined ? this.duration(raw.duration, ['duration']) : DEFAULTS.holdMs;
+    return {
+      model: 'closed',
+      stages: [
+        { durationMs: 0, target: count },
+        { durationMs: hold, target: count },
+      ],
+    };
+  }
+
+  runDuration(raw: ScenarioFile, load: Load): number {
+    if (raw.duration !== undefined) {
+      const ms = this.duration(raw.duration, ['duration']);
+      if (ms <= 0) this.problem(['duration'], 'must be longer than 0', 'a duration such as 10m');
+      return ms;
+    }
+    const ms = stagesDurationMs(load.stages);
+    if (ms <= 0) {
+      const where = load.model === 'open' ? 'a constant arrival rate' : 'stages of zero length';
+      this.problem(
+        ['duration'],
+        `missing required field (with ${where} the run has no end)`,
+        'a duration such as 10m',
+      );
+    }
+    return ms;
+  }
+
+  atWithin(value: Unit, path: PathSegment[], durationMs: number): number {
+    const at = this.duration(value, path);
+    // durationMs <= 0 was already reported as a missing duration.
+    if (durationMs > 0 && at > durationMs)
+      this.problem(path, `after the end of the run (${formatDuration(durationMs)})`);
+    return at;
+  }
+
+  events(raw: ScenarioFile, durationMs: number, mix: MixEntry[]): ScenarioEvent[] {
+    const maxChannels = Math.max(...mix.map((m) => m.channels));
+    const events = (raw.events ?? []).flatMap((e, i): ScenarioEvent[] => {
+      const path: PathSegment[] = ['events', i];
+      const actions = (['disconnect', 'reboot', 'upgrade', 'alarms'] as const).filter(
+        (k) => e[k] !== undefined,
+      );
+      if (actions.length !== 1) {
+        this.problem(
+          path,
+          actions.length === 0 ? 'no action' : `several actions (${actions.join(', ')}) in one event`,
+          'exactly one of disconnect, reboot, upgrade, alarms; split them into separate events',
+        );
+        return [];
+      }
+      const base = {
+        atMs: this.atWithin(e.at, [...path, 'at'], durationMs),
+        overMs: e.over !== undefined ? this.duration(e.over, [...path, 'over']) : 0,
+      };
+      if (e.disconnect) {
+        const after = e.disconnect.reconnect_after;
+        return [
+          {
+            ...base,
+            action: 'disconnect',
+            fraction: e.disconnect.fraction,
+            reconnectAfterMs:
+              after !== undefined ? this.duration(after, [...path, 'disconnect', 'reconnect_after']) : null,
+          },
+        ];
+      }
+      if (e.reboot) {
+        const channel = e.reboot.channel ?? null;
+        if (channel !== null && channel >= maxChannels) {
+          this.problem(
+            [...path, 'reboot', 'channel'],
+            `no device has channel ${channel}`,
+            `0 to ${maxChannels - 1}`,
+          );
+        }
+        const downtime = e.reboot.downtime;
+        return [
+          {
+            ...base,
+            action: 'reboot',
+            fraction: e.reboot.fraction,
+            channel,
+            downtimeMs:
+              downtime !== undefined
+                ? this.duration(downtime, [...path, 'reboot', 'downtime'])
+                : DEFAULTS.rebootDowntimeMs,
+          },
+        ];
+      }
+      if (e.upgrade) {
+        const d = e.upgrade.duration;
+        return [
+          {
+            ...base,
+            action: 'upgrade',
+            fraction: e.upgrade.fraction,
+            firmwareModel: e.upgrade.firmware_model ?? null,
+            durationMs:
+              d !== undefined
+                ? this.duration(d, [...path, 'upgrade', 'duration'])
+                : DEFAULTS.upgradeDurationMs,
+          },
+        ];
+      }
+      return [{ ...base, action: 'alarms', alarms: this.alarms(e.alarms!, [...path, 'alarms']) }];
+    });
+    // Stable sort keeps the file's order for events at the same time.
+    return events.sort((a, b) => a.atMs - b.atMs);
+  }
+
+  alarms(a: NonNullable<ScenarioFile['alarms']>, path: PathSegment[]): AlarmPlan {
+    const weights = a.types
+      ? { motion: a.types.motion ?? 0, tripwire: a.types.tripwire ?? 0, external: a.types.external ?? 0 }
+      : { ...DEFAULTS.alarmTypes };
+    const sum = weights.motion + weights.tripwire + weights.external;
+    if (sum <= 0) this.problem([...path, 'types'], 'the weights add up to 0', 'at least one weight > 0');
+    const share = (w: number) => (sum > 0 ? w / sum : 0);
+    return {
+      perChannelRate: this.unit(parseRate, a.per_channel, [...path, 'per_channel']),
+      types: {
+        motion: share(weights.motion),
+        tripwire: share(weights.tripwire),
+        external: share(weights.external),
+      },
+      durationMs:
+        a.duration !== undefined
+          ? this.duration(a.duration, [...path, 'duration'])
+          : DEFAULTS.alarmDurationMs,
+      picture: a.picture ?? true,
+    };
+  }
+
+  order(
+    o: NonNullable<NonNullable<ScenarioFile['platform']>['publish']>,
+    path: PathSegment[],
+    quality: Quality,
+  ): OrderPlan {
+    if (o.fraction !== undefined && o.count !== undefined) {
+      this.problem([...path, 'count'], 'give either `fraction` or `count`, not both', undefined, 'key');
+    }
+    return {
+      fraction: o.fraction ?? (o.count !== undefined ? 0 : 1),
+      count: o.count ?? null,
+      quality: o.quality ?? quality,
+      maxBitrate:
+        o.max_bitrate !== undefined ? this.unit(parseBitrate, o.max_bitrate, [...path, 'max_bitrate']) : 0,
+      afterMs: o.after !== undefined ? this.duration(o.after, [...path, 'after']) : DEFAULTS.publishAfterMs,
+      durationMs: o.duration !== undefined ? this.duration(o.duration, [...path, 'duration']) : null,
+    };
+  }
+
+  platform(raw: ScenarioFile, target: Target, durationMs: number): PlatformPlan | null {
+    const p = raw.platform;
+    if (target.kind !== 'embedded') {
+      if (p)
+        this.problem(
+          ['platform'],
+          'only applies to the embedded target',
+          'no `platform` with a ws(s):// target',
+          'key',
+        );
+      return null;
+    }
+    const record = p?.record;
+    const recordPlan: RecordPlan | null = record
+      ? {
+          ...this.order(record, ['platform', 'record'], 'ld'),
+          segDuration: record.seg_duration ?? DEFAULTS.segDuration,
+          segMaxSize:
+            record.seg_max_size !== undefined
+              ? this.unit(parseSize, record.seg_max_size, ['platform', 'record', 'seg_max_size'])
+              : DEFAULTS.segMaxSize,
+          segMaxCount: record.seg_max_count ?? DEFAULTS.segMaxCount,
+          prerecordSeconds: record.prerecord_seconds ?? 0,
+        }
+      : null;
+    return {
+      publish: p?.publish ? this.order(p.publish, ['platform', 'publish'], 'sd') : null,
+      record: recordPlan,
+      events: (p?.events ?? []).map((e, i) => ({
+        atMs: this.atWithin(e.at, ['platform', 'events', i, 'at'], durationMs),
+        event: e.event,
+        fraction: e.fraction ?? 1,
+        params: e.params ?? null,
+      })),
+      refuseLoginsAfter: p?.refuse_logins_after ?? null,
+    };
+  }
+
+  media(raw: ScenarioFile): Record<Quality, number> {
+    const out = { ...DEFAULTS.media };
+    for (const q of ['ld', 'sd', 'hd', 'fhd'] as const) {
+      const v = raw.media?.[q];
+      if (v !== undefined) out[q] = this.unit(parseBitrate, v, ['media', q]);
+      if (out[q] <= 0) this.problem(['media', q], 'must be more than 0 bit/s', 'a bitrate such as 512k');
+    }
+    return out;
+  }
+
+  thresholds(raw: ScenarioFile): Threshold[] {
+    return Object.entries(raw.thresholds ?? {}).map(([key, value]) => {
+      const parsed = parseThresholdKey(key);
+      if (!parsed) {
+        this.problem(['thresholds', key], 'malformed metric name', 'metric or metric{tag:value,…}', 'key');
+      }
+      const entries = typeof value === 'string' ? [value] : value;
+      return {
+        key,
+        metric: parsed?.metric ?? key,
+        tags: parsed?.tags ?? {},
+        rules: entries.map((entry, i) =>
+          typeof entry === 'string'
+            ? { expression: entry, abortOnFail: false, delayAbortEvalMs: 0, windowMs: null }
+            : {
+                expression: entry.threshold,
+                abortOnFail: entry.abort_on_fail ?? false,
+                delayAbortEvalMs:
+                  entry.delay_abort_eval !== undefined
+                    ? this.duration(entry.delay_abort_eval, ['thresholds', key, i, 'delay_abort_eval'])
+                    : 0,
+                windowMs:
+                  entry.window !== undefined
+                    ? this.duration(entry.window, ['thresholds', key, i, 'window'])
+                    : null,
+              },
+        ),
+      };
+    });
+  }
+}
+
+/** `rpc_duration{method: RTMPPublish}` → metric + tags (k6 syntax; quotes around values allowed). */
+export function parseThresholdKey(key: string): { metric: string; tags: Record<string, string> } | undefined {
+  const m = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:\{(.*)\})?\s*$/.exec(key);
+  if (!m) return undefined;
+  const tags: Record<string, string> = {};
+  if (m[2] !== undefined) {
+    for (const pair of m[2].split(',')) {
+      const t = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?:"([^"]*)"|'([^']*)'|([^\s"',{}:]+))\s*$/.exec(pair);
+      if (!t) return undefined;
+      tags[t[1]!] = t[2] ?? t[3] ?? t[4]!;
+    }
+  }
+  return { metric: m[1]!, tags };
+}
+
+export function normalize(
+  raw: ScenarioFile,
+  ctx: NormalizeContext,
+): { scenario: Scenario; problems: FieldProblem[] } {
+  const n = new Normalizer(ctx);
+  const scenario = n.run(raw);
+  return { scenario, problems: n.problems };
+}

@@ -1,0 +1,42 @@
+// Seeded randomness. Every random choice of a run (device mix order, event victims, alarm
+// times) draws from a stream derived from the scenario's seed and a purpose name, so adding a
+// new random use does not shift the others, and the same seed replays the same run.
+
+/** Uniform floats in [0, 1). */
+export type Random = () => number;
+
+/** mulberry32: 32-bit state, fast, good enough for load shaping (not for cryptography). */
+export function mulberry32(seed: number): Random {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** FNV-1a of `purpose` mixed with the seed: independent streams per purpose. */
+export function deriveSeed(seed: number, purpose: string): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  for (let i = 0; i < purpose.length; i++) {
+    h ^= purpose.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  // One avalanche round so that seeds 1 and 2 do not start out correlated.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h >>> 0;
+}
+
+/** The random stream of `purpose` (e.g. 'plan', 'events', 'alarms') for a scenario seed. */
+export function createRandom(seed: number, purpose: string): Random {
+  return mulberry32(deriveSeed(seed, purpose));
+}
+
+/** Integer in [0, n). */
+export function randomInt(random: Random, n: number): number {
+  return Math.floor(random() * n);
+}

@@ -1,0 +1,280 @@
+// The scenario file's schema, as written by the user (snake_case keys, unit strings). TypeBox
+// gives both the JSON Schema that ajv validates and the TypeScript type of a valid file. Every
+// node that would otherwise produce a cryptic message carries an `expected` annotation, which
+// the error formatter quotes ("… (expected a duration such as 30s)").
+import { type Static, Type } from '@sinclair/typebox';
+import { BITRATE_PATTERN, DURATION_PATTERN, RATE_PATTERN, SIZE_PATTERN } from './units.js';
+
+/** A string limited to `values`; one `enum` keyword gives one clear error instead of an anyOf. */
+function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
+  return Type.Unsafe<T[number]>({
+    type: 'string',
+    enum: [...values],
+    expected: `one of ${values.join(', ')}`,
+    ...options,
+  });
+}
+
+/** Closed object: an unknown key is an error (and gets a "did you mean" suggestion). */
+function Strict<T extends Parameters<typeof Type.Object>[0]>(properties: T, expected?: string) {
+  return Type.Object(properties, { additionalProperties: false, ...(expected ? { expected } : {}) });
+}
+
+export const QUALITIES = ['ld', 'sd', 'hd', 'fhd'] as const;
+export const DEVICE_KINDS = ['camera', 'nvr'] as const;
+export const DEVICE_PROFILES = ['spec', 'vendor'] as const;
+export const ALARM_TYPES = ['external', 'motion', 'tripwire'] as const;
+export const REPORT_FORMATS = ['html', 'json', 'junit'] as const;
+/** Events an IVT accepts from the platform (protocol section "Events the IVT accepts"). */
+export const PLATFORM_EVENTS = [
+  'SyncTime',
+  'UpgradeFirmware',
+  'CtrlPTZ',
+  'GotoPTZPreset',
+  'CtrlPTZPresetTour',
+  'CtrlPTZPatrol',
+] as const;
+
+export const DurationSchema = Type.Union(
+  [Type.String({ pattern: DURATION_PATTERN }), Type.Number({ minimum: 0 })],
+  {
+    expected: 'a duration such as 500ms, 30s, 2m or 1h30m, or a number of seconds',
+  },
+);
+export const RateSchema = Type.Union([Type.String({ pattern: RATE_PATTERN }), Type.Number({ minimum: 0 })], {
+  expected: 'a rate such as 100/s or 1/15m, or a number per second',
+});
+export const BitrateSchema = Type.Union(
+  [Type.String({ pattern: BITRATE_PATTERN }), Type.Integer({ minimum: 0 })],
+  { expected: 'a bitrate in bit/s such as 256k, 2M or 2000000' },
+);
+export const SizeSchema = Type.Union([Type.String({ pattern: SIZE_PATTERN }), Type.Integer({ minimum: 0 })], {
+  expected: 'a size in bytes such as 1000000, 512k or 4M, where k = 1024',
+});
+export const FractionSchema = Type.Number({ minimum: 0, maximum: 1, expected: 'a fraction between 0 and 1' });
+const Count = (min: number, max: number) =>
+  Type.Integer({ minimum: min, maximum: max, expected: `an integer from ${min} to ${max}` });
+const Text = (expected = 'a string') => Type.String({ expected });
+const NonEmpty = (expected: string) => Type.String({ minLength: 1, expected });
+
+export const TargetSchema = Type.Union(
+  [
+    Type.String({ pattern: '^(?:embedded|wss?://\\S+)$' }),
+    Strict(
+      {
+        url: Type.String({
+          pattern: '^(?:embedded|wss?://\\S+)$',
+          expected: '`embedded` or a ws:// or wss:// URL',
+        }),
+        ca: Type.Optional(NonEmpty('a path to a PEM file with the CA certificate(s)')),
+        insecure: Type.Optional(Type.Boolean({ expected: 'true or false' })),
+      },
+      'an object { url, ca, insecure }',
+    ),
+  ],
+  { expected: '`embedded`, a ws:// or wss:// URL, or { url, ca, insecure }' },
+);
+
+export const PasswordSchema = Type.Union(
+  [
+    Type.String(),
+    Strict({
+      env: Type.Optional(
+        Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$', expected: 'an environment variable name' }),
+      ),
+      file: Type.Optional(NonEmpty('a path to a file holding the password')),
+    }),
+  ],
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: shows the user the ${VAR} syntax
+  { expected: 'a string (may use ${VAR}), { env: VAR } or { file: path }' },
+);
+
+export const FaultsSchema = Strict({
+  slow_answers: Type.Optional(DurationSchema),
+  drop_answers: Type.Optional(FractionSchema),
+  malformed_packets: Type.Optional(FractionSchema),
+  wrong_seq: Type.Optional(FractionSchema),
+  skip_keepalives: Type.Optional(FractionSchema),
+  refuse_publish: Type.Optional(FractionSchema),
+});
+
+export const MixEntrySchema = Strict({
+  name: Type.Optional(Text()),
+  weight: Type.Optional(Type.Number({ minimum: 0, expected: 'a number >= 0' })),
+  kind: Type.Optional(StringEnum(DEVICE_KINDS)),
+  channels: Type.Optional(Count(1, 256)),
+  profile: Type.Optional(StringEnum(DEVICE_PROFILES)),
+  faults: Type.Optional(FaultsSchema),
+  hardware_model: Type.Optional(NonEmpty('a non-empty string')),
+  firmware_model: Type.Optional(NonEmpty('a non-empty string')),
+});
+
+export const DevicesSchema = Strict({
+  count: Count(1, 1_000_000),
+  login_code: Type.Optional(NonEmpty('a template such as sim-{index:05}')),
+  password: Type.Optional(PasswordSchema),
+  hardware_model: Type.Optional(NonEmpty('a non-empty string')),
+  firmware_model: Type.Optional(NonEmpty('a non-empty string')),
+  channels: Type.Optional(Count(1, 256)),
+  mix: Type.Optional(Type.Array(MixEntrySchema, { minItems: 1, expected: 'a non-empty list of profiles' })),
+  source_addresses: Type.Optional(
+    Type.Array(NonEmpty('an IP address or a CIDR block such as 127.0.1.0/24'), {
+      expected: 'a list of IP addresses',
+    }),
+  ),
+  startup_jitter: Type.Optional(DurationSchema),
+});
+
+export const StageSchema = Strict({
+  duration: DurationSchema,
+  target: Type.Integer({ minimum: 0, expected: 'a number of concurrent devices (integer >= 0)' }),
+});
+
+export const ArrivalStageSchema = Strict({ duration: DurationSchema, target: RateSchema });
+
+export const ArrivalSchema = Strict({
+  rate: Type.Optional(RateSchema),
+  stages: Type.Optional(
+    Type.Array(ArrivalStageSchema, { minItems: 1, expected: 'a non-empty list of stages' }),
+  ),
+});
+
+export const AlarmsSchema = Strict({
+  per_channel: RateSchema,
+  types: Type.Optional(
+    Strict(
+      {
+        motion: Type.Optional(Type.Number({ minimum: 0, expected: 'a weight >= 0' })),
+        tripwire: Type.Optional(Type.Number({ minimum: 0, expected: 'a weight >= 0' })),
+        external: Type.Optional(Type.Number({ minimum: 0, expected: 'a weight >= 0' })),
+      },
+      'weights of motion, tripwire, external',
+    ),
+  ),
+  duration: Type.Optional(DurationSchema),
+  picture: Type.Optional(Type.Boolean({ expected: 'true or false' })),
+});
+
+export const EventSchema = Strict({
+  at: DurationSchema,
+  over: Type.Optional(DurationSchema),
+  disconnect: Type.Optional(
+    Strict({ fraction: FractionSchema, reconnect_after: Type.Optional(DurationSchema) }),
+  ),
+  reboot: Type.Optional(
+    Strict({
+      fraction: FractionSchema,
+      channel: Type.Optional(Count(0, 255)),
+      downtime: Type.Optional(DurationSchema),
+    }),
+  ),
+  upgrade: Type.Optional(
+    Strict({
+      fraction: FractionSchema,
+      firmware_model: Type.Optional(NonEmpty('a non-empty string')),
+      duration: Type.Optional(DurationSchema),
+    }),
+  ),
+  alarms: Type.Optional(AlarmsSchema),
+});
+
+const OrderCommon = {
+  fraction: Type.Optional(FractionSchema),
+  count: Type.Optional(Count(0, 10_000_000)),
+  max_bitrate: Type.Optional(BitrateSchema),
+  after: Type.Optional(DurationSchema),
+  duration: Type.Optional(DurationSchema),
+};
+
+export const PublishPlanSchema = Strict({
+  ...OrderCommon,
+  quality: Type.Optional(StringEnum(QUALITIES)),
+});
+
+export const RecordPlanSchema = Strict({
+  ...OrderCommon,
+  quality: Type.Optional(StringEnum(QUALITIES)),
+  seg_duration: Type.Optional(Count(1, 3600)),
+  seg_max_size: Type.Optional(SizeSchema),
+  seg_max_count: Type.Optional(Count(1, 10_000)),
+  prerecord_seconds: Type.Optional(Count(0, 3600)),
+});
+
+export const PlatformEventSchema = Strict({
+  at: DurationSchema,
+  event: StringEnum(PLATFORM_EVENTS),
+  fraction: Type.Optional(FractionSchema),
+  params: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { expected: 'an object' })),
+});
+
+export const PlatformSchema = Strict({
+  publish: Type.Optional(PublishPlanSchema),
+  record: Type.Optional(RecordPlanSchema),
+  events: Type.Optional(Type.Array(PlatformEventSchema)),
+  refuse_logins_after: Type.Optional(Count(0, 10_000_000)),
+});
+
+export const MediaSchema = Strict({
+  ld: Type.Optional(BitrateSchema),
+  sd: Type.Optional(BitrateSchema),
+  hd: Type.Optional(BitrateSchema),
+  fhd: Type.Optional(BitrateSchema),
+});
+
+export const ThresholdEntrySchema = Type.Union(
+  [
+    Type.String({ minLength: 1 }),
+    Strict({
+      threshold: NonEmpty('an expression such as "p(95)<800"'),
+      abort_on_fail: Type.Optional(Type.Boolean({ expected: 'true or false' })),
+      delay_abort_eval: Type.Optional(DurationSchema),
+      window: Type.Optional(DurationSchema),
+    }),
+  ],
+  { expected: 'an expression string such as "p(99)<1000" or { threshold, abort_on_fail, window }' },
+);
+
+export const ThresholdsSchema = Type.Record(
+  Type.String(),
+  Type.Union([Type.Array(ThresholdEntrySchema, { minItems: 1 }), Type.String({ minLength: 1 })], {
+    expected: 'a list of threshold expressions',
+  }),
+  { expected: 'an object of metric: [expressions]' },
+);
+
+export const OutputSchema = Strict({ dir: Type.Optional(NonEmpty('a directory path')) });
+
+export const ReportSchema = Strict({
+  title: Type.Optional(Text()),
+  formats: Type.Optional(Type.Array(StringEnum(REPORT_FORMATS), { uniqueItems: true })),
+  percentiles: Type.Optional(
+    Type.Array(Type.Number({ exclusiveMinimum: 0, maximum: 100, expected: 'a percentile in (0, 100]' }), {
+      minItems: 1,
+    }),
+  ),
+  baseline: Type.Optional(NonEmpty('a path to a previous run’s JSON results')),
+});
+
+export const ScenarioFileSchema = Strict({
+  name: Type.Optional(NonEmpty('a non-empty string')),
+  description: Type.Optional(Text()),
+  seed: Type.Optional(
+    Type.Integer({ minimum: 0, maximum: 0xffffffff, expected: 'an integer from 0 to 4294967295' }),
+  ),
+  duration: Type.Optional(DurationSchema),
+  target: Type.Optional(TargetSchema),
+  devices: DevicesSchema,
+  stages: Type.Optional(Type.Array(StageSchema, { minItems: 1, expected: 'a non-empty list of stages' })),
+  arrival: Type.Optional(ArrivalSchema),
+  events: Type.Optional(Type.Array(EventSchema)),
+  alarms: Type.Optional(AlarmsSchema),
+  platform: Type.Optional(PlatformSchema),
+  media: Type.Optional(MediaSchema),
+  thresholds: Type.Optional(ThresholdsSchema),
+  workers: Type.Optional(Count(1, 1024)),
+  output: Type.Optional(OutputSchema),
+  report: Type.Optional(ReportSchema),
+});
+
+/** A scenario file as written, once it passed the schema. */
+export type ScenarioFile = Static<typeof ScenarioFileSchema>;

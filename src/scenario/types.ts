@@ -1,0 +1,184 @@
+// The resolved scenario handed to the rest of the farm: defaults applied, durations in
+// milliseconds, rates per second, bitrates in bit/s, sizes in bytes, paths absolute.
+// Plain data only (no classes), so it crosses worker_threads and JSON unchanged.
+
+export type Quality = 'ld' | 'sd' | 'hd' | 'fhd';
+export type DeviceKind = 'camera' | 'nvr';
+export type DeviceProfile = 'spec' | 'vendor';
+export type AlarmType = 'external' | 'motion' | 'tripwire';
+export type ReportFormat = 'html' | 'json' | 'junit';
+export type PlatformEventName =
+  | 'SyncTime'
+  | 'UpgradeFirmware'
+  | 'CtrlPTZ'
+  | 'GotoPTZPreset'
+  | 'CtrlPTZPresetTour'
+  | 'CtrlPTZPatrol';
+
+export type Target =
+  | { kind: 'embedded' }
+  | { kind: 'remote'; url: string /** absolute path */; ca: string | null; insecure: boolean };
+
+/** Where the password came from; safe to print (never the value). */
+export type PasswordSource =
+  | { kind: 'default' }
+  | { kind: 'literal' }
+  | { kind: 'env'; name: string }
+  | { kind: 'file'; path: string };
+
+/** Misbehaviour injected into a device; every probability is per packet/request. 0 = never. */
+export interface Faults {
+  /** Delay before answering each platform request. */
+  slowAnswersMs: number;
+  /** Probability that a platform request is never answered. */
+  dropAnswers: number;
+  /** Probability that a packet the device sends is malformed JSON. */
+  malformedPackets: number;
+  /** Probability that a response carries a wrong `seq`. */
+  wrongSeq: number;
+  /** Probability that a due keepalive is skipped. */
+  skipKeepalives: number;
+  /** Probability that an RTMPPublish is refused with error 1. */
+  refusePublish: number;
+}
+
+export interface MixEntry {
+  name: string;
+  weight: number;
+  kind: DeviceKind;
+  channels: number;
+  profile: DeviceProfile;
+  faults: Faults;
+  hardwareModel: string;
+  firmwareModel: string;
+}
+
+export interface Devices {
+  count: number;
+  /** Template: `{index}`, `{index:05}`, `{shard}`; see `compileLoginCode`. */
+  loginCode: string;
+  /** The secret itself. Never log it: use `maskSecrets(scenario)`. */
+  password: string;
+  passwordSource: PasswordSource;
+  mix: MixEntry[];
+  /** Empty: let the OS choose. CIDR blocks are already expanded. */
+  sourceAddresses: string[];
+  startupJitterMs: number;
+}
+
+export interface Stage {
+  durationMs: number;
+  /** Concurrent devices (closed model) or logins per second (open model). */
+  target: number;
+}
+
+export type Load =
+  | { model: 'closed'; stages: Stage[] }
+  | { model: 'open' /** logins per second at t = 0 */; startRate: number; stages: Stage[] };
+
+export interface AlarmPlan {
+  /** Alarm starts per channel per second. */
+  perChannelRate: number;
+  /** Probabilities (sum 1) by alarm type. */
+  types: Record<AlarmType, number>;
+  /** Time from `start` to `end`. */
+  durationMs: number;
+  /** Upload a JPEG after each start. */
+  picture: boolean;
+}
+
+interface EventBase {
+  atMs: number;
+  /** The affected devices are spread evenly over this time (0 = all at once: a storm). */
+  overMs: number;
+}
+export type ScenarioEvent =
+  | (EventBase & {
+      action: 'disconnect';
+      fraction: number /** null: the device's own back-off */;
+      reconnectAfterMs: number | null;
+    })
+  | (EventBase & {
+      action: 'reboot';
+      fraction: number /** null: the whole device */;
+      channel: number | null;
+      downtimeMs: number;
+    })
+  | (EventBase & { action: 'upgrade'; fraction: number; firmwareModel: string | null; durationMs: number })
+  | (EventBase & { action: 'alarms'; alarms: AlarmPlan });
+
+export interface OrderPlan {
+  /** Share of online channels that get the order. */
+  fraction: number;
+  /** Exact number of channels instead of a fraction (null: use `fraction`). */
+  count: number | null;
+  quality: Quality;
+  /** bit/s; 0 = no limit. */
+  maxBitrate: number;
+  /** Delay after the channel comes online. */
+  afterMs: number;
+  /** How long before the platform stops it; null = until the end of the run. */
+  durationMs: number | null;
+}
+
+export interface RecordPlan extends OrderPlan {
+  segDuration: number;
+  segMaxSize: number;
+  segMaxCount: number;
+  prerecordSeconds: number;
+}
+
+export interface PlatformEvent {
+  atMs: number;
+  event: PlatformEventName;
+  fraction: number;
+  params: Record<string, unknown> | null;
+}
+
+/** What the embedded reference IVC orders once devices are online. */
+export interface PlatformPlan {
+  publish: OrderPlan | null;
+  record: RecordPlan | null;
+  events: PlatformEvent[];
+  /** Test knob: refuse every login after this many successful ones (null: never). */
+  refuseLoginsAfter: number | null;
+}
+
+export interface ThresholdRule {
+  /** The expression exactly as written, e.g. `p(99)<1000`; parsed by metrics/thresholds. */
+  expression: string;
+  abortOnFail: boolean;
+  delayAbortEvalMs: number;
+  /** Evaluate over a sliding window instead of the whole run (null: whole run). */
+  windowMs: number | null;
+}
+
+export interface Threshold {
+  /** The key as written, e.g. `rpc_duration{method:RTMPPublish}`. */
+  key: string;
+  metric: string;
+  tags: Record<string, string>;
+  rules: ThresholdRule[];
+}
+
+export interface Scenario {
+  /** Absolute path of the file, null when parsed from a string. */
+  file: string | null;
+  name: string;
+  description: string;
+  seed: number;
+  /** Hard cap of the run. */
+  durationMs: number;
+  target: Target;
+  devices: Devices;
+  load: Load;
+  events: ScenarioEvent[];
+  alarms: AlarmPlan | null;
+  /** Null unless the target is embedded. */
+  platform: PlatformPlan | null;
+  media: Record<Quality, number>;
+  thresholds: Threshold[];
+  workers: number;
+  output: { dir: string };
+  report: { title: string; formats: ReportFormat[]; percentiles: number[]; baseline: string | null };
+}
