@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CommandError, type IvcCommands } from './commands.js';
+import { conformanceRules } from './conformance.js';
+import { BodyTooLargeError, readBody, sendError, sendJson } from './http-util.js';
+import type { IvcPlatform } from './platform.js';
+
+const MAX_BODY = 1024 * 1024;
+
+/**
+ * The JSON admin API under `/api/`: devices, stats, conformance rules, recordings, and the
+ * commands (rpc, event, raw, kick) that go through the same `IvcCommands` as the farm's.
+ * Nothing here can show a password: device records never hold one.
+ */
+export async function handleAdminApi(
+  platform: IvcPlatform,
+  commands: IvcCommands,
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+): Promise<void> {
+  const parts = url.pathname.split('/').slice(2); // drop '' and 'api'
+  let loginCode = '';
+  if (parts[0] === 'devices' && parts[1] !== undefined) {
+    try {
+      loginCode = decodeURIComponent(parts[1]);
+    } catch {
+      sendError(res, 400, 'login code in the path is not valid URL encoding');
+      return;
+    }
+  }
+  const method = req.method ?? 'GET';
+  try {
+    if (method === 'GET' && parts.length === 1 && parts[0] === 'devices') {
+      listDevices(platform, res, url.searchParams);
+    } else if (method === 'GET' && parts.length === 2 && parts[0] === 'devices') {
+      const record = platform.devices.get(loginCode);
+      if (record) sendJson(res, 200, record);
+      else sendError(res, 404, `unknown device ${loginCode}`);
+    } else if (method === 'GET' && parts.length === 1 && parts[0] === 'stats') {
+      sendJson(res, 200, {
+        ...platform.stats.toJSON(platform.devices.size),
+        monitor_dropped: platform.monitor.dropped,
+      });
+    } else if (method === 'GET' && parts.length === 1 && parts[0] === 'rules') {
+      sendJson(res, 200, conformanceRules);
+    } else if (method === 'GET' && parts.length === 2 && parts[0] === 'recordings') {
+      const r = platform.recordings.describe(parts[1]!);
+      if (r) sendJson(res, 200, r);
+      else sendError(res, 404, `unknown recording ${parts[1]}`);
+    } else if (method === 'POST' && parts.length === 3 && parts[0] === 'devices') {
+      await command(commands, loginCode, parts[2]!, req, res, url.searchParams.get('raw') === '1');
+    } else {
+      req.resume();
+      sendError(res, 404, `no such API: ${method} ${url.pathname}`);
+    }
+  } catch (error) {
+    if (error instanceof CommandError) sendError(res, error.status, error.message);
+    else if (error instanceof BodyTooLargeError) sendError(res, 413, error.message);
+    else sendError(res, 500, `internal error: ${(error as Error).message}`);
+  }
+}
+
+function listDevices(platform: IvcPlatform, res: ServerResponse, query: URLSearchParams): void {
+  const onlineOnly = query.get('online') === '1' || query.get('online') === 'true';
+  const limitText = query.get('limit');
+  const limit = limitText === null ? Number.POSITIVE_INFINITY : Number(limitText);
+  if (!Number.isInteger(limit) && limit !== Number.POSITIVE_INFINITY) {
+    sendError(res, 400, 'limit must be an integer');
+    return;
+  }
+  const devices = [];
+  const source = onlineOnly
+    ? [...platform.sessions.values()].map((s) => s.record)
+    : platform.devices.values();
+  for (const record of source) {
+    if (devices.length >= limit) break;
+    devices.push(record);
+  }
+  sendJson(res, 200, { count: devices.length, online: platform.sessions.size, devices });
+}
+
+async function command(
+  commands: IvcCommands,
+  loginCode: string,
+  action: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  raw: boolean,
+): Promise<void> {
+  const body = (await readBody(req, MAX_BODY)).toString();
+  switch (action) {
+    case 'rpc': {
+      const { name, params } = parseJsonCommand(body, 'req');
+      sendJson(res, 200, await commands.rpc(loginCode, name, params, { validate: !raw }));
+      return;
+    }
+    case 'event': {
+      const { name, params } = parseJsonCommand(body, 'event');
+      commands.event(loginCode, name, params, { validate: !raw });
+      sendJson(res, 202, { sent: true });
+      return;
+    }
+    case 'raw':
+      commands.raw(loginCode, body);
+      sendJson(res, 202, { sent: true, bytes: Buffer.byteLength(body) });
+      return;
+    case 'kick':
+      if (!commands.kick(loginCode)) throw new CommandError(404, `device ${loginCode} is not online`);
+      sendJson(res, 200, { kicked: true });
+      return;
+    default:
+      sendError(res, 404, `no such device command "${action}" (rpc, event, raw, kick)`);
+  }
+}
+
+function parseJsonCommand(body: string, key: 'req' | 'event'): { name: string; params: unknown } {
+  const usage = `body must be JSON {"${key}": "<name>", "params": ...}`;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new CommandError(400, `${usage}; it is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CommandError(400, usage);
+  const o = value as Record<string, unknown>;
+  if (typeof o[key] !== 'string' || o[key] === '')
+    throw new CommandError(400, `${usage}; "${key}" is missing`);
+  return { name: o[key] as string, params: o.params };
+}

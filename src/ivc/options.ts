@@ -1,0 +1,119 @@
+import type { RegistryEntry } from './credentials.js';
+
+/** One firmware of the catalogue `GetFirmware` answers from. */
+export interface FirmwareEntry {
+  /** Only devices of this hardware model get it; absent: any model (the fallback entry). */
+  hardware_model?: string;
+  /** Newest firmware version reported to the device. */
+  firmware_model: string;
+  /** File name under `/firmware/`; defaults to `<firmware_model>.bin`. */
+  name?: string;
+  /** Size of the generated blob in bytes (default 1 MiB). */
+  size?: number;
+}
+
+/** How logins are checked. Every given check must pass; with none given every login is accepted. */
+export interface AuthOptions {
+  /** One password shared by every device. */
+  password?: string;
+  /** Login codes must match this regex (anchored: the whole code must match). */
+  loginCodePattern?: string | RegExp;
+  /** A JSON or YAML file: a list (or `{devices: [...]}`) of `{login_code, password, disabled?}`. */
+  registryFile?: string;
+  /** The same list given in-process. */
+  registry?: RegistryEntry[];
+}
+
+/** Test knobs of the cloud-recording endpoints (contract item 5). */
+export interface RecordOptions {
+  /** The first N `op=create` of each session answer an empty name/uri ("not now": pre-recording). */
+  emptyCreates?: number;
+  /** Every segment PUT is refused with HTTP 500 (to exercise the device's retry and `op=fail`). */
+  failPuts?: boolean;
+}
+
+export interface IvcOptions {
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  /** TCP port; 0 picks a free one (default 0). */
+  port?: number;
+  auth?: AuthOptions;
+  /** Refuse logins with HTTP 503 once this many devices are online (test knob for limit finding). */
+  maxDevices?: number;
+  /** Artificial delay before a login is answered, in ms (simulates a slow platform). */
+  loginDelayMs?: number;
+  /** Time the platform waits for a device's answer before the timeout fault closes it (default 20000). */
+  rpcTimeoutMs?: number;
+  /** The platform's own first request seq (default 1). */
+  firstSeq?: number;
+  /** Close a device whose answer carries an unexpected seq (default true, as the document says). */
+  closeOnSeqMismatch?: boolean;
+  /** Largest accepted WebSocket message in bytes (default 4 MiB). */
+  maxPayload?: number;
+  /** Expected keepalive period in ms (default 10000). */
+  keepaliveMs?: number;
+  /** Allowed drift of a keepalive interval either way before it counts as late/early (default 2000 ms). */
+  keepaliveToleranceMs?: number;
+  /** The first keepalive must arrive this soon after login (default 3000 ms). */
+  firstKeepaliveMs?: number;
+  /** Firmware catalogue for `GetFirmware` (default: one 1 MiB entry "ivc-fw-1.0.0"). */
+  firmware?: FirmwareEntry[];
+  /** Base of RTMP publish URLs ordered by command plans, e.g. `rtmp://127.0.0.1:1935/live` (media seam). */
+  rtmpUrlBase?: string;
+  record?: RecordOptions;
+  /** Host name used in URLs handed to devices (default: the bound host). */
+  publicHost?: string;
+}
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+  host: string;
+  port: number;
+  auth: AuthOptions;
+  maxDevices: number;
+  loginDelayMs: number;
+  rpcTimeoutMs: number;
+  firstSeq: number;
+  closeOnSeqMismatch: boolean;
+  maxPayload: number;
+  keepaliveMs: number;
+  keepaliveToleranceMs: number;
+  firstKeepaliveMs: number;
+  firmware: Required<FirmwareEntry>[];
+  rtmpUrlBase: string | null;
+  record: Required<RecordOptions>;
+  publicHost: string | null;
+}
+
+export function resolveOptions(o: IvcOptions): ResolvedOptions {
+  const firmware = (o.firmware ?? [{ firmware_model: 'ivc-fw-1.0.0' }]).map((f) => ({
+    hardware_model: f.hardware_model ?? '',
+    firmware_model: f.firmware_model,
+    name: f.name ?? `${f.firmware_model}.bin`,
+    size: f.size ?? 1024 * 1024,
+  }));
+  for (const f of firmware) {
+    if (!/^[\w.-]+$/.test(f.name))
+      throw new Error(`firmware name "${f.name}" may only use letters, digits, . _ -`);
+    if (!Number.isInteger(f.size) || f.size < 0)
+      throw new Error(`firmware ${f.name}: size must be an integer ≥ 0`);
+  }
+  return {
+    host: o.host ?? '127.0.0.1',
+    port: o.port ?? 0,
+    auth: o.auth ?? {},
+    maxDevices: o.maxDevices ?? Number.POSITIVE_INFINITY,
+    loginDelayMs: o.loginDelayMs ?? 0,
+    rpcTimeoutMs: o.rpcTimeoutMs ?? 20_000,
+    firstSeq: o.firstSeq ?? 1,
+    closeOnSeqMismatch: o.closeOnSeqMismatch ?? true,
+    maxPayload: o.maxPayload ?? 4 * 1024 * 1024,
+    keepaliveMs: o.keepaliveMs ?? 10_000,
+    keepaliveToleranceMs: o.keepaliveToleranceMs ?? 2_000,
+    firstKeepaliveMs: o.firstKeepaliveMs ?? 3_000,
+    firmware,
+    rtmpUrlBase: o.rtmpUrlBase ?? null,
+    record: { emptyCreates: o.record?.emptyCreates ?? 0, failPuts: o.record?.failPuts ?? false },
+    publicHost: o.publicHost ?? null,
+  };
+}

@@ -1,0 +1,53 @@
+/** Platform-wide counters for `GET /api/stats` and the farm's report. */
+export class IvcStats {
+  readonly startedAt = Date.now();
+  online = 0;
+  loginsOk = 0;
+  /** Refused logins by HTTP status (400, 401, 403, 503). */
+  readonly loginsRefused: Record<string, number> = {};
+  /** Logins that replaced an existing connection of the same login code. */
+  loginsReplaced = 0;
+  keepalives = 0;
+  alarms = 0;
+  alarmPictures = 0;
+  alarmPictureBytes = 0;
+  rpcCalls = 0;
+  rpcTimeouts = 0;
+  eventsSent = 0;
+  recordCreates = 0;
+  recordSegments = 0;
+  recordBytes = 0;
+  recordFails = 0;
+  recordSaves = 0;
+  firmwareDownloads = 0;
+  readonly violations: Record<string, number> = {};
+  /** Why connections ended, by close reason. */
+  readonly disconnects: Record<string, number> = {};
+
+  refuse(status: number): void {
+    this.loginsRefused[status] = (this.loginsRefused[status] ?? 0) + 1;
+  }
+
+  toJSON(devicesKnown: number): Record<string, unknown> {
+    return {
+      uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+      online: this.online,
+      devices_known: devicesKnown,
+      logins: { ok: this.loginsOk, replaced: this.loginsReplaced, refused: this.loginsRefused },
+      keepalives: this.keepalives,
+      alarms: this.alarms,
+      alarm_pictures: { count: this.alarmPictures, bytes: this.alarmPictureBytes },
+      rpc: { calls: this.rpcCalls, timeouts: this.rpcTimeouts, events_sent: this.eventsSent },
+      record: {
+        creates: this.recordCreates,
+        segments: this.recordSegments,
+        bytes: this.recordBytes,
+        fails: this.recordFails,
+        saves: this.recordSaves,
+      },
+      firmware_downloads: this.firmwareDownloads,
+      violations: this.violations,
+      disconnects: this.disconnects,
+    };
+  }
+}
