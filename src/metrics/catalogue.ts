@@ -1,0 +1,311 @@
+// Every metric the farm records: name, kind, unit, labels, and for counters what `rate` divides by.
+// The registry refuses names or label keys not listed here, so a typo fails at handle creation
+// instead of producing a silently empty series. docs/metrics.md explains each entry.
+
+import type { LabelKey, Labels } from './labels.js';
+
+export type MetricKind = 'counter' | 'gauge' | 'histogram';
+export type MetricUnit = 'ms' | 'bytes' | 'ratio' | 'percent' | 'count';
+
+/**
+ * `rate` of a counter selection = selected increments / denominator increments.
+ * Denominator = counter `of` (with `where` applied), filtered by the threshold's own label
+ * filter restricted to the denominator's labels, minus the `outcome` labels. With `of` equal to
+ * the metric itself this is "fraction of events having this outcome".
+ */
+export interface RateDef {
+  of: string;
+  where?: Labels;
+  outcome?: readonly LabelKey[];
+}
+
+export interface MetricDef {
+  name: string;
+  kind: MetricKind;
+  unit: MetricUnit;
+  description: string;
+  labels: readonly LabelKey[];
+  /** Known label values, for documentation and dashboards (not enforced). */
+  values?: Partial<Record<LabelKey, readonly string[]>>;
+  /** How gauges of several workers/shards combine: sum (default) or max. */
+  combine?: 'sum' | 'max';
+  rate?: RateDef;
+}
+
+/** Integer units per metric unit inside the HDR histograms (ms are kept at 1 µs resolution). */
+export function histogramScale(unit: MetricUnit): number {
+  switch (unit) {
+    case 'ms':
+      return 1000;
+    case 'ratio':
+      return 1_000_000;
+    case 'percent':
+      return 1000;
+    default:
+      return 1;
+  }
+}
+
+const DISCONNECT_REASONS = [
+  'seq_mismatch',
+  'timeout',
+  'malformed',
+  'closed_by_peer',
+  'network',
+  'login_refused',
+  'reboot',
+  'upgrade',
+  'scenario',
+  'shutdown',
+] as const;
+
+export const CATALOGUE: readonly MetricDef[] = [
+  // --- fleet and connections
+  {
+    name: 'devices',
+    kind: 'gauge',
+    unit: 'count',
+    labels: ['state'],
+    values: { state: ['connecting', 'online', 'backoff', 'upgrading', 'rebooting'] },
+    description: 'Simulated devices currently in each connection state.',
+  },
+  {
+    name: 'devices_target',
+    kind: 'gauge',
+    unit: 'count',
+    labels: [],
+    description: 'Devices the current stage wants running (the ramp target).',
+  },
+  {
+    name: 'logins',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['result', 'reason'],
+    values: {
+      result: ['ok', 'refused', 'failed'],
+      reason: ['http_401', 'http_403', 'http_other', 'timeout', 'network', 'tls'],
+    },
+    rate: { of: 'logins', outcome: ['result', 'reason'] },
+    description:
+      'Login attempts (WebSocket upgrades) by outcome: ok, refused (the platform answered the upgrade with an error status), failed (no answer: network, timeout).',
+  },
+  {
+    name: 'login_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description:
+      'From opening the TCP connection to the accepted WebSocket upgrade (successful logins only).',
+  },
+  {
+    name: 'keepalive_rtt',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description: 'Keepalive request sent → its response received.',
+  },
+  {
+    name: 'rpcs',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['method', 'direction'],
+    values: { direction: ['to_ivc', 'from_ivc'] },
+    description:
+      'RPCs completed, by method and direction: to_ivc = the device called the platform (answered or timed out); from_ivc = the platform called the device (device answered).',
+  },
+  {
+    name: 'rpc_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['method', 'direction'],
+    values: { direction: ['to_ivc', 'from_ivc'] },
+    description:
+      'RPC request → response time, by method and direction (to_ivc: platform response time seen by the device; from_ivc: device handling time). Timeouts are not recorded here.',
+  },
+  {
+    name: 'rpc_errors',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['method', 'code'],
+    rate: { of: 'rpcs' },
+    description:
+      'RPCs that ended in an error response (code = the protocol error code) or without any (code = timeout). rate = rpc_errors / rpcs.',
+  },
+  {
+    name: 'disconnects',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['reason'],
+    values: { reason: DISCONNECT_REASONS },
+    rate: { of: 'logins', where: { result: 'ok' } },
+    description: 'Established sessions that ended, by reason. rate = disconnects / successful logins.',
+  },
+  {
+    name: 'alarms',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['type'],
+    values: { type: ['external', 'motion', 'tripwire'] },
+    description: 'Alarms raised by devices (AlarmNotify with state start).',
+  },
+  {
+    name: 'alarm_rtt',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description: 'AlarmNotify request → response.',
+  },
+  {
+    name: 'alarm_picture_upload_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description: 'POST of the alarm JPEG to pic_upload_url, request start → response end.',
+  },
+  {
+    name: 'events_received',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['event'],
+    rate: { of: 'events_received', outcome: ['event'] },
+    description: 'Events received from the platform, by event name (unknown names counted as event=other).',
+  },
+  {
+    name: 'unknown_events',
+    kind: 'counter',
+    unit: 'count',
+    labels: [],
+    rate: { of: 'events_received' },
+    description: 'Events with a name the device does not know (ignored, as the contract says).',
+  },
+  // --- media
+  {
+    name: 'publish_start_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['quality'],
+    description: 'RTMPPublish received → first media tag written to the RTMP server.',
+  },
+  {
+    name: 'publishes',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['result', 'reason', 'quality'],
+    values: { result: ['ok', 'refused', 'failed'] },
+    rate: { of: 'publishes', outcome: ['result', 'reason'] },
+    description:
+      'RTMPPublish requests by outcome: ok (streaming started), refused (error 11/12 answered), failed (RTMP connect/publish failed).',
+  },
+  {
+    name: 'streams_live',
+    kind: 'gauge',
+    unit: 'count',
+    labels: ['quality'],
+    description: 'RTMP streams currently being pushed.',
+  },
+  {
+    name: 'recordings_live',
+    kind: 'gauge',
+    unit: 'count',
+    labels: [],
+    description: 'Cloud recordings currently running.',
+  },
+  {
+    name: 'bytes_sent',
+    kind: 'counter',
+    unit: 'bytes',
+    labels: ['kind'],
+    values: { kind: ['rtmp', 'upload', 'picture'] },
+    description: 'Payload bytes written: RTMP media, TS segment uploads, alarm pictures.',
+  },
+  {
+    name: 'bitrate_achieved_ratio',
+    kind: 'histogram',
+    unit: 'ratio',
+    labels: ['quality'],
+    description: 'Per stream and second: bytes actually written × 8 / nominal bitrate (1 = on time).',
+  },
+  {
+    name: 'pacing_lag',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description: 'How late a media write happened relative to its timestamp schedule.',
+  },
+  {
+    name: 'segments_created',
+    kind: 'counter',
+    unit: 'count',
+    labels: [],
+    description: 'TS segments cut by recordings (before any upload).',
+  },
+  {
+    name: 'segment_create_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description: 'POST cbk_url op=create → response.',
+  },
+  {
+    name: 'segment_upload_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description: 'PUT of one TS segment, request start → response end (includes the deliberate pacing).',
+  },
+  {
+    name: 'uploads_failed',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['reason'],
+    rate: { of: 'segments_created' },
+    description: 'Segment uploads that failed after the retry (op=fail sent). rate = / segments_created.',
+  },
+  {
+    name: 'segments_dropped',
+    kind: 'counter',
+    unit: 'count',
+    labels: [],
+    rate: { of: 'segments_created' },
+    description: 'Segments dropped because the pre-record queue was full. rate = / segments_created.',
+  },
+  // --- load generator health
+  {
+    name: 'eventloop_delay',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['worker'],
+    description: 'Event-loop delay per thread (perf_hooks.monitorEventLoopDelay, resolution subtracted).',
+  },
+  {
+    name: 'cpu_percent',
+    kind: 'gauge',
+    unit: 'percent',
+    labels: ['worker'],
+    combine: 'max',
+    description:
+      'worker=<id>: 100 × event-loop utilisation of that thread; worker=process: process CPU time / wall time × 100 (may exceed 100 with several threads).',
+  },
+  {
+    name: 'rss_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    labels: [],
+    description: 'Resident set size of the generator process.',
+  },
+  {
+    name: 'heap_used_bytes',
+    kind: 'gauge',
+    unit: 'bytes',
+    labels: ['worker'],
+    description: 'V8 heap in use per thread.',
+  },
+];
+
+export type Catalogue = ReadonlyMap<string, MetricDef>;
+
+export function buildCatalogue(defs: readonly MetricDef[] = CATALOGUE): Catalogue {
+  return new Map(defs.map((d) => [d.name, d]));
+}
+
+export const DEFAULT_CATALOGUE: Catalogue = buildCatalogue();
