@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type FlvFile, loadFlv } from '../src/media/flv.js';
+import { RtmpPublishError } from '../src/media/rtmp/errors.js';
+import { ServerHandshake } from '../src/media/rtmp/handshake.js';
+import { type IngestStreamStats, RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
+import { PublishScheduler } from '../src/media/rtmp/pacer.js';
+import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
+import { freePort, makeFlv } from './rtmp-support.js';
+
+let dir = '';
+let clipPath = '';
+let clip: FlvFile;
+const scheduler = new PublishScheduler({ windowMs: 100 });
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ivtfarm-rtmp-ingest-'));
+  clipPath = await makeFlv(join(dir, 'clip.flv'), 2);
+  clip = await loadFlv(clipPath);
+});
+after(async () => {
+  scheduler.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function ingest(options: ConstructorParameters<typeof RtmpIngestServer>[0] = {}) {
+  let resolveEnd: (s: IngestStreamStats) => void = () => {};
+  const ended = new Promise<IngestStreamStats>((r) => {
+    resolveEnd = r;
+  });
+  const server = new RtmpIngestServer({ ...options, onEnd: (s) => resolveEnd(s) });
+  const { port } = await server.listen();
+  return { server, port, ended };
+}
+
+test('publisher → ingest: what arrives is what was sent, valid across a loop boundary', async () => {
+  const { server, port, ended } = await ingest();
+  const starts: number[] = [];
+  const lags: number[] = [];
+  const pub = new RtmpPublisher({
+    url: `rtmp://127.0.0.1:${port}/live/cam-1?token=abc`,
+    media: clip,
+    scheduler,
+    observer: { onStart: (_p, ms) => starts.push(ms), onLag: (ms) => lags.push(ms) },
+  });
+  await pub.start();
+  assert.equal(starts.length, 1);
+  const live = server.stream('cam-1');
+  assert.ok(live, 'stream registered under its name without the query');
+  assert.equal(live.app, 'live');
+  assert.equal(live.endedAt, null);
+  await sleep(clip.loopDuration + 600); // past the loop boundary
+  await pub.stop();
+  const end = await ended;
+  const sent = pub.stats();
+
+  assert.ok(sent.loops >= 1, 'crossed a loop boundary');
+  assert.equal(await pub.closed, null, 'clean stop');
+  assert.equal(end.bytes, sent.bytesSent, 'every byte sent was received');
+  assert.equal(end.mediaBytes, sent.mediaBytesSent);
+  assert.equal(end.videoTags + end.audioTags, sent.tagsSent + 2, 'tags + the two sequence headers');
+  assert.equal(end.dataTags, 1, '@setDataFrame onMetaData once, not per loop');
+  assert.equal(end.violations, 0, end.violationSamples.join('; '));
+  assert.ok(end.lastVideoTimestamp > clip.loopDuration, 'timestamps kept growing after the loop');
+  assert.ok(lags.length > 5, 'a lag sample per tick');
+  // The achieved rate follows the file's rate (nothing asserted about speed beyond ±20 %).
+  assert.ok(Math.abs(sent.bitrate / clip.bitrate - 1) < 0.2, `${sent.bitrate} vs ${clip.bitrate}`);
+  await server.close();
+});
+
+test('a duplicate stream name is refused with BadName as a typed error', async () => {
+  const { server, port } = await ingest();
+  const url = `rtmp://127.0.0.1:${port}/live/dup`;
+  const first = new RtmpPublisher({ url, media: clip, scheduler });
+  await first.start();
+  const failures: string[] = [];
+  const second = new RtmpPublisher({
+    url,
+    media: clip,
+    scheduler,
+    observer: { onFailure: (_p, e) => failures.push(e.reason) },
+  });
+  await assert.rejects(second.start(), (e: unknown) => {
+    assert.ok(e instanceof RtmpPublishError);
+    assert.equal(e.reason, 'bad_name');
+    assert.equal(e.phase, 'publish');
+    assert.equal(e.statusCode, 'NetStream.Publish.BadName');
+    return true;
+  });
+  assert.deepEqual(failures, ['bad_name'], 'the observer counts the failure by reason');
+  assert.equal(first.state, 'streaming', 'the first publisher is unaffected');
+  await first.stop();
+  await server.close();
+});
+
+test('an authorize hook refusing a name gives bad_name too', async () => {
+  const { server, port } = await ingest({ authorize: (r) => r.name.startsWith('ok-') });
+  const pub = new RtmpPublisher({ url: `rtmp://127.0.0.1:${port}/live/nope`, media: clip, scheduler });
+  await assert.rejects(pub.start(), { name: 'RtmpPublishError', reason: 'bad_name' });
+  await server.close();
+});
+
+test('a server that drops the connection mid-stream gives a typed "closed" failure', async () => {
+  const { server, port } = await ingest();
+  const failures: RtmpPublishError[] = [];
+  const pub = new RtmpPublisher({
+    url: `rtmp://127.0.0.1:${port}/live/kicked`,
+    media: clip,
+    scheduler,
+    observer: { onFailure: (_p, e) => failures.push(e) },
+  });
+  await pub.start();
+  await sleep(300);
+  assert.ok(server.kick('kicked'));
+  const err = await pub.closed;
+  assert.ok(err instanceof RtmpPublishError);
+  assert.equal(err.reason, 'closed');
+  assert.equal(err.phase, 'streaming');
+  assert.equal(failures.length, 1);
+  assert.equal(pub.state, 'failed');
+  assert.ok(pub.stats().mediaBytesSent > 0);
+  await server.close();
+});
+
+test('connection refused, handshake timeout and publish timeout are typed', async () => {
+  const port = await freePort();
+  const refused = new RtmpPublisher({ url: `rtmp://127.0.0.1:${port}/live/x`, media: clip, scheduler });
+  await assert.rejects(refused.start(), { reason: 'connect_refused', phase: 'connect' });
+
+  // A server that accepts TCP and never speaks.
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const addr = silent.address();
+  const silentPort = typeof addr === 'object' && addr ? addr.port : 0;
+  const hs = new RtmpPublisher({
+    url: `rtmp://127.0.0.1:${silentPort}/live/x`,
+    media: clip,
+    scheduler,
+    handshakeTimeoutMs: 300,
+  });
+  await assert.rejects(hs.start(), { reason: 'handshake_timeout', phase: 'handshake' });
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => silent.close(r));
+
+  // A server that completes the handshake, then never answers `connect`.
+  const mute = createServer((s) => {
+    sockets.push(s);
+    const hs = new ServerHandshake();
+    s.on('data', (d: Buffer) => {
+      const step = hs.push(d);
+      if (step.reply) s.write(step.reply);
+    });
+  });
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+  const muteAddr = mute.address();
+  const mutePort = typeof muteAddr === 'object' && muteAddr ? muteAddr.port : 0;
+  const pt = new RtmpPublisher({
+    url: `rtmp://127.0.0.1:${mutePort}/live/x`,
+    media: clip,
+    scheduler,
+    publishTimeoutMs: 300,
+  });
+  await assert.rejects(pt.start(), { reason: 'publish_timeout', phase: 'publish' });
+  for (const s of sockets) s.destroy();
+  await new Promise((r) => mute.close(r));
+
+  const bad = new RtmpPublisher({ url: 'rtmp://127.0.0.1/nostream', media: clip, scheduler });
+  await assert.rejects(bad.start(), { reason: 'bad_url' });
+});
+
+test('errors never carry the stream query (tokens)', async () => {
+  const port = await freePort();
+  const pub = new RtmpPublisher({
+    url: `rtmp://127.0.0.1:${port}/live/x?passwd=hunter2`,
+    media: clip,
+    scheduler,
+  });
+  const err = await pub.start().catch((e: Error) => e);
+  assert.ok(err instanceof RtmpPublishError);
+  assert.doesNotMatch(err.message, /hunter2/);
+  assert.match(err.message, /live\/x/);
+});
+
+test('ffmpeg can publish to the ingest (interoperability with a third-party client)', async () => {
+  const { server, port, ended } = await ingest();
+  const code = await new Promise<number>((resolve) => {
+    const child = execFile(
+      'ffmpeg',
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-re',
+        '-i',
+        clipPath,
+        '-c',
+        'copy',
+        '-f',
+        'flv',
+        `rtmp://127.0.0.1:${port}/live/ff`,
+      ],
+      { timeout: 15000 },
+    );
+    child.on('exit', (c) => resolve(c ?? -1));
+  });
+  assert.equal(code, 0, 'ffmpeg published without error');
+  const end = await ended;
+  assert.equal(end.name, 'ff');
+  assert.ok(end.videoTags >= 50, `${end.videoTags} video tags`);
+  assert.equal(end.violations, 0, end.violationSamples.join('; '));
+  await server.close();
+});
+
+test('discard mode counts bytes without parsing', async () => {
+  const { server, port, ended } = await ingest({ discard: true });
+  const pub = new RtmpPublisher({ url: `rtmp://127.0.0.1:${port}/live/sink`, media: clip, scheduler });
+  await pub.start();
+  await sleep(500);
+  await pub.stop();
+  const end = await ended;
+  assert.equal(end.bytes, pub.stats().bytesSent);
+  assert.equal(end.videoTags, 0, 'not parsed');
+  assert.ok(end.bitrate > 0);
+  await server.close();
+});
