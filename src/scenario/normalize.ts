@@ -63,9 +63,6 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
   slowAnswersMs: 0,
   dropAnswers: 0,
   malformedPackets: 0,
-  wrongSeq: 0,
-  skipKeepalives: 0,
-  refusePublish: 0,
 });
 
 type Unit = string | number;
@@ -245,9 +242,6 @@ class Normalizer {
         f.slow_answers !== undefined ? this.duration(f.slow_answers, [...path, 'slow_answers']) : 0,
       dropAnswers: f.drop_answers ?? 0,
       malformedPackets: f.malformed_packets ?? 0,
-      wrongSeq: f.wrong_seq ?? 0,
-      skipKeepalives: f.skip_keepalives ?? 0,
-      refusePublish: f.refuse_publish ?? 0,
     };
   }
 
@@ -399,7 +393,8 @@ class Normalizer {
       : { ...DEFAULTS.alarmTypes };
     const sum = weights.motion + weights.tripwire + weights.external;
     if (sum <= 0) this.problem([...path, 'types'], 'the weights add up to 0', 'at least one weight > 0');
-    const share = (w: number) => (sum > 0 ? w / sum : 0);
+    // Weights that already add up to 1 are kept as written (no 0.7000000000000001).
+    const share = (w: number) => (Math.abs(sum - 1) < 1e-9 ? w : sum > 0 ? w / sum : 0);
     return {
       perChannelRate: this.unit(parseRate, a.per_channel, [...path, 'per_channel']),
       types: {

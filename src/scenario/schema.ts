@@ -93,9 +93,6 @@ export const FaultsSchema = Strict({
   slow_answers: Type.Optional(DurationSchema),
   drop_answers: Type.Optional(FractionSchema),
   malformed_packets: Type.Optional(FractionSchema),
-  wrong_seq: Type.Optional(FractionSchema),
-  skip_keepalives: Type.Optional(FractionSchema),
-  refuse_publish: Type.Optional(FractionSchema),
 });
 
 export const MixEntrySchema = Strict({

@@ -26,20 +26,14 @@ export type PasswordSource =
   | { kind: 'env'; name: string }
   | { kind: 'file'; path: string };
 
-/** Misbehaviour injected into a device; every probability is per packet/request. 0 = never. */
+/** Misbehaviour injected into a device (maps onto the device layer's DeviceFaults). 0 = never. */
 export interface Faults {
   /** Delay before answering each platform request. */
   slowAnswersMs: number;
-  /** Probability that a platform request is never answered. */
+  /** Probability that a platform request is never answered (the platform's 20 s timeout). */
   dropAnswers: number;
-  /** Probability that a packet the device sends is malformed JSON. */
+  /** Probability, per keepalive, of sending a malformed packet just before it. */
   malformedPackets: number;
-  /** Probability that a response carries a wrong `seq`. */
-  wrongSeq: number;
-  /** Probability that a due keepalive is skipped. */
-  skipKeepalives: number;
-  /** Probability that an RTMPPublish is refused with error 1. */
-  refusePublish: number;
 }
 
 export interface MixEntry {

@@ -1,0 +1,388 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  formatProblem,
+  loadScenario,
+  maskSecrets,
+  parseScenario,
+  ScenarioError,
+  type ScenarioProblem,
+  validateScenarioFile,
+} from '../src/scenario/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-scenario-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let n = 0;
+function write(text: string, ext = 'yaml'): string {
+  const path = join(dir, `s${n++}.${ext}`);
+  writeFileSync(path, text);
+  return path;
+}
+
+function problems(text: string, env: Record<string, string> = {}): ScenarioProblem[] {
+  const result = validateScenarioFile(write(text), { env });
+  assert.equal(result.ok, false, 'expected the scenario to be rejected');
+  return result.errors;
+}
+
+function only(list: ScenarioProblem[], path: string): ScenarioProblem {
+  const found = list.filter((p) => p.path === path);
+  assert.equal(found.length, 1, `one problem at ${path}, got:\n${list.map(formatProblem).join('\n')}`);
+  return found[0]!;
+}
+
+describe('example scenarios', () => {
+  const examples = readdirSync('scenarios').filter((f) => /\.(ya?ml|json)$/.test(f));
+
+  it('ships the five documented examples', () => {
+    for (const name of ['smoke', 'connect-storm', 'reconnect-storm', 'alarm-storm', 'soak']) {
+      assert.ok(examples.includes(`${name}.yaml`), `${name}.yaml is missing`);
+    }
+  });
+
+  for (const file of examples) {
+    it(`${file} validates`, () => {
+      const result = validateScenarioFile(join('scenarios', file), {
+        env: { IVT_PASSWORD: 'example-secret' },
+      });
+      assert.deepEqual(result.errors.map(formatProblem), []);
+      assert.equal(result.ok, true);
+    });
+  }
+
+  it('smoke is about 20 s of 50 mixed cameras and 4-channel NVRs with publishes and one recording', () => {
+    const s = loadScenario('scenarios/smoke.yaml', { env: {} });
+    assert.equal(s.devices.count, 50);
+    assert.ok(s.durationMs >= 15_000 && s.durationMs <= 30_000);
+    assert.deepEqual(
+      new Set(s.devices.mix.map((m) => `${m.kind}/${m.channels}`)),
+      new Set(['camera/1', 'nvr/4']),
+    );
+    assert.equal(s.target.kind, 'embedded');
+    assert.ok((s.platform?.publish?.count ?? 0) > 0);
+    assert.equal(s.platform?.record?.count, 1);
+    assert.ok(s.thresholds.length > 0);
+  });
+
+  it('connect-storm ramps 2,000 four-channel devices over 30 s', () => {
+    const s = loadScenario('scenarios/connect-storm.yaml', { env: {} });
+    assert.equal(s.devices.count, 2000);
+    assert.ok(s.devices.mix.every((m) => m.channels === 4));
+    assert.deepEqual(s.load.stages[0], { durationMs: 30_000, target: 2000 });
+  });
+});
+
+describe('problems are located and explained', () => {
+  it('a typo in a top-level key names line, column, field and the closest known field', () => {
+    const list = problems('name: x\ndevces:\n  count: 5\n');
+    const typo = only(list, 'devces');
+    assert.equal(typo.line, 2);
+    assert.equal(typo.column, 1);
+    assert.match(typo.message, /unknown field `devces`, did you mean `devices`\?/);
+    // `devices` itself is then missing: reported too, not hidden behind the first problem.
+    assert.match(only(list, 'devices').message, /missing required field/);
+  });
+
+  it('a typo in a nested key points at that key', () => {
+    const p = only(problems('devices:\n  count: 5\n  loginCode: "a-{index}"\n'), 'devices.loginCode');
+    assert.deepEqual([p.line, p.column], [3, 3]);
+    assert.match(p.message, /did you mean `login_code`/);
+  });
+
+  it('a wrong type names the field path and the expected type', () => {
+    const path = write('name: x\ndevices:\n  count: "many"\n');
+    const result = validateScenarioFile(path);
+    const p = only(result.errors, 'devices.count');
+    assert.deepEqual([p.line, p.column], [3, 10]);
+    assert.match(p.message, /must be an integer, not a string/);
+    assert.match(
+      formatProblem(p),
+      new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:10  devices\\.count  `),
+    );
+    assert.match(p.expected ?? '', /integer from 1/);
+  });
+
+  it('a bad duration says what a duration looks like', () => {
+    const list = problems(
+      'devices: { count: 5 }\nstages:\n  - { duration: 30s, target: 5 }\n  - { duration: 10 minutes, target: 0 }\n',
+    );
+    const p = only(list, 'stages[1].duration');
+    assert.equal(p.line, 4);
+    assert.match(p.expected ?? '', /duration such as 500ms, 30s, 2m or 1h30m/);
+  });
+
+  it('bad rates, bitrates and enum values are each reported, all at once', () => {
+    const list = problems(
+      [
+        'devices:',
+        '  count: 5',
+        '  mix: [{ kind: dvr }]',
+        'media: { sd: 512 kbit }',
+        'alarms: { per_channel: often }',
+      ].join('\n'),
+    );
+    assert.match(only(list, 'devices.mix[0].kind').expected ?? '', /one of camera, nvr/);
+    assert.match(only(list, 'media.sd').expected ?? '', /bitrate/);
+    assert.match(only(list, 'alarms.per_channel').expected ?? '', /rate such as 100\/s/);
+    assert.deepEqual(
+      list.map((p) => p.line),
+      [3, 4, 5],
+    );
+  });
+
+  it('YAML syntax errors carry their line', () => {
+    const list = problems('devices:\n  count: 5\n  mix: [ { kind: camera }\nstages: []\n');
+    assert.ok(list.length >= 1);
+    assert.equal(list[0]!.path, '(syntax)');
+    assert.ok(list[0]!.line >= 3);
+  });
+
+  it('duplicate keys are an error, not a silent override', () => {
+    const p = problems('devices:\n  count: 5\n  count: 6\n')[0]!;
+    assert.equal(p.line, 3);
+    assert.match(p.message, /unique/);
+  });
+
+  it('JSON files get line numbers too', () => {
+    const path = write('{\n  "devices": {\n    "count": 5,\n    "startup_jitter": "soon"\n  }\n}\n', 'json');
+    const result = validateScenarioFile(path);
+    const p = only(result.errors, 'devices.startup_jitter');
+    assert.deepEqual([p.line, p.column], [4, 23]);
+  });
+
+  it('cross-field rules are located too', () => {
+    const list = problems(
+      [
+        'devices:',
+        '  count: 10',
+        '  login_code: fixed-name',
+        '  mix: [{ kind: camera, channels: 2 }]',
+        '  source_addresses: [127.0.0.2, 10.1.2.3, 127.0.0.1/40]',
+        'stages:',
+        '  - { duration: 10s, target: 20 }',
+        'events:',
+        '  - { at: 5s, disconnect: { fraction: 0.5 }, reboot: { fraction: 0.1 } }',
+        '  - { at: 1m, disconnect: { fraction: 0.5 } }',
+      ].join('\n'),
+    );
+    assert.match(only(list, 'devices.login_code').message, /must contain \{index\}/);
+    assert.match(only(list, 'devices.mix[0].channels').message, /camera has exactly one channel/);
+    assert.match(only(list, 'devices.source_addresses[1]').message, /127\.0\.0\.0\/8/);
+    assert.match(only(list, 'devices.source_addresses[2]').message, /prefix/);
+    assert.deepEqual([only(list, 'stages[0].target').line, only(list, 'stages[0].target').column], [7, 30]);
+    assert.match(only(list, 'events[0]').message, /several actions/);
+    assert.match(only(list, 'events[1].at').message, /after the end of the run \(10s\)/);
+  });
+
+  it('a platform plan is refused for a remote target, and a remote target needs a password', () => {
+    const list = problems(
+      'target: ws://127.0.0.1:9/ivc\ndevices: { count: 1 }\nplatform: { publish: { fraction: 1 } }\n',
+    );
+    assert.match(only(list, 'platform').message, /embedded target/);
+    assert.match(only(list, 'devices.password').message, /missing required field/);
+  });
+
+  it('stages and arrival together are refused', () => {
+    const p = only(
+      problems('devices: { count: 5 }\nstages: [{ duration: 1s, target: 1 }]\narrival: { rate: 1/s }\n'),
+      'arrival',
+    );
+    assert.equal(p.line, 3);
+  });
+
+  it('loadScenario throws a ScenarioError whose message lists every problem', () => {
+    const path = write('devices:\n  count: 0\nseed: -1\n');
+    assert.throws(
+      () => loadScenario(path),
+      (err: unknown) => {
+        assert.ok(err instanceof ScenarioError);
+        assert.equal(err.problems.length, 2);
+        assert.match(err.message, /2 problems/);
+        assert.match(err.message, /:2:10 {2}devices\.count {2}must be >= 1/);
+        assert.match(err.message, /:3:7 {2}seed {2}must be >= 0/);
+        return true;
+      },
+    );
+  });
+
+  it('an unreadable file is one problem, not an exception', () => {
+    const result = validateScenarioFile(join(dir, 'nope.yaml'));
+    assert.equal(result.ok, false);
+    assert.match(result.errors[0]!.message, /ENOENT/);
+  });
+});
+
+describe('defaults and units', () => {
+  it('a minimal file gets every default', () => {
+    const { scenario: s } = parseScenario('devices: { count: 3 }\n', { env: {} });
+    assert.ok(s);
+    assert.equal(s.target.kind, 'embedded');
+    assert.equal(s.devices.loginCode, 'sim-{index:05}');
+    assert.deepEqual(s.load, {
+      model: 'closed',
+      stages: [
+        { durationMs: 0, target: 3 },
+        { durationMs: 60_000, target: 3 },
+      ],
+    });
+    assert.equal(s.durationMs, 60_000);
+    assert.deepEqual(s.media, { ld: 256_000, sd: 512_000, hd: 2_000_000, fhd: 4_000_000 });
+    assert.equal(s.devices.mix.length, 1);
+    assert.equal(s.devices.mix[0]!.kind, 'camera');
+    assert.ok(s.workers >= 1);
+    assert.deepEqual(s.platform, { publish: null, record: null, events: [], refuseLoginsAfter: null });
+  });
+
+  it('converts durations to ms, rates to per second, bitrates to bit/s and sizes to bytes', () => {
+    const { scenario: s, problems: list } = parseScenario(
+      [
+        'duration: 1h30m',
+        'devices: { count: 10, startup_jitter: 1.5s }',
+        'arrival: { rate: 100/s, stages: [{ duration: 2m, target: 1/15m }] }',
+        'media: { ld: 300k, fhd: 5000000 }',
+        'platform: { record: { seg_max_size: 2M, max_bitrate: 1.5M } }',
+        'alarms: { per_channel: 1/15m, types: { motion: 3, tripwire: 1 } }',
+      ].join('\n'),
+      { env: {} },
+    );
+    assert.deepEqual(list, []);
+    assert.ok(s);
+    assert.equal(s.durationMs, 5_400_000);
+    assert.equal(s.devices.startupJitterMs, 1500);
+    assert.deepEqual(s.load, {
+      model: 'open',
+      startRate: 100,
+      stages: [{ durationMs: 120_000, target: 1 / 900 }],
+    });
+    assert.equal(s.media.ld, 300_000);
+    assert.equal(s.media.fhd, 5_000_000);
+    assert.equal(s.platform?.record?.segMaxSize, 2 * 1024 * 1024);
+    assert.equal(s.platform?.record?.maxBitrate, 1_500_000);
+    assert.deepEqual(s.alarms?.types, { motion: 0.75, tripwire: 0.25, external: 0 });
+  });
+
+  it('thresholds keep expressions as strings and split metric and tags', () => {
+    const { scenario: s } = parseScenario(
+      [
+        'devices: { count: 1 }',
+        'thresholds:',
+        '  login_duration: ["p(99)<1000"]',
+        '  "rpc_duration{method: RTMPPublish}": "p(95)<800"',
+        '  disconnects: [{ threshold: "count==0", abort_on_fail: true, window: 30s }]',
+      ].join('\n'),
+      { env: {} },
+    );
+    assert.ok(s);
+    assert.deepEqual(s.thresholds[1], {
+      key: 'rpc_duration{method: RTMPPublish}',
+      metric: 'rpc_duration',
+      tags: { method: 'RTMPPublish' },
+      rules: [{ expression: 'p(95)<800', abortOnFail: false, delayAbortEvalMs: 0, windowMs: null }],
+    });
+    assert.deepEqual(s.thresholds[2]!.rules, [
+      { expression: 'count==0', abortOnFail: true, delayAbortEvalMs: 0, windowMs: 30_000 },
+    ]);
+  });
+
+  it('events are sorted by time and carry their defaults', () => {
+    const { scenario: s } = parseScenario(
+      [
+        'devices: { count: 10, mix: [{ kind: nvr, channels: 4 }] }',
+        'duration: 10m',
+        'events:',
+        '  - { at: 6m, disconnect: { fraction: 0.3, reconnect_after: 5s } }',
+        '  - { at: 2m, reboot: { fraction: 0.1, channel: 3 }, over: 10s }',
+        '  - { at: 4m, upgrade: { fraction: 0.2 } }',
+      ].join('\n'),
+      { env: {} },
+    );
+    assert.ok(s);
+    assert.deepEqual(
+      s.events.map((e) => [e.action, e.atMs]),
+      [
+        ['reboot', 120_000],
+        ['upgrade', 240_000],
+        ['disconnect', 360_000],
+      ],
+    );
+    assert.deepEqual(s.events[0], {
+      atMs: 120_000,
+      overMs: 10_000,
+      action: 'reboot',
+      fraction: 0.1,
+      channel: 3,
+      downtimeMs: 30_000,
+    });
+    assert.equal(s.events[2]!.action === 'disconnect' && s.events[2]!.reconnectAfterMs, 5000);
+  });
+
+  it('CIDR source addresses expand to host addresses', () => {
+    const { scenario: s } = parseScenario(
+      'devices: { count: 2, source_addresses: [127.0.5.0/29, 127.0.0.2] }',
+      {
+        env: {},
+      },
+    );
+    assert.deepEqual(s?.devices.sourceAddresses, [
+      '127.0.5.1',
+      '127.0.5.2',
+      '127.0.5.3',
+      '127.0.5.4',
+      '127.0.5.5',
+      '127.0.5.6',
+      '127.0.0.2',
+    ]);
+  });
+});
+
+describe('secrets', () => {
+  const SECRET = 'pa55-Very-Secret';
+
+  it('takes the password from an environment variable', () => {
+    const s = loadScenario(write('devices: { count: 1, password: { env: IVT_PW } }'), {
+      env: { IVT_PW: SECRET },
+    });
+    assert.equal(s.devices.password, SECRET);
+    assert.deepEqual(s.devices.passwordSource, { kind: 'env', name: 'IVT_PW' });
+  });
+
+  it('takes the password from a file relative to the scenario, without the trailing newline', () => {
+    writeFileSync(join(dir, 'pw.txt'), `${SECRET}\n`);
+    const s = loadScenario(write('devices: { count: 1, password: { file: pw.txt } }'), { env: {} });
+    assert.equal(s.devices.password, SECRET);
+  });
+
+  it('substitutes ${VAR} in a literal password', () => {
+    const s = loadScenario(write('devices: { count: 1, password: "x-${IVT_PW}-$${literal}" }'), {
+      env: { IVT_PW: SECRET },
+    });
+    assert.equal(s.devices.password, `x-${SECRET}-\${literal}`);
+  });
+
+  it('a missing variable is a located problem that names the variable, not a value', () => {
+    const p = only(
+      problems('devices:\n  count: 1\n  password: { env: NOT_SET_ANYWHERE }\n'),
+      'devices.password.env',
+    );
+    assert.equal(p.line, 3);
+    assert.match(p.message, /NOT_SET_ANYWHERE is not set/);
+  });
+
+  it('never shows the password in masked output or in problems', () => {
+    const path = write(
+      `target: "wss://u:${SECRET}@127.0.0.1:9443/ivc?login_passwd=${SECRET}"\ndevices: { count: 1, password: "${SECRET}" }\n`,
+    );
+    const s = loadScenario(path, { env: {} });
+    assert.equal(s.devices.password, SECRET);
+    const masked = JSON.stringify(maskSecrets(s));
+    assert.ok(!masked.includes(SECRET), masked);
+    assert.equal(s.devices.password, SECRET, 'maskSecrets must not modify its argument');
+    // A password of the wrong type: the problem says so without echoing it.
+    const list = problems(`devices: { count: 1, password: [ "${SECRET}" ] }\n`);
+    assert.ok(!list.map(formatProblem).join('\n').includes(SECRET));
+  });
+});
