@@ -320,6 +320,16 @@ describe('defaults and units', () => {
     assert.equal(s.events[2]!.action === 'disconnect' && s.events[2]!.reconnectAfterMs, 5000);
   });
 
+  it('x- keys hold YAML anchors that merge keys reuse', () => {
+    const { scenario: s, problems: list } = parseScenario(
+      'x-nvr: &nvr { kind: nvr, channels: 16 }\ndevices:\n  count: 4\n  mix: [{ <<: *nvr, profile: vendor }]\n',
+      { env: {} },
+    );
+    assert.deepEqual(list, []);
+    assert.equal(s?.devices.mix[0]!.channels, 16);
+    assert.equal(s?.devices.mix[0]!.profile, 'vendor');
+  });
+
   it('CIDR source addresses expand to host addresses', () => {
     const { scenario: s } = parseScenario(
       'devices: { count: 2, source_addresses: [127.0.5.0/29, 127.0.0.2] }',
@@ -356,7 +366,8 @@ describe('secrets', () => {
     assert.equal(s.devices.password, SECRET);
   });
 
-  it('substitutes ${VAR} in a literal password', () => {
+  it('substitutes $-brace VAR references in a literal password', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the scenario's own ${VAR} syntax
     const s = loadScenario(write('devices: { count: 1, password: "x-${IVT_PW}-$${literal}" }'), {
       env: { IVT_PW: SECRET },
     });

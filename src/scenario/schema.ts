@@ -252,26 +252,30 @@ export const ReportSchema = Strict({
   baseline: Type.Optional(NonEmpty('a path to a previous run’s JSON results')),
 });
 
-export const ScenarioFileSchema = Strict({
-  name: Type.Optional(NonEmpty('a non-empty string')),
-  description: Type.Optional(Text()),
-  seed: Type.Optional(
-    Type.Integer({ minimum: 0, maximum: 0xffffffff, expected: 'an integer from 0 to 4294967295' }),
-  ),
-  duration: Type.Optional(DurationSchema),
-  target: Type.Optional(TargetSchema),
-  devices: DevicesSchema,
-  stages: Type.Optional(Type.Array(StageSchema, { minItems: 1, expected: 'a non-empty list of stages' })),
-  arrival: Type.Optional(ArrivalSchema),
-  events: Type.Optional(Type.Array(EventSchema)),
-  alarms: Type.Optional(AlarmsSchema),
-  platform: Type.Optional(PlatformSchema),
-  media: Type.Optional(MediaSchema),
-  thresholds: Type.Optional(ThresholdsSchema),
-  workers: Type.Optional(Count(1, 1024)),
-  output: Type.Optional(OutputSchema),
-  report: Type.Optional(ReportSchema),
-});
+// `x-…` top-level keys are ignored, as in docker-compose: a place for YAML anchors to share.
+export const ScenarioFileSchema = Type.Object(
+  {
+    name: Type.Optional(NonEmpty('a non-empty string')),
+    description: Type.Optional(Text()),
+    seed: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 0xffffffff, expected: 'an integer from 0 to 4294967295' }),
+    ),
+    duration: Type.Optional(DurationSchema),
+    target: Type.Optional(TargetSchema),
+    devices: DevicesSchema,
+    stages: Type.Optional(Type.Array(StageSchema, { minItems: 1, expected: 'a non-empty list of stages' })),
+    arrival: Type.Optional(ArrivalSchema),
+    events: Type.Optional(Type.Array(EventSchema)),
+    alarms: Type.Optional(AlarmsSchema),
+    platform: Type.Optional(PlatformSchema),
+    media: Type.Optional(MediaSchema),
+    thresholds: Type.Optional(ThresholdsSchema),
+    workers: Type.Optional(Count(1, 1024)),
+    output: Type.Optional(OutputSchema),
+    report: Type.Optional(ReportSchema),
+  },
+  { additionalProperties: false, patternProperties: { '^x-': {} } },
+);
 
 /** A scenario file as written, once it passed the schema. */
 export type ScenarioFile = Static<typeof ScenarioFileSchema>;
