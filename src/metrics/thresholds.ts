@@ -104,7 +104,7 @@ function checkAgainstCatalogue(
   if (!ALLOWED[def.kind].includes(agg)) {
     const shown = agg === 'p' ? 'p(N)' : agg;
     throw new Error(
-      `${shown} does not apply to ${def.kind} ${def.name} (use ${ALLOWED[def.kind].join(', ')})`,
+      `${shown} does not apply to ${def.kind} ${def.name} (use ${ALLOWED[def.kind].map((a) => (a === 'p' ? 'p(N)' : a)).join(', ')})`,
     );
   }
   if (agg === 'rate') {
@@ -172,10 +172,10 @@ export function parseThresholds(config: unknown, catalogue: Catalogue = DEFAULT_
           lookbackS: Math.max(1, Math.round(parseDurationSeconds(o.lookback))),
         });
       } catch (e) {
-        const what = e instanceof ThresholdSyntaxError ? 'threshold' : 'threshold check';
         const text = typeof spec === 'string' ? spec : ((spec as ThresholdObject)?.threshold ?? '?');
+        const msg = (e as Error).message;
         problems.push(
-          `${metric}: ${what} ${e instanceof ThresholdSyntaxError ? e.message : `"${text}": ${(e as Error).message}`}`,
+          e instanceof ThresholdSyntaxError ? `${metric}: ${msg}` : `${metric}: "${text}": ${msg}`,
         );
       }
     }
@@ -325,6 +325,7 @@ export function allPassed(results: readonly ThresholdResult[]): boolean {
 
 interface LiveState {
   failedSince: number | null;
+  aborted: boolean;
   result: ThresholdResult;
 }
 
@@ -361,6 +362,7 @@ export class LiveThresholds {
     this.maxLookback = Math.max(1, ...thresholds.map((t) => t.lookbackS));
     this.states = thresholds.map((th) => ({
       failedSince: null,
+      aborted: false,
       result: { metric: th.metric, expression: expressionText(th), ok: true, observed: null },
     }));
   }
@@ -398,6 +400,7 @@ export class LiveThresholds {
         else if (state.failedSince === null && !inDelay) state.failedSince = raw.t;
         state.result = { metric: th.metric, expression: expressionText(th), ok: pass, observed };
       }
+      if (state.aborted) state.result.aborted = true;
       if (state.failedSince !== null) state.result.windowFailedSince = state.failedSince;
       else delete state.result.windowFailedSince;
       if (
@@ -407,6 +410,7 @@ export class LiveThresholds {
         !inDelay &&
         raw.t - state.failedSince + 1 >= Math.max(th.windowS, 1)
       ) {
+        state.aborted = true;
         state.result.aborted = true;
         this.abortResult = { ...state.result };
         this.onAbort?.(this.abortResult);
