@@ -37,9 +37,15 @@ export async function handleAdminApi(
       if (record) sendJson(res, 200, record);
       else sendError(res, 404, `unknown device ${loginCode}`);
     } else if (method === 'GET' && parts.length === 1 && parts[0] === 'stats') {
+      const memory = process.memoryUsage();
       sendJson(res, 200, {
         ...platform.stats.toJSON(platform.devices.size),
         monitor_dropped: platform.monitor.dropped,
+        // Of the whole process: an embedded IVC shares it with the farm.
+        process: {
+          rss_mb: Math.round(memory.rss / 2 ** 20),
+          heap_used_mb: Math.round(memory.heapUsed / 2 ** 20),
+        },
       });
     } else if (method === 'GET' && parts.length === 1 && parts[0] === 'rules') {
       sendJson(res, 200, conformanceRules);

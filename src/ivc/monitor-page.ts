@@ -24,6 +24,7 @@ export const monitorPageHtml = `<!doctype html>
   .entry.violation { border-left: 4px solid #d9534f; background: #fff4f4; }
   .entry.note { border-left: 4px solid #999; color: #555; }
   aside { background: #fff; border: 1px solid #d5d9e0; padding: 10px; }
+  select { width: 100%; margin-bottom: 4px; }
   textarea { width: 100%; box-sizing: border-box; height: 180px; font: 12px ui-monospace, monospace; }
   #device { font-size: 12px; color: #445; white-space: pre-wrap; }
   form.pick { padding: 24px; }

@@ -155,6 +155,8 @@ export class DeviceSession implements PeerHandler {
     if (params) record.applyKeepalive(params, now);
     else record.lastKeepaliveAt = now;
     if (first) this.platform.deviceReady(this);
+    // Only a watched device (tap on) pays for a live status on every keepalive.
+    else if (this.onPacket) this.platform.monitor.status(record);
   }
 
   private alarm(params: AlarmNotifyParams, now: number): { pic_upload_url: string } {
