@@ -52,8 +52,8 @@ describe('planDevices', () => {
     assert.equal(nvr.channels, 8);
     assert.equal(nvr.profile, 'vendor');
     const faulty = plan.find((d) => d.mix === 'camera/spec/faulty')!;
-    assert.equal(faulty.faults.slowAnswersMs, 3000);
-    assert.equal(plan.find((d) => d.mix === 'camera/spec')!.faults.slowAnswersMs, 0);
+    assert.equal(faulty.faults.slowAnswerMs, 3000);
+    assert.equal(plan.find((d) => d.mix === 'camera/spec')!.faults.slowAnswerMs, 0);
   });
 
   it('gives every device its own login code and spreads source addresses evenly', () => {

@@ -122,6 +122,8 @@ describe('did you mean', () => {
     assert.equal(closest('stgaes', known), 'stages');
     assert.equal(closest('treshold', known), 'thresholds');
     assert.equal(closest('loginCode', known), 'login_code');
+    assert.equal(closest('thresh', known), 'thresholds', 'a unique prefix');
+    assert.equal(closest('d', known), undefined);
     assert.equal(closest('zzzzzz', known), undefined);
   });
 });

@@ -60,9 +60,9 @@ export const DEFAULTS = {
 } as const;
 
 export const NO_FAULTS: Readonly<Faults> = Object.freeze({
-  slowAnswersMs: 0,
-  dropAnswers: 0,
-  malformedPackets: 0,
+  slowAnswerMs: 0,
+  dropAnswerProbability: 0,
+  malformedProbability: 0,
 });
 
 type Unit = string | number;
@@ -238,10 +238,10 @@ class Normalizer {
     path: PathSegment[],
   ): Faults {
     return {
-      slowAnswersMs:
+      slowAnswerMs:
         f.slow_answers !== undefined ? this.duration(f.slow_answers, [...path, 'slow_answers']) : 0,
-      dropAnswers: f.drop_answers ?? 0,
-      malformedPackets: f.malformed_packets ?? 0,
+      dropAnswerProbability: f.drop_answers ?? 0,
+      malformedProbability: f.malformed_packets ?? 0,
     };
   }
 

@@ -45,5 +45,8 @@ export function closest(word: string, known: readonly string[]): string | undefi
   }
   // Allow about one typo per three letters, at least one and at most three.
   const limit = Math.min(3, Math.max(1, Math.floor(w.length / 3)));
-  return bestDistance <= limit ? best : undefined;
+  if (bestDistance <= limit) return best;
+  // A shortened name (`abort` for `abort_on_fail`) is meant when exactly one field starts with it.
+  const prefixed = w.length >= 3 ? known.filter((k) => normalize(k).startsWith(w)) : [];
+  return prefixed.length === 1 ? prefixed[0] : undefined;
 }

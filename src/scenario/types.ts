@@ -26,14 +26,14 @@ export type PasswordSource =
   | { kind: 'env'; name: string }
   | { kind: 'file'; path: string };
 
-/** Misbehaviour injected into a device (maps onto the device layer's DeviceFaults). 0 = never. */
+/** Misbehaviour injected into a device; same fields as the device layer's DeviceFaults. 0 = never. */
 export interface Faults {
   /** Delay before answering each platform request. */
-  slowAnswersMs: number;
+  slowAnswerMs: number;
   /** Probability that a platform request is never answered (the platform's 20 s timeout). */
-  dropAnswers: number;
+  dropAnswerProbability: number;
   /** Probability, per keepalive, of sending a malformed packet just before it. */
-  malformedPackets: number;
+  malformedProbability: number;
 }
 
 export interface MixEntry {
