@@ -43,6 +43,14 @@ export interface DeviceObserver {
   disconnected(device: DeviceIdentity, reason: DisconnectReason, detail: string): void;
   eventReceived(device: DeviceIdentity, event: string, known: boolean): void;
   alarmRaised(device: DeviceIdentity, channel: number, type: number): void;
+  /** A channel's push or recording failed in the media layer; the channel dropped it (state back to 1). */
+  mediaFailed?(device: DeviceIdentity, channel: number, kind: 'publish' | 'record', detail: string): void;
+  /** A firmware check ended: `upgraded` (downloaded `bytes`, reconnecting), `skipped` (same version or not http), `failed`. */
+  firmwareChecked?(device: DeviceIdentity, outcome: 'upgraded' | 'skipped' | 'failed', bytes: number): void;
+  /** An injected fault fired (counts what a misbehaving device actually did). */
+  faultInjected?(device: DeviceIdentity, fault: 'slow_answer' | 'dropped_answer' | 'malformed_packet'): void;
+  /** A known event arrived with invalid params and was ignored. */
+  eventRejected?(device: DeviceIdentity, event: string, reason: string): void;
 }
 
 /** An observer that ignores everything (a device run without metrics). */

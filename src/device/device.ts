@@ -1,0 +1,657 @@
+import type { WebSocket } from 'ws';
+import type { CloseInfo } from '../protocol/close-reason.js';
+import type { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
+import { RpcError } from '../protocol/errors.js';
+import type { AlarmType, GetFirmwareAnswer, RTMPPublishConfigEntry } from '../protocol/methods.js';
+import { NO_ANSWER, type PeerHandler, RpcPeer } from '../protocol/peer.js';
+import { checkAnswer, ivcMethodValidators } from '../protocol/validators.js';
+import { quickRetriesExhausted, reconnectDelay } from './backoff.js';
+import { Channel, type ChannelOwner } from './channel.js';
+import { type Bitrates, type DeviceConfig, type DeviceEnv, defaultBitrates } from './config.js';
+import { classifyLoginError, loginUrl, openSocket } from './connect.js';
+import { isArmed, secondsOfDay } from './detection.js';
+import { handleIvtEvent } from './event-handlers.js';
+import { downloadFirmware, wantsUpgrade } from './firmware.js';
+import { type MediaSink, noMedia } from './media-sink.js';
+import { type DeviceIdentity, type DeviceObserver, type DeviceState, nullObserver } from './observer.js';
+import { type DeviceTimings, type ProfileTraits, profiles, resolveTimings } from './profile.js';
+import type { PtzStatus } from './ptz.js';
+import type { Random } from './random.js';
+import { serveIvtRequest } from './rpc-handlers.js';
+import type { Scheduler, Timer, TimerTarget } from './scheduler.js';
+import { Wifi } from './wifi.js';
+
+// Device-level timer kinds; channel timers use CHANNEL_KIND_BASE + channel * 8 + slot.
+const K_KEEPALIVE = 0;
+const K_LIFE = 1; // offline: the next connect (back-off, reboot, storm, upgrade)
+const K_PREVIEW = 2;
+const K_FIRMWARE = 3;
+const K_SLOW = 4;
+const K_UPGRADE = 5;
+const CHANNEL_KIND_BASE = 8;
+const SLOT_REBOOT = 0;
+
+/** What a misbehaving device sends instead of a packet: cut-off JSON. */
+const MALFORMED_PACKET = '{"req":"Keepalive","seq":';
+/** The vendor SDK's answer to every handler failure. */
+const GENERIC_ERROR = new RpcError(1, 'error');
+const alarmDesc: Readonly<Record<number, string>> = { 2: 'external alarm', 3: 'motion', 4: 'tripwire' };
+
+function ignore(): void {}
+
+/** Why the device itself closes its connection (reported instead of the peer's 'local'). */
+type CloseIntent = 'stop' | 'reboot' | 'upgrade' | 'storm';
+
+interface SlowAnswer {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+  value: unknown;
+  failed: boolean;
+}
+
+/**
+ * One simulated IVT (camera or NVR) speaking IVR RPC: logs in over WebSocket, keeps alive,
+ * answers every IVT method and event, reconnects with the profile's rhythm, and can be made to
+ * misbehave. Every timer goes through the shared `Scheduler`; every outcome goes to the
+ * `DeviceObserver`. The device object itself is the peer handler and the timer target, so a
+ * fleet shares one set of functions and allocates nothing per keepalive beyond the packet.
+ */
+export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget, ChannelOwner {
+  readonly loginCode: string;
+  readonly index: number;
+  readonly kind: 'camera' | 'nvr';
+  readonly traits: ProfileTraits;
+  readonly timings: Readonly<DeviceTimings>;
+  readonly bitrates: Bitrates;
+  readonly channels: readonly Channel[];
+  readonly observer: DeviceObserver;
+  readonly media: MediaSink;
+  readonly ptzPresets: number;
+  readonly ptzTours: number;
+
+  private readonly config: DeviceConfig;
+  private readonly scheduler: Scheduler;
+  private readonly random: Random;
+  private readonly wallClock: () => number;
+  private readonly sweeper: DeadlineSweeper | undefined;
+  private _state: DeviceState = 'idle';
+  private _firmware: string;
+  private peer: RpcPeer | null = null;
+  /** The socket while its upgrade is in progress. */
+  private ws: WebSocket | null = null;
+  private attemptStartedAt = 0;
+  private connectedAt = 0;
+  /** Reconnect attempts since the back-off was last reset. */
+  private attempt = 0;
+  private everLoggedIn = false;
+  private clockOffsetMs = 0;
+  private health: 1 | 3 = 1;
+  private intent: CloseIntent | null = null;
+  private stormDelayMs = -1;
+  private pendingReboot: Channel | null = null;
+  private pendingFirmware: string | null = null;
+  private slow: SlowAnswer | null = null;
+  private readonly kaParams: { state: 1 | 2 | 3; channels: readonly Channel[] };
+  private readonly kaTimer: Timer;
+  private readonly lifeTimer: Timer;
+  /** Preview, firmware, slow-answer and upgrade timers, created on first use. */
+  private aux: Array<Timer | null> | null = null;
+  private _wifi: Wifi | null = null;
+  private _rtmpConfig: RTMPPublishConfigEntry[] | null = null;
+
+  constructor(config: DeviceConfig, env: DeviceEnv) {
+    if (!/^wss?:\/\//.test(config.url))
+      throw new Error(`device url must start with ws:// or wss:// (${config.url})`);
+    this.config = config;
+    this.loginCode = config.loginCode;
+    this.index = config.index ?? 0;
+    this.kind = config.kind ?? 'camera';
+    this.traits = profiles[config.profile ?? 'spec'];
+    if (!this.traits) throw new Error(`unknown device profile ${config.profile}`);
+    this.timings = resolveTimings(this.traits, config.timings);
+    this.bitrates = config.bitrates ? { ...defaultBitrates, ...config.bitrates } : defaultBitrates;
+    this._firmware = config.firmwareModel ?? 'sim-1.0.0';
+    this.ptzPresets = config.ptzPresets ?? 3;
+    this.ptzTours = config.ptzTours ?? 2;
+    const count = this.kind === 'camera' ? 1 : Math.max(1, config.channels ?? 4);
+    const channels: Channel[] = [];
+    for (let i = 0; i < count; i++) channels.push(new Channel(i, this));
+    this.channels = channels;
+    this.kaParams = { state: 1, channels };
+    this.scheduler = env.scheduler;
+    this.observer = env.observer ?? nullObserver;
+    this.media = env.media ?? noMedia;
+    this.random = env.random ?? Math.random;
+    this.wallClock = env.clock ?? Date.now;
+    this.sweeper = env.sweeper;
+    this.kaTimer = this.scheduler.timer(this, K_KEEPALIVE);
+    this.lifeTimer = this.scheduler.timer(this, K_LIFE);
+  }
+
+  // ---- read-only state ----
+
+  get state(): DeviceState {
+    return this._state;
+  }
+
+  get firmwareModel(): string {
+    return this._firmware;
+  }
+
+  /** Logged in (online or upgrading). */
+  get isOnline(): boolean {
+    return this.peer !== null;
+  }
+
+  /** The device clock, epoch ms (wall clock + SyncTime offset). */
+  now(): number {
+    return this.wallClock() + this.clockOffsetMs;
+  }
+
+  get clockOffset(): number {
+    return this.clockOffsetMs;
+  }
+
+  /** Sets the device clock to `epochMs` (SyncTime). */
+  setClock(epochMs: number): void {
+    this.clockOffsetMs = epochMs - this.wallClock();
+  }
+
+  monotonicNow(): number {
+    return this.scheduler.now();
+  }
+
+  channelOf(n: number): Channel | null {
+    return Number.isInteger(n) && n >= 0 && n < this.channels.length ? this.channels[n]! : null;
+  }
+
+  ptzStatus(channel: number): PtzStatus | null {
+    return this.channelOf(channel)?.ptz.status(this.monotonicNow()) ?? null;
+  }
+
+  get wifi(): Wifi {
+    this._wifi ??= new Wifi(this.index);
+    return this._wifi;
+  }
+
+  /** The standing push configuration (SetRTMPPublishConfig), kept for the device's life. */
+  get rtmpPublishConfig(): RTMPPublishConfigEntry[] {
+    this._rtmpConfig ??= this.channels.map((ch) => ({
+      enable: false,
+      channel: ch.channel,
+      quality: 'sd' as const,
+      url: '',
+    }));
+    return this._rtmpConfig;
+  }
+
+  set rtmpPublishConfig(config: RTMPPublishConfigEntry[]) {
+    this._rtmpConfig = config;
+  }
+
+  // ---- control ----
+
+  /** Starts logging in (after a random start-up delay when `startDelayMaxMs` is set). */
+  start(): void {
+    if (this._state !== 'idle' && this._state !== 'stopped') return;
+    const spread = this.timings.startDelayMaxMs;
+    if (spread > 0) {
+      this.setState('backoff');
+      this.scheduler.schedule(this.lifeTimer, this.random() * spread);
+    } else {
+      this.connect();
+    }
+  }
+
+  /** Closes cleanly (close code 1000) and stops every timer and media task; resolves once the socket is closed. */
+  stop(): Promise<void> {
+    this.cancelTimers();
+    for (const ch of this.channels) {
+      ch.stopPublish();
+      ch.stopRecord();
+      this.clearAlarms(ch);
+    }
+    this.releaseSlow();
+    this.pendingReboot = null;
+    this.pendingFirmware = null;
+    const socket = this.ws ?? this.peer?.socket ?? null;
+    if (this.ws) {
+      this.ws = null;
+      this.attemptStartedAt = 0;
+      socket!.terminate();
+    } else if (this.peer) {
+      this.intent = 'stop';
+      this.peer.close('local', 'stopped');
+    }
+    this.setState('stopped');
+    if (!socket || socket.readyState === socket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  /**
+   * A connection storm: drops the socket without a close handshake (as a network loss would)
+   * and reconnects after `delayMs`, or by the normal back-off when not given. False when offline.
+   */
+  disconnect(delayMs?: number): boolean {
+    if (!this.peer) return false;
+    this.intent = 'storm';
+    this.stormDelayMs = delayMs ?? -1;
+    this.peer.terminate('storm');
+    return true;
+  }
+
+  /** Reboots the whole device: every channel offline, disconnect, log in again after `rebootMs`. */
+  reboot(): void {
+    if (this._state === 'idle' || this._state === 'stopped' || this._state === 'rebooting') return;
+    for (const ch of this.channels) {
+      ch.setOnline(false);
+      this.clearAlarms(ch);
+      const t = ch.peekTimer(SLOT_REBOOT);
+      if (t) this.scheduler.cancel(t);
+    }
+    if (this.peer) {
+      this.intent = 'reboot';
+      this.peer.close('local', 'reboot');
+      return;
+    }
+    if (this.ws) {
+      const ws = this.ws;
+      this.ws = null;
+      ws.terminate();
+    }
+    this.setState('rebooting');
+    this.scheduler.schedule(this.lifeTimer, this.timings.rebootMs);
+  }
+
+  /** Keepalive device state 3 ("abnormal") while set. */
+  setAbnormal(abnormal: boolean): void {
+    this.health = abnormal ? 3 : 1;
+  }
+
+  /**
+   * Raises an alarm: AlarmNotify start now, keepalive alarm bit while active, AlarmNotify end
+   * after `durationMs` (+ the detection config's `delay`). Raising an active alarm extends it.
+   * False when not raised: offline, no such channel, detection disabled or outside the arm window.
+   */
+  raiseAlarm(channel: number, type: AlarmType, durationMs: number): boolean {
+    const ch = this.channelOf(channel);
+    if (!ch || ch.state === 0 || !this.peer) return false;
+    const config = ch.detectConfigFor(type);
+    if (config && !isArmed(config, secondsOfDay(this.now()))) return false;
+    const timer = ch.timer(type, () => this.scheduler.timer(this, CHANNEL_KIND_BASE + ch.channel * 8 + type));
+    this.scheduler.schedule(timer, durationMs + (config ? config.delay * 1000 : 0));
+    if (ch.isAlarmActive(type)) return true;
+    ch.setAlarm(type, true, this.traits.alarmBitOffset);
+    this.observer.alarmRaised(this, channel, type);
+    this.notifyAlarm(ch.channel, type, 'start');
+    return true;
+  }
+
+  /**
+   * Asks the platform for firmware (GetFirmware) and upgrades when it offers another version
+   * over http(s): download (counted, discarded), keepalive state 2 for `upgradeMs`, reconnect
+   * with the new firmware_model. Called by the UpgradeFirmware event and the vendor's daily check.
+   */
+  checkFirmware(): void {
+    void this.runFirmwareCheck();
+  }
+
+  // ---- connection life ----
+
+  private connect(): void {
+    this.setState('connecting');
+    this.attemptStartedAt = performance.now();
+    const c = this.config;
+    let ws: WebSocket;
+    try {
+      ws = openSocket(
+        loginUrl(c.url, c.loginCode, c.password, c.hardwareModel ?? 'IVT-SIM', this._firmware),
+        { handshakeTimeoutMs: this.timings.handshakeTimeoutMs, localAddress: c.localAddress, tls: c.tls },
+      );
+    } catch (error) {
+      this.observer.loginFailed(this, classifyLoginError(error), 0);
+      this.scheduleReconnect();
+      return;
+    }
+    this.ws = ws;
+    // Closures per connection attempt (not per tick); removed once the socket is open.
+    const onError = (error: Error) => this.onConnectError(ws, error);
+    ws.on('error', onError);
+    ws.once('open', () => {
+      ws.removeListener('error', onError);
+      this.onOpen(ws);
+    });
+  }
+
+  private onConnectError(ws: WebSocket, error: Error): void {
+    if (ws !== this.ws) return;
+    this.ws = null;
+    this.observer.loginFailed(this, classifyLoginError(error), performance.now() - this.attemptStartedAt);
+    this.scheduleReconnect();
+  }
+
+  private onOpen(ws: WebSocket): void {
+    if (ws !== this.ws) {
+      ws.terminate();
+      return;
+    }
+    this.ws = null;
+    const now = performance.now();
+    this.peer = new RpcPeer(ws, this, {
+      firstSeq: this.traits.firstSeq,
+      rpcTimeoutMs: this.timings.rpcTimeoutMs,
+      closeOnSeqMismatch: this.traits.closeOnSeqMismatch,
+      ...(this.sweeper ? { sweeper: this.sweeper } : {}),
+    });
+    this.connectedAt = now;
+    this.everLoggedIn = true;
+    this.observer.loginSucceeded(this, now - this.attemptStartedAt);
+    this.setState('online');
+    if (this.traits.previewServer) this.callPreviewServer();
+    this.sendKeepalive();
+    if (this.traits.dailyFirmwareCheck) {
+      const t = this.auxTimer(K_FIRMWARE);
+      if (!t.pending) this.scheduler.schedule(t, this.untilDailyFirmwareCheck());
+    }
+  }
+
+  private scheduleReconnect(): void {
+    const afterLoss = this.everLoggedIn;
+    if (quickRetriesExhausted(this.traits, this.timings, this.attempt, afterLoss)) {
+      for (const ch of this.channels) ch.stopRecord();
+    }
+    const delay = reconnectDelay(this.traits, this.timings, this.random, this.attempt, afterLoss);
+    this.attempt++;
+    this.setState('backoff');
+    this.scheduler.schedule(this.lifeTimer, delay);
+  }
+
+  private sendKeepalive(): void {
+    const peer = this.peer;
+    if (!peer) return;
+    this.scheduler.schedule(this.kaTimer, this.timings.keepaliveMs);
+    const p = this.config.faults?.malformedProbability;
+    if (p && this.random() < p) {
+      peer.sendRaw(MALFORMED_PACKET);
+      this.observer.faultInjected?.(this, 'malformed_packet');
+    }
+    this.kaParams.state = this._state === 'upgrading' ? 2 : this.health;
+    peer.request('Keepalive', this.kaParams).catch(ignore);
+  }
+
+  private callPreviewServer(): void {
+    this.peer?.request('preview_server').catch(ignore);
+    this.scheduler.schedule(this.auxTimer(K_PREVIEW), this.timings.previewServerMs);
+  }
+
+  /** Next 03:xx (+0–600 s) of the device clock, as the vendor SDK checks firmware daily. */
+  private untilDailyFirmwareCheck(): number {
+    const at = 3 * 3600 + Math.floor(this.random() * 3600) + Math.floor(this.random() * 600);
+    const wait = (at - secondsOfDay(this.now()) + 86_400) % 86_400;
+    return (wait === 0 ? 86_400 : wait) * 1000;
+  }
+
+  private async runFirmwareCheck(): Promise<void> {
+    const peer = this.peer;
+    if (!peer || this._state !== 'online') return;
+    let offered: GetFirmwareAnswer;
+    try {
+      const answer = await peer.call('GetFirmware');
+      if (checkAnswer(ivcMethodValidators, 'GetFirmware', answer) !== null) throw new Error('bad answer');
+      offered = answer as GetFirmwareAnswer;
+    } catch {
+      if (peer === this.peer) this.observer.firmwareChecked?.(this, 'failed', 0);
+      return;
+    }
+    if (peer !== this.peer || this._state !== 'online') return;
+    if (!wantsUpgrade(this._firmware, offered)) {
+      this.observer.firmwareChecked?.(this, 'skipped', 0);
+      return;
+    }
+    this.setState('upgrading');
+    let bytes: number;
+    try {
+      bytes = await downloadFirmware(offered.url, this.timings.firmwareTimeoutMs);
+    } catch {
+      if (peer === this.peer && this.isUpgrading()) this.setState('online');
+      this.observer.firmwareChecked?.(this, 'failed', 0);
+      return;
+    }
+    // The connection may have been lost (or the device stopped) during the download.
+    if (peer !== this.peer || !this.isUpgrading()) return;
+    this.pendingFirmware = offered.firmware_model;
+    this.observer.firmwareChecked?.(this, 'upgraded', bytes);
+    this.scheduler.schedule(this.auxTimer(K_UPGRADE), this.timings.upgradeMs);
+  }
+
+  /** A method, not a comparison, because the state changes across the awaits above. */
+  private isUpgrading(): boolean {
+    return this._state === 'upgrading';
+  }
+
+  private finishUpgrade(): void {
+    if (!this.peer || this.pendingFirmware === null) return;
+    this.intent = 'upgrade';
+    this.peer.close('local', 'firmware upgrade');
+  }
+
+  // ---- channels ----
+
+  /** RebootChannel: the reboot starts once the answer is out (see `onRequestServed`). */
+  rebootChannelAfterAnswer(ch: Channel): void {
+    this.pendingReboot = ch;
+  }
+
+  private rebootChannel(ch: Channel): void {
+    if (this.kind === 'camera') {
+      this.reboot();
+      return;
+    }
+    ch.setOnline(false);
+    this.clearAlarms(ch);
+    const timer = ch.timer(SLOT_REBOOT, () =>
+      this.scheduler.timer(this, CHANNEL_KIND_BASE + ch.channel * 8 + SLOT_REBOOT),
+    );
+    this.scheduler.schedule(timer, this.timings.rebootMs);
+  }
+
+  private clearAlarms(ch: Channel): void {
+    for (let type = 2; type <= 4; type++) {
+      const t = ch.peekTimer(type);
+      if (t) this.scheduler.cancel(t);
+      if (ch.isAlarmActive(type)) ch.setAlarm(type, false, this.traits.alarmBitOffset);
+    }
+  }
+
+  private notifyAlarm(channel: number, type: number, state: 'start' | 'end'): void {
+    const peer = this.peer;
+    if (!peer) return;
+    const call = peer.call('AlarmNotify', { channel, type, state, desc: alarmDesc[type] ?? 'alarm' });
+    if (state === 'end') {
+      call.catch(ignore);
+      return;
+    }
+    call.then((answer) => {
+      const url = (answer as { pic_upload_url?: unknown } | null)?.pic_upload_url;
+      if (typeof url === 'string' && url !== '') {
+        this.media.uploadAlarmPicture({ loginCode: this.loginCode, channel, type, url });
+      }
+    }, ignore);
+  }
+
+  channelMediaFailed(ch: Channel, kind: 'publish' | 'record', detail: string): void {
+    this.observer.mediaFailed?.(this, ch.channel, kind, detail);
+  }
+
+  // ---- PeerHandler ----
+
+  handleRequest(method: string, params: unknown): unknown {
+    let result: unknown;
+    let failed = false;
+    try {
+      result = serveIvtRequest(this, method, params);
+    } catch (error) {
+      result = this.errorAnswer(error);
+      failed = true;
+    }
+    const faults = this.config.faults;
+    if (faults) {
+      const drop = faults.dropAnswerProbability;
+      if (drop && this.random() < drop) {
+        this.observer.faultInjected?.(this, 'dropped_answer');
+        return NO_ANSWER;
+      }
+      if (faults.slowAnswerMs) {
+        this.observer.faultInjected?.(this, 'slow_answer');
+        return new Promise((resolve, reject) => {
+          this.slow = { resolve, reject, value: result, failed };
+          this.scheduler.schedule(this.auxTimer(K_SLOW), faults.slowAnswerMs!);
+        });
+      }
+    }
+    if (failed) throw result;
+    return result;
+  }
+
+  private errorAnswer(error: unknown): RpcError {
+    const rpc = error instanceof RpcError ? error : new RpcError(1, 'internal error');
+    // Unknown methods are refused by the vendor's dispatcher (101), not by a handler.
+    return this.traits.genericErrors && rpc.code !== 101 ? GENERIC_ERROR : rpc;
+  }
+
+  handleEvent(event: string, params: unknown): void {
+    handleIvtEvent(this, event, params);
+  }
+
+  onCallDone(method: string, ms: number, errCode: number | null): void {
+    this.observer.rpcCompleted(this, 'to_ivc', method, ms, errCode);
+  }
+
+  onRequestServed(method: string, ms: number, errCode: number | null): void {
+    this.observer.rpcCompleted(this, 'from_ivc', method, ms, errCode);
+    const ch = this.pendingReboot;
+    if (ch) {
+      this.pendingReboot = null;
+      this.rebootChannel(ch);
+    }
+  }
+
+  onPeerClose(info: CloseInfo): void {
+    const intent = this.intent;
+    this.intent = null;
+    this.peer = null;
+    this.scheduler.cancel(this.kaTimer);
+    this.cancelAux(K_PREVIEW);
+    this.cancelAux(K_UPGRADE);
+    this.releaseSlow();
+    this.pendingReboot = null;
+    const firmware = this.pendingFirmware;
+    this.pendingFirmware = null;
+    this.observer.disconnected(this, intent === 'stop' ? 'local' : (intent ?? info.reason), info.detail);
+    switch (intent) {
+      case 'stop':
+        return;
+      case 'reboot':
+        this.setState('rebooting');
+        this.scheduler.schedule(this.lifeTimer, this.timings.rebootMs);
+        return;
+      case 'upgrade':
+        this._firmware = firmware ?? this._firmware;
+        this.attempt = 0;
+        this.setState('backoff');
+        this.scheduler.schedule(this.lifeTimer, 0);
+        return;
+      default: {
+        if (this.traits.reconnect === 'vendor') this.attempt = 0;
+        else if (performance.now() - this.connectedAt >= this.timings.keepaliveMs) this.attempt = 0;
+        if (this.traits.stopPublishOnLoss) for (const ch of this.channels) ch.stopPublish();
+        if (intent === 'storm' && this.stormDelayMs >= 0) {
+          this.setState('backoff');
+          this.scheduler.schedule(this.lifeTimer, this.stormDelayMs);
+        } else {
+          this.scheduleReconnect();
+        }
+      }
+    }
+  }
+
+  // ---- TimerTarget ----
+
+  onTimer(kind: number): void {
+    switch (kind) {
+      case K_KEEPALIVE:
+        this.sendKeepalive();
+        return;
+      case K_LIFE:
+        if (this._state === 'rebooting') for (const ch of this.channels) ch.setOnline(true);
+        if (this._state === 'backoff' || this._state === 'rebooting') this.connect();
+        return;
+      case K_PREVIEW:
+        if (this.peer) this.callPreviewServer();
+        return;
+      case K_FIRMWARE:
+        this.checkFirmware();
+        this.scheduler.schedule(this.auxTimer(K_FIRMWARE), this.untilDailyFirmwareCheck());
+        return;
+      case K_SLOW:
+        this.releaseSlow();
+        return;
+      case K_UPGRADE:
+        this.finishUpgrade();
+        return;
+    }
+    const ch = this.channels[(kind - CHANNEL_KIND_BASE) >> 3];
+    if (!ch) return;
+    const slot = (kind - CHANNEL_KIND_BASE) & 7;
+    if (slot === SLOT_REBOOT) {
+      ch.setOnline(true);
+    } else if (ch.isAlarmActive(slot)) {
+      ch.setAlarm(slot, false, this.traits.alarmBitOffset);
+      this.notifyAlarm(ch.channel, slot, 'end');
+    }
+  }
+
+  // ---- helpers ----
+
+  private setState(to: DeviceState): void {
+    const from = this._state;
+    if (from === to) return;
+    this._state = to;
+    this.observer.stateChanged(this, from, to);
+  }
+
+  private auxTimer(kind: number): Timer {
+    this.aux ??= [null, null, null, null, null, null];
+    let t = this.aux[kind];
+    if (!t) {
+      t = this.scheduler.timer(this, kind);
+      this.aux[kind] = t;
+    }
+    return t;
+  }
+
+  private cancelAux(kind: number): void {
+    const t = this.aux?.[kind];
+    if (t) this.scheduler.cancel(t);
+  }
+
+  private cancelTimers(): void {
+    this.scheduler.cancel(this.kaTimer);
+    this.scheduler.cancel(this.lifeTimer);
+    for (const t of this.aux ?? []) if (t) this.scheduler.cancel(t);
+    for (const ch of this.channels) {
+      const t = ch.peekTimer(SLOT_REBOOT);
+      if (t) this.scheduler.cancel(t);
+    }
+  }
+
+  /** Lets a delayed (slow-fault) answer go now; after a close the peer drops it. */
+  private releaseSlow(): void {
+    const s = this.slow;
+    if (!s) return;
+    this.slow = null;
+    this.cancelAux(K_SLOW);
+    if (s.failed) s.reject(s.value);
+    else s.resolve(s.value);
+  }
+}

@@ -1,0 +1,229 @@
+import { ErrorCode, RpcError } from '../protocol/errors.js';
+import type {
+  IvtMethod,
+  IvtParams,
+  NetConfig,
+  RTMPPublishConfigEntry,
+  WifiSsid,
+} from '../protocol/methods.js';
+import { checkParams, ivtMethodValidators } from '../protocol/validators.js';
+import type { Channel } from './channel.js';
+import { applyDetectConfig } from './detection.js';
+import type { SimulatedDevice } from './device.js';
+import { tokenList } from './ptz.js';
+
+/**
+ * The IVT methods of IVR-RPC.md ("RPC methods offered by the IVT"): one table entry per method
+ * with the channel rule it needs, so the order of checks is the same for all of them —
+ * unknown method 101, invalid params 1 (the schema's reason), no such channel 102, channel
+ * offline 103, then the method's own errors (11, 12).
+ */
+
+/** `online`: the channel must exist and not be rebooting; `exists`: it must exist; `none`: no channel param. */
+type ChannelRule = 'online' | 'exists' | 'none';
+
+interface MethodEntry<M extends IvtMethod> {
+  channel: ChannelRule;
+  handle(device: SimulatedDevice, params: IvtParams<M>, channel: Channel): unknown;
+}
+
+/** Shared empty answer: the peer serialises it, nobody mutates it. */
+const EMPTY = Object.freeze({});
+
+const ssidList: readonly WifiSsid[] = Object.freeze([
+  Object.freeze({ ssid: 'lab-2g', signal: 78, encrypt: 'WPA2-PSK' }),
+  Object.freeze({ ssid: 'lab-5g', signal: 64, encrypt: 'WPA2-PSK' }),
+  Object.freeze({ ssid: 'guest', signal: 41, encrypt: 'NONE' }),
+]);
+
+function bitrateTooHigh(device: SimulatedDevice, nominal: number, maxBitrate: number): boolean {
+  const shift = device.traits.maxBitrateShift;
+  // The vendor SDK compares in kbit/s (>> 10), so a limit under 1024 bit/s becomes "no limit".
+  const limit = maxBitrate >> shift;
+  return limit > 0 && nominal >> shift > limit;
+}
+
+function netConfig(device: SimulatedDevice, channel: number): NetConfig[] {
+  const i = device.index;
+  const host = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255 || 1}`;
+  const hex = (b: number) => (b & 255).toString(16).padStart(2, '0');
+  const mac = `02:1f:${hex(i >> 16)}:${hex(i >> 8)}:${hex(i)}:${hex(channel)}`;
+  return [
+    {
+      name: 'eth0',
+      ip: host,
+      gateway: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.254`,
+      netmask: '255.255.255.0',
+      dns1: '10.0.0.53',
+      dns2: '10.0.1.53',
+      mac,
+      dhcp: false,
+    },
+  ];
+}
+
+const methods: { [M in IvtMethod]: MethodEntry<M> } = {
+  RTMPPublish: {
+    channel: 'online',
+    handle(device, p, ch) {
+      const current = ch.publishing;
+      if (current) {
+        // "resp empty (published, or that stream already exists)"; another stream is a duplicate.
+        if (current.streamId === p.stream_id) return EMPTY;
+        throw new RpcError(ErrorCode.DuplicatePublish);
+      }
+      const bitrate = device.bitrates[p.quality];
+      if (bitrateTooHigh(device, bitrate, p.max_bitrate)) {
+        throw new RpcError(
+          ErrorCode.BitrateTooHigh,
+          `stream bitrate ${bitrate} exceeds max_bitrate ${p.max_bitrate}`,
+        );
+      }
+      const task = device.media.startPublish(
+        {
+          loginCode: device.loginCode,
+          channel: ch.channel,
+          quality: p.quality,
+          url: p.url,
+          streamId: p.stream_id,
+          bitrate,
+        },
+        ch,
+      );
+      ch.startPublish({ streamId: p.stream_id, quality: p.quality, url: p.url, task });
+      return EMPTY;
+    },
+  },
+  RTMPStopPublish: {
+    // Stopping on a rebooting channel finds nothing running: still "stopped".
+    channel: 'exists',
+    handle(_device, p, ch) {
+      if (ch.publishing?.streamId === p.stream_id) ch.stopPublish();
+      return EMPTY;
+    },
+  },
+  StartCloudRecord: {
+    channel: 'online',
+    handle(device, p, ch) {
+      const current = ch.recording;
+      if (current) {
+        if (current.sessionId === p.session_id) return EMPTY;
+        // One recording per channel: another session while one runs is a duplicate request.
+        throw new RpcError(ErrorCode.DuplicatePublish, `channel ${ch.channel} is already recording`);
+      }
+      const bitrate = device.bitrates[p.quality];
+      if (bitrateTooHigh(device, bitrate, p.max_bitrate)) {
+        throw new RpcError(
+          ErrorCode.BitrateTooHigh,
+          `stream bitrate ${bitrate} exceeds max_bitrate ${p.max_bitrate}`,
+        );
+      }
+      const startTs = p.start_ts > 0 ? p.start_ts : Math.floor(device.now() / 1000);
+      const params = Object.freeze({ ...p });
+      const task = device.media.startRecord(
+        { loginCode: device.loginCode, channel: ch.channel, bitrate, params, startTs },
+        ch,
+      );
+      ch.startRecord({ sessionId: p.session_id, params, task });
+      return EMPTY;
+    },
+  },
+  StopCloudRecord: {
+    channel: 'exists',
+    handle(_device, p, ch) {
+      if (ch.recording?.sessionId === p.session_id) ch.stopRecord();
+      return EMPTY;
+    },
+  },
+  RebootChannel: {
+    channel: 'online',
+    handle(device, _p, ch) {
+      device.rebootChannelAfterAnswer(ch);
+      return EMPTY;
+    },
+  },
+  GetPTZPresetList: {
+    channel: 'online',
+    handle: (device) => tokenList('preset', device.ptzPresets),
+  },
+  GetPTZPresetTourList: {
+    channel: 'online',
+    handle: (device) => tokenList('tour', device.ptzTours),
+  },
+  AlarmMoveDetectConfig: {
+    channel: 'online',
+    handle(_device, p, ch) {
+      ch.moveDetect = applyDetectConfig(ch.moveDetect, p);
+      return EMPTY;
+    },
+  },
+  AlarmRectIntrusionDetectConfig: {
+    channel: 'online',
+    handle(_device, p, ch) {
+      ch.rectDetect = applyDetectConfig(ch.rectDetect, p);
+      return EMPTY;
+    },
+  },
+  GetNetConfig: {
+    channel: 'online',
+    handle: (device, _p, ch) => netConfig(device, ch.channel),
+  },
+  GetRTMPPublishConfig: {
+    channel: 'none',
+    handle: (device) => device.rtmpPublishConfig,
+  },
+  SetRTMPPublishConfig: {
+    channel: 'none',
+    handle(device, p) {
+      for (const entry of p) {
+        if (!device.channelOf(entry.channel)) throw new RpcError(ErrorCode.NoSuchChannel);
+      }
+      device.rtmpPublishConfig = p.map(
+        (e): RTMPPublishConfigEntry => ({
+          enable: e.enable,
+          channel: e.channel,
+          quality: e.quality,
+          url: e.url,
+        }),
+      );
+      return EMPTY;
+    },
+  },
+  GetWifiStatusAndConfig: {
+    channel: 'online',
+    handle: (device) => device.wifi.status(),
+  },
+  SetWifiConfig: {
+    channel: 'online',
+    handle(device, p) {
+      device.wifi.configure(p.ssid, p.password);
+      return EMPTY;
+    },
+  },
+  GetWifiSSIDList: {
+    channel: 'online',
+    handle: () => ssidList,
+  },
+};
+
+const table = new Map<string, MethodEntry<IvtMethod>>(
+  Object.entries(methods) as Array<[string, MethodEntry<IvtMethod>]>,
+);
+
+/** Answers one platform request on `device`, or throws the `RpcError` the protocol asks for. */
+export function serveIvtRequest(device: SimulatedDevice, method: string, params: unknown): unknown {
+  const entry = table.get(method);
+  if (!entry) throw new RpcError(ErrorCode.MethodNotSupported, `method ${method} not supported`);
+  const invalid = checkParams(ivtMethodValidators, method, params);
+  if (invalid !== null) throw new RpcError(ErrorCode.Internal, `invalid params: ${invalid}`);
+  let channel: Channel | null = null;
+  if (entry.channel !== 'none') {
+    const n = (params as { channel: number }).channel;
+    channel = device.channelOf(n);
+    if (!channel) throw new RpcError(ErrorCode.NoSuchChannel, `channel ${n} does not exist`);
+    if (entry.channel === 'online' && channel.state === 0) {
+      throw new RpcError(ErrorCode.ChannelOffline, `channel ${n} is offline`);
+    }
+  }
+  return entry.handle(device, params as never, channel as Channel);
+}
