@@ -326,8 +326,8 @@ describe('defaults and units', () => {
       { env: {} },
     );
     assert.deepEqual(list, []);
-    assert.equal(s?.devices.mix[0]!.channels, 16);
-    assert.equal(s?.devices.mix[0]!.profile, 'vendor');
+    assert.equal(s?.devices.mix[0]?.channels, 16);
+    assert.equal(s?.devices.mix[0]?.profile, 'vendor');
   });
 
   it('CIDR source addresses expand to host addresses', () => {
