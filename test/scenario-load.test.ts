@@ -186,6 +186,35 @@ describe('problems are located and explained', () => {
     assert.match(only(list, 'devices.password').message, /missing required field/);
   });
 
+  it('remote targets: ca is resolved next to the scenario and must exist; TLS options need wss', () => {
+    writeFileSync(join(dir, 'ca.pem'), 'not really a certificate');
+    const ok = loadScenario(
+      write('target: { url: "wss://127.0.0.1:9443/ivc", ca: ca.pem }\ndevices: { count: 1, password: x }\n'),
+      { env: {} },
+    );
+    assert.deepEqual(ok.target, {
+      kind: 'remote',
+      url: 'wss://127.0.0.1:9443/ivc',
+      ca: join(dir, 'ca.pem'),
+      insecure: false,
+    });
+    assert.equal(ok.platform, null);
+    const plain = problems(
+      'target: { url: "ws://127.0.0.1:9/ivc", ca: ca.pem, insecure: true }\ndevices: { count: 1, password: x }\n',
+    );
+    assert.match(only(plain, 'target.ca').message, /only applies to a wss:\/\/ target/);
+    assert.match(only(plain, 'target.insecure').message, /only applies to a wss:\/\/ target/);
+    const missing = problems(
+      'target: { url: "wss://127.0.0.1:9/ivc", ca: nope.pem }\ndevices: { count: 1, password: x }\n',
+    );
+    assert.match(only(missing, 'target.ca').message, /file not found/);
+  });
+
+  it('a constant arrival rate needs a duration', () => {
+    const p = only(problems('devices: { count: 5 }\narrival: { rate: 2/s }\n'), 'duration');
+    assert.match(p.message, /missing required field/);
+  });
+
   it('stages and arrival together are refused', () => {
     const p = only(
       problems('devices: { count: 5 }\nstages: [{ duration: 1s, target: 1 }]\narrival: { rate: 1/s }\n'),

@@ -153,6 +153,7 @@ class Normalizer {
     if (url.protocol === 'ws:') {
       if (ca !== undefined) tlsOnly('ca');
       if (insecure !== undefined) tlsOnly('insecure');
+      return { kind: 'remote', url: spec.url, ca: null, insecure: false };
     }
     if (ca !== undefined && insecure === true) {
       this.problem(
