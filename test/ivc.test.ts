@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -477,6 +478,50 @@ describe('IVC command plans', () => {
       max_bitrate: 0,
     });
     await assert.rejects(platform.commands.rpc('nobody', 'GetNetConfig', { channel: 0 }), { status: 404 });
+  });
+
+  test('with rtmpIngest on, a publish order points at the ingest and the stream shows in /api/streams', async (t) => {
+    if (!existsSync('/usr/bin/ffmpeg')) {
+      t.skip('/usr/bin/ffmpeg is missing: no RTMP publisher to test the ingest with');
+      return;
+    }
+    const platform = await ivc({ rtmpIngest: true });
+    assert.match(platform.rtmpUrl ?? '', /^rtmp:\/\/127\.0\.0\.1:\d+\/live$/);
+    const d = await TestDevice.connect(platform.url, 'cam-live');
+    let ffmpeg: ReturnType<typeof spawn> | undefined;
+    // The test device publishes with ffmpeg, an RTMP client independent of this project.
+    d.answers.RTMPPublish = (params) => {
+      const { url } = params as { url: string };
+      const media = new URL('../../media/ld.flv', import.meta.url).pathname;
+      ffmpeg = spawn(
+        'ffmpeg',
+        ['-hide_banner', '-loglevel', 'error', '-re', '-t', '2', '-i', media, '-c', 'copy', '-f', 'flv', url],
+        {
+          stdio: 'ignore',
+        },
+      );
+      return {};
+    };
+    const order = await platform.commands.publish('cam-live', {
+      channel: 0,
+      quality: 'ld',
+      streamId: 'live-1',
+    });
+    assert.equal(order.url, `${platform.rtmpUrl}/live-1`);
+    type Streams = {
+      streams: Array<{ name: string; mediaBytes: number; videoTags: number; violations: number }>;
+    };
+    await waitFor(
+      'media at the ingest',
+      async () => {
+        const { streams } = (await getJson(`${platform.httpUrl}/api/streams`)).body as unknown as Streams;
+        return streams.some((s) => s.name === 'live-1' && s.videoTags > 10);
+      },
+      10_000,
+    );
+    const { streams } = (await getJson(`${platform.httpUrl}/api/streams`)).body as unknown as Streams;
+    assert.equal(streams[0]!.violations, 0);
+    ffmpeg?.kill();
   });
 
   test('GetFirmware, preview_server and AlarmNotify answers point at working endpoints', async () => {

@@ -47,6 +47,10 @@ export async function handleAdminApi(
           heap_used_mb: Math.round(memory.heapUsed / 2 ** 20),
         },
       });
+    } else if (method === 'GET' && parts.length === 1 && parts[0] === 'streams') {
+      if (platform.ingest)
+        sendJson(res, 200, { live: platform.ingest.liveCount, streams: platform.ingest.stats() });
+      else sendError(res, 404, 'no RTMP ingest runs with this platform (option rtmpIngest)');
     } else if (method === 'GET' && parts.length === 1 && parts[0] === 'rules') {
       sendJson(res, 200, conformanceRules);
     } else if (method === 'GET' && parts.length === 2 && parts[0] === 'recordings') {

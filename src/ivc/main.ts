@@ -18,7 +18,8 @@ const usage = `usage: node dist/src/ivc/main.js [options]
   --login-delay-ms N        delay every login answer by N ms
   --rpc-timeout-ms N        platform RPC timeout (default 20000)
   --keepalive-ms N          expected keepalive period (default 10000)
-  --rtmp-url-base URL       base of RTMP publish URLs ordered by the platform
+  --rtmp-port N             run the RTMP ingest on this port (0 = any free port); publish orders point at it
+  --rtmp-url-base URL       base of RTMP publish URLs ordered by the platform (default: the ingest's)
   --firmware-model NAME     firmware version answered by GetFirmware (default ivc-fw-1.0.0)
   --firmware-size BYTES     size of the generated firmware blob (default 1048576)
   --public-host NAME        host name put in URLs handed to devices (default: the bound address)`;
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       'rpc-timeout-ms': { type: 'string' },
       'keepalive-ms': { type: 'string' },
       'rtmp-url-base': { type: 'string' },
+      'rtmp-port': { type: 'string' },
       'firmware-model': { type: 'string' },
       'firmware-size': { type: 'string' },
       'public-host': { type: 'string' },
@@ -70,6 +72,8 @@ async function main(): Promise<void> {
     rpcTimeoutMs: integer('rpc-timeout-ms', values['rpc-timeout-ms']),
     keepaliveMs: integer('keepalive-ms', values['keepalive-ms']),
     rtmpUrlBase: values['rtmp-url-base'],
+    rtmpIngest:
+      values['rtmp-port'] === undefined ? false : { port: integer('rtmp-port', values['rtmp-port']) },
     firmware: [
       {
         firmware_model: values['firmware-model'] ?? 'ivc-fw-1.0.0',

@@ -12,6 +12,13 @@ export interface FirmwareEntry {
   size?: number;
 }
 
+export interface IngestOptions {
+  /** RTMP port (default 0: a free one). */
+  port?: number;
+  /** Only count bytes of a publish, do not parse tags (cheaper under load). */
+  discard?: boolean;
+}
+
 /** How logins are checked. Every given check must pass; with none given every login is accepted. */
 export interface AuthOptions {
   /** One password shared by every device. */
@@ -58,8 +65,13 @@ export interface IvcOptions {
   firstKeepaliveMs?: number;
   /** Firmware catalogue for `GetFirmware` (default: one 1 MiB entry "ivc-fw-1.0.0"). */
   firmware?: FirmwareEntry[];
-  /** Base of RTMP publish URLs ordered by command plans, e.g. `rtmp://127.0.0.1:1935/live` (media seam). */
+  /** Base of RTMP publish URLs ordered by command plans, e.g. `rtmp://127.0.0.1:1935/live`. */
   rtmpUrlBase?: string;
+  /**
+   * Run the RTMP ingest server alongside (default off): `true` or `{port, discard}`. Unless
+   * `rtmpUrlBase` is given, publish orders then point at `rtmp://<host>:<port>/live`.
+   */
+  rtmpIngest?: boolean | IngestOptions;
   record?: RecordOptions;
   /** Host name used in URLs handed to devices (default: the bound host). */
   publicHost?: string;
@@ -81,6 +93,7 @@ export interface ResolvedOptions {
   firstKeepaliveMs: number;
   firmware: Required<FirmwareEntry>[];
   rtmpUrlBase: string | null;
+  rtmpIngest: Required<IngestOptions> | null;
   record: Required<RecordOptions>;
   publicHost: string | null;
 }
@@ -113,6 +126,12 @@ export function resolveOptions(o: IvcOptions): ResolvedOptions {
     firstKeepaliveMs: o.firstKeepaliveMs ?? 3_000,
     firmware,
     rtmpUrlBase: o.rtmpUrlBase ?? null,
+    rtmpIngest: o.rtmpIngest
+      ? {
+          port: (o.rtmpIngest === true ? undefined : o.rtmpIngest.port) ?? 0,
+          discard: (o.rtmpIngest === true ? undefined : o.rtmpIngest.discard) ?? false,
+        }
+      : null,
     record: { emptyCreates: o.record?.emptyCreates ?? 0, failPuts: o.record?.failPuts ?? false },
     publicHost: o.publicHost ?? null,
   };

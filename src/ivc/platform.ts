@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
 import type { CloseInfo } from '../protocol/close-reason.js';
 import { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
 import type { GetFirmwareAnswer } from '../protocol/methods.js';
@@ -34,6 +35,8 @@ export class IvcPlatform {
   readonly recordings: Recordings;
   /** Own sweeper so a short test rpcTimeoutMs is honoured promptly. */
   readonly sweeper: DeadlineSweeper;
+  /** The RTMP ingest running beside the platform (option `rtmpIngest`), for stream stats. */
+  ingest: RtmpIngestServer | null = null;
   /** `http://host:port`, set once the server listens. */
   httpBase = '';
   private readonly readyListeners = new Set<DeviceListener>();

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
 import { handleAdminApi } from './admin-api.js';
 import { receiveAlarmPicture } from './alarm-upload.js';
 import { IvcCommands } from './commands.js';
@@ -20,6 +21,8 @@ export interface RunningIvc {
   httpUrl: string;
   host: string;
   port: number;
+  /** `rtmp://host:port/live` of the ingest server when `rtmpIngest` is on, else null. */
+  rtmpUrl: string | null;
   /** Command plans: rpc/event/publish/record, devicesOnline(), onDeviceOnline(). */
   commands: IvcCommands;
   /** State and counters (devices, sessions, stats) for in-process readers. */
@@ -31,7 +34,9 @@ export interface RunningIvc {
 /** Starts the reference IVC. Rejects with a clear message when the port is taken. */
 export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   const o = resolveOptions(options);
+  const ingest = o.rtmpIngest ? await startIngest(o.host, o.rtmpIngest) : null;
   const platform = new IvcPlatform(o);
+  platform.ingest = ingest;
   const commands = new IvcCommands(platform);
   const devices = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
   const monitors = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
@@ -60,6 +65,7 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       platform.close();
+      void ingest?.close();
       reject(
         error.code === 'EADDRINUSE'
           ? new Error(`port ${o.port} is already in use on ${o.host}`)
@@ -75,24 +81,47 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const httpUrl = `http://${hostPart}:${port}`;
   platform.httpBase = httpUrl;
+  const rtmpUrl = ingest ? `rtmp://${hostPart}:${ingest.address().port}/live` : null;
+  if (rtmpUrl && o.rtmpUrlBase === null) o.rtmpUrlBase = rtmpUrl;
 
   return {
     url: `ws://${hostPart}:${port}/ivc`,
     httpUrl,
     host: o.host,
     port,
+    rtmpUrl,
     commands,
     platform,
     close: async () => {
       platform.close();
       for (const ws of devices.clients) ws.terminate();
       for (const ws of monitors.clients) ws.terminate();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await Promise.all([
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+        ingest?.close(),
+      ]);
     },
   };
+}
+
+/** Starts the RTMP ingest beside the platform, with the same clear message for a taken port. */
+async function startIngest(
+  host: string,
+  options: { port: number; discard: boolean },
+): Promise<RtmpIngestServer> {
+  const ingest = new RtmpIngestServer({ host, port: options.port, discard: options.discard });
+  try {
+    await ingest.listen();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`RTMP port ${options.port} is already in use on ${host}`);
+    }
+    throw error;
+  }
+  return ingest;
 }
 
 /** Plain HTTP routes; WebSocket upgrades are handled above. */
