@@ -129,7 +129,7 @@ export const CATALOGUE: readonly MetricDef[] = [
     labels: ['method', 'code'],
     rate: { of: 'rpcs' },
     description:
-      'RPCs that ended in an error response (code = the protocol error code) or without any (code = timeout). rate = rpc_errors / rpcs.',
+      'RPCs that ended in an error response (code = the protocol error code) or without any (code = timeout).',
   },
   {
     name: 'disconnects',
@@ -138,7 +138,7 @@ export const CATALOGUE: readonly MetricDef[] = [
     labels: ['reason'],
     values: { reason: DISCONNECT_REASONS },
     rate: { of: 'logins', where: { result: 'ok' } },
-    description: 'Established sessions that ended, by reason. rate = disconnects / successful logins.',
+    description: 'Established sessions that ended, by reason.',
   },
   {
     name: 'alarms',
@@ -259,7 +259,7 @@ export const CATALOGUE: readonly MetricDef[] = [
     unit: 'count',
     labels: ['reason'],
     rate: { of: 'segments_created' },
-    description: 'Segment uploads that failed after the retry (op=fail sent). rate = / segments_created.',
+    description: 'Segment uploads that failed after the retry (op=fail sent).',
   },
   {
     name: 'segments_dropped',
@@ -267,7 +267,7 @@ export const CATALOGUE: readonly MetricDef[] = [
     unit: 'count',
     labels: [],
     rate: { of: 'segments_created' },
-    description: 'Segments dropped because the pre-record queue was full. rate = / segments_created.',
+    description: 'Segments dropped because the pre-record queue was full.',
   },
   // --- load generator health
   {
