@@ -125,7 +125,7 @@ export class TestPlatform {
   password: string | null = null;
   answer: Answerer = defaultAnswer;
   url = '';
-  private waiters: Array<(s: Session) => void> = [];
+  private waiters: Array<{ code: string | undefined; take: (s: Session) => void }> = [];
 
   constructor() {
     this.server = createServer((_req, res) => res.writeHead(404).end());
@@ -138,14 +138,21 @@ export class TestPlatform {
     return this;
   }
 
-  /** The next session to log in (or one already waiting). */
-  nextSession(timeoutMs = 5000): Promise<Session> {
+  /** The next session to log in (of device `loginCode`, when given). */
+  nextSession(loginCode?: string, timeoutMs = 5000): Promise<Session> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no login')), timeoutMs);
-      this.waiters.push((s) => {
-        clearTimeout(timer);
-        resolve(s);
-      });
+      const waiter = {
+        code: loginCode,
+        take: (s: Session) => {
+          clearTimeout(timer);
+          resolve(s);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`no login of ${loginCode ?? 'any device'}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
@@ -168,8 +175,8 @@ export class TestPlatform {
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new Session(ws, req, this);
       this.sessions.push(session);
-      const waiter = this.waiters.shift();
-      waiter?.(session);
+      const i = this.waiters.findIndex((w) => w.code === undefined || w.code === session.loginCode);
+      if (i >= 0) this.waiters.splice(i, 1)[0]!.take(session);
     });
   }
 }

@@ -1,0 +1,372 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { DeviceConfig } from '../src/device/config.js';
+import { SimulatedDevice } from '../src/device/device.js';
+import { type DeviceTimings, profiles } from '../src/device/profile.js';
+import { seededRandom } from '../src/device/random.js';
+import { Scheduler } from '../src/device/scheduler.js';
+import { DeadlineSweeper } from '../src/protocol/deadline-sweeper.js';
+import { NO_ANSWER } from '../src/protocol/peer.js';
+import { defaultAnswer, eventually, RecordingObserver, TestPlatform } from './device-platform.js';
+
+// Short timings so the file runs in seconds; the real defaults are checked by value.
+const fast: Partial<DeviceTimings> = {
+  keepaliveMs: 5000,
+  rpcTimeoutMs: 400,
+  backoffInitialMs: 100,
+  backoffCapMs: 400,
+  retryMinMs: 100,
+  retryMaxMs: 200,
+  quickRetryMinMs: 50,
+  quickRetryMaxMs: 100,
+};
+
+const scheduler = new Scheduler({ resolutionMs: 10 });
+const sweeper = new DeadlineSweeper(50);
+let platform: TestPlatform;
+const devices: SimulatedDevice[] = [];
+
+let serial = 0;
+
+function device(overrides: Partial<DeviceConfig> = {}, observer = new RecordingObserver(), seed = 1) {
+  const d = new SimulatedDevice(
+    {
+      url: platform.url,
+      loginCode: `cam-${++serial}`,
+      password: 'pw',
+      timings: fast,
+      ...overrides,
+    },
+    { scheduler, observer, sweeper, random: seededRandom(seed) },
+  );
+  devices.push(d);
+  return { d, observer };
+}
+
+/** Starts `d` and resolves with its platform session once the device itself is online. */
+async function login(d: SimulatedDevice) {
+  const next = platform.nextSession(d.loginCode);
+  d.start();
+  const s = await next;
+  await eventually(() => d.isOnline, 5000, 'device online');
+  return s;
+}
+
+before(async () => {
+  platform = await new TestPlatform().listen();
+});
+after(async () => {
+  await Promise.all(devices.map((d) => d.stop()));
+  await platform.close();
+});
+
+describe('login', () => {
+  test('login URL carries the four fields URL-encoded, no permessage-deflate, first keepalive at once', async () => {
+    const { d, observer } = device({
+      loginCode: 'cam 1/é&x',
+      password: 'p@ss=&?',
+      hardwareModel: 'HW 2',
+      firmwareModel: 'fw+1',
+    });
+    const s = await login(d);
+    const raw = platform.upgrades.at(-1)!;
+    assert.match(raw.url!, /^\/ivc\?login_code=cam%201%2F%C3%A9%26x&login_passwd=p%40ss%3D%26%3F&/);
+    assert.equal(s.query.get('login_code'), 'cam 1/é&x');
+    assert.equal(s.query.get('login_passwd'), 'p@ss=&?');
+    assert.equal(s.query.get('hardware_model'), 'HW 2');
+    assert.equal(s.query.get('firmware_model'), 'fw+1');
+    assert.equal(raw.headers['sec-websocket-extensions'], undefined);
+    const ka = await s.waitFor('Keepalive');
+    assert.equal(ka.seq, 1);
+    assert.equal(
+      s.texts[0],
+      '{"req":"Keepalive","params":{"state":1,"channels":[{"channel":0,"state":1}]},"seq":1}',
+    );
+    await eventually(() => observer.logins.length === 1);
+    assert.deepEqual(
+      observer.states.map(([, to]) => to),
+      ['connecting', 'online'],
+    );
+    assert.equal(d.state, 'online');
+    await d.stop();
+  });
+
+  test('an NVR reports every channel; keepalives repeat every keepaliveMs', async () => {
+    const { d } = device({ kind: 'nvr', channels: 3, timings: { ...fast, keepaliveMs: 100 } });
+    const s = await login(d);
+    const first = await s.waitFor('Keepalive', 1);
+    const fourth = await s.waitFor('Keepalive', 4);
+    assert.deepEqual(first.params, {
+      state: 1,
+      channels: [
+        { channel: 0, state: 1 },
+        { channel: 1, state: 1 },
+        { channel: 2, state: 1 },
+      ],
+    });
+    assert.deepEqual(
+      s.requests.slice(0, 4).map((r) => r.seq),
+      [1, 2, 3, 4],
+    );
+    // Three periods of 100 ms (the scheduler adds at most one 10 ms tick each).
+    assert.ok(fourth.at - first.at >= 290, `${fourth.at - first.at} ms`);
+    await d.stop();
+  });
+
+  test('a refused login (401, then 403) is reported and retried with back-off until accepted', async () => {
+    const { d, observer } = device({ password: 'secret-pw' });
+    platform.password = 'other';
+    d.start();
+    await eventually(() => observer.loginFailures.length >= 3, 5000, '3 refusals');
+    platform.password = null;
+    platform.refuseWith = 403;
+    await eventually(() => observer.loginFailures.length >= 4, 5000, 'a 403');
+    const next = platform.nextSession(d.loginCode);
+    platform.refuseWith = null;
+    await next;
+    await eventually(() => d.state === 'online');
+    assert.deepEqual(observer.loginFailures[0]!.failure, { kind: 'refused', status: 401 });
+    assert.deepEqual(observer.loginFailures.at(-1)!.failure, { kind: 'refused', status: 403 });
+    assert.ok(observer.states.some(([, to]) => to === 'backoff'));
+    // Back-off waits stay under the growing bound (100, 200, 400, 400 … ms, + one tick).
+    for (let i = 1; i < observer.loginFailures.length; i++) {
+      const gap = observer.loginFailures[i]!.at - observer.loginFailures[i - 1]!.at;
+      assert.ok(gap <= Math.min(400, 100 * 2 ** (i - 1)) + 100, `gap ${i}: ${gap} ms`);
+    }
+    assert.doesNotMatch(JSON.stringify(observer), /secret-pw/);
+    await d.stop();
+  });
+
+  test('nothing listening: failed with connection_refused', async () => {
+    const { d, observer } = device({ url: 'ws://127.0.0.1:1/ivc' });
+    d.start();
+    await eventually(() => observer.loginFailures.length >= 2);
+    assert.deepEqual(observer.loginFailures[0]!.failure, { kind: 'failed', reason: 'connection_refused' });
+    await d.stop();
+    assert.equal(d.state, 'stopped');
+  });
+
+  test('localAddress spreads sockets over 127.0.0.x', async () => {
+    const { d } = device({ localAddress: '127.0.0.3' });
+    const s = await login(d);
+    assert.equal(s.request.socket.remoteAddress, '127.0.0.3');
+    await d.stop();
+  });
+
+  test('stop() closes with 1000 and never reconnects', async () => {
+    const { d, observer } = device();
+    const s = await login(d);
+    await s.waitFor('Keepalive');
+    await d.stop();
+    const info = await s.closed;
+    assert.equal(info.code, 1000);
+    assert.deepEqual(
+      observer.disconnects.map((x) => x.reason),
+      ['local'],
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(platform.sessions.filter((x) => x.loginCode === d.loginCode).length, 1);
+    assert.equal(d.state, 'stopped');
+  });
+});
+
+describe('protocol faults close the connection and the device reconnects', () => {
+  for (const [name, misbehave, reason, code] of [
+    ['an answer with a wrong seq', 'seq', 'seq_mismatch', 4001],
+    ['a malformed packet', 'malformed', 'malformed', 4003],
+    ['no answer within the RPC timeout', 'silent', 'timeout', 4002],
+  ] as const) {
+    test(`${name} → ${reason}`, async () => {
+      const { d, observer } = device({ loginCode: `fault-${reason}` });
+      platform.answer = (method, params, session) => {
+        if (
+          session.loginCode !== `fault-${reason}` ||
+          session !== platform.sessions.find((x) => x.loginCode === `fault-${reason}`)
+        ) {
+          return defaultAnswer(method, params, session);
+        }
+        if (misbehave === 'seq') session.socket.send('{"seq":77,"resp":{}}');
+        if (misbehave === 'malformed') session.socket.send('{"seq":1,"resp":{},"event":"x"}');
+        return NO_ANSWER;
+      };
+      const first = platform.nextSession(d.loginCode);
+      d.start();
+      const s = await first;
+      const info = await s.closed;
+      assert.equal(info.code, code);
+      await eventually(() => platform.sessions.filter((x) => x.loginCode === d.loginCode).length === 2);
+      await eventually(() => d.state === 'online');
+      assert.equal(observer.disconnects[0]!.reason, reason);
+      assert.equal(observer.logins.length, 2);
+      platform.answer = defaultAnswer;
+      await d.stop();
+    });
+  }
+
+  test('the platform dropping the socket is a network loss', async () => {
+    const { d, observer } = device({ loginCode: 'drop-me' });
+    const s = await login(d);
+    const second = platform.nextSession(d.loginCode);
+    s.socket.terminate();
+    await second;
+    assert.equal(observer.disconnects[0]!.reason, 'network');
+    await d.stop();
+  });
+});
+
+describe('injected device faults', () => {
+  test('slow answers are delayed by slowAnswerMs, still in order', async () => {
+    const { d, observer } = device({ faults: { slowAnswerMs: 150 } });
+    const s = await login(d);
+    const t0 = performance.now();
+    const [a, b] = await Promise.all([s.call('GetPTZPresetList', { channel: 0 }), s.call('Nope')]);
+    assert.ok(performance.now() - t0 >= 290, 'two answers, each 150 ms late');
+    assert.ok('resp' in a && Array.isArray(a.resp));
+    assert.equal('err' in b ? b.err?.code : null, 101);
+    assert.deepEqual(observer.faults, ['slow_answer', 'slow_answer']);
+    await d.stop();
+  });
+
+  test('dropped answers: the platform waits in vain', async () => {
+    const { d, observer } = device({ faults: { dropAnswerProbability: 1 } });
+    const s = await login(d);
+    const answer = s.call('GetNetConfig', { channel: 0 });
+    const winner = await Promise.race([
+      answer.then(() => 'answered'),
+      new Promise((r) => setTimeout(() => r('silent'), 300)),
+    ]);
+    assert.equal(winner, 'silent');
+    assert.deepEqual(observer.faults, ['dropped_answer']);
+    await d.stop();
+  });
+
+  test('malformed packets make the platform close (4003); the device logs in again', async () => {
+    const { d, observer } = device({ loginCode: 'garbler', faults: { malformedProbability: 1 } });
+    const s = await login(d);
+    const second = platform.nextSession(d.loginCode);
+    const info = await s.closed;
+    assert.equal(info.reason, 'malformed');
+    assert.equal(s.texts[0], '{"req":"Keepalive","seq":');
+    await second;
+    assert.equal(observer.disconnects[0]!.reason, 'closed_by_peer');
+    assert.ok(observer.faults.includes('malformed_packet'));
+    await d.stop();
+  });
+});
+
+describe('reconnect rhythm', () => {
+  test('a fleet of 50 that loses the platform at once reconnects spread out (full jitter)', async () => {
+    const fleet = Array.from({ length: 50 }, (_, i) =>
+      device(
+        {
+          loginCode: `fleet-${i}`,
+          index: i,
+          timings: { ...fast, backoffInitialMs: 1000, backoffCapMs: 1000 },
+        },
+        new RecordingObserver(),
+        1000 + i,
+      ),
+    );
+    for (const { d } of fleet) d.start();
+    await eventually(() => fleet.every(({ d }) => d.state === 'online'), 5000, 'fleet online');
+    const loginsBefore = fleet.map(({ observer }) => observer.logins.length);
+    const dropAt = performance.now();
+    for (const s of platform.sessions.filter((x) => x.loginCode.startsWith('fleet-'))) s.socket.terminate();
+    await eventually(
+      () => fleet.every(({ observer }, i) => observer.logins.length > loginsBefore[i]!),
+      5000,
+      'fleet back',
+    );
+    const delays = fleet.map(({ observer }) => observer.logins.at(-1)! - dropAt);
+    const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
+    const sd = Math.sqrt(delays.reduce((a, b) => a + (b - mean) ** 2, 0) / delays.length);
+    // Uniform on [0, 1000 ms] has sd ≈ 289 ms; lock-step would be ~0.
+    assert.ok(
+      Math.max(...delays) - Math.min(...delays) > 500,
+      `range ${Math.max(...delays) - Math.min(...delays)}`,
+    );
+    assert.ok(sd > 150, `sd ${sd.toFixed(0)} ms`);
+    assert.ok(Math.max(...delays) < 1500, `max ${Math.max(...delays)}`);
+    const buckets = new Set(delays.map((x) => Math.floor(x / 100)));
+    assert.ok(buckets.size >= 6, `only ${buckets.size} distinct 100 ms buckets`);
+    await Promise.all(fleet.map(({ d }) => d.stop()));
+  });
+
+  test('storm: disconnect(delay) drops the socket and logs in again after that delay', async () => {
+    const { d, observer } = device({ loginCode: 'stormy' });
+    await login(d);
+    const second = platform.nextSession(d.loginCode);
+    const t0 = performance.now();
+    assert.equal(d.disconnect(250), true);
+    await second;
+    assert.ok(performance.now() - t0 >= 240);
+    assert.equal(observer.disconnects[0]!.reason, 'storm');
+    await d.stop();
+  });
+});
+
+describe('vendor profile', () => {
+  test('preview_server first with seq 0, keepalive next; seq mismatch does not close', async () => {
+    const { d } = device({ loginCode: 'vendor-1', profile: 'vendor' });
+    const s = await login(d);
+    await s.waitFor('Keepalive');
+    assert.deepEqual(
+      s.requests.slice(0, 2).map((r) => [r.method, r.seq]),
+      [
+        ['preview_server', 0],
+        ['Keepalive', 1],
+      ],
+    );
+    assert.equal(s.texts[0], '{"req":"preview_server","seq":0}');
+    s.socket.send('{"seq":999,"resp":{}}');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(d.state, 'online');
+    await d.stop();
+  });
+
+  test('keepalive every 15 s vs 10 s: same ratio with timings scaled down 50×', async () => {
+    assert.equal(profiles.spec.timings.keepaliveMs, 10_000);
+    assert.equal(profiles.vendor.timings.keepaliveMs, 15_000);
+    const spec = device({ loginCode: 'ratio-spec', timings: { ...fast, keepaliveMs: 200 } }).d;
+    const vendor = device({
+      loginCode: 'ratio-vendor',
+      profile: 'vendor',
+      timings: { ...fast, keepaliveMs: 300 },
+    }).d;
+    const [sa, sb] = await Promise.all([login(spec), login(vendor)]);
+    await new Promise((r) => setTimeout(r, 1850));
+    const count = (s: typeof sa) => s.requests.filter((r) => r.method === 'Keepalive').length;
+    // 1.85 s: spec 1 + 9 = 10 keepalives, vendor 1 + 6 = 7 (ratio 10/7 ≈ 1.43 ≈ 1.5).
+    const ratio = count(sa) / count(sb);
+    assert.ok(ratio > 1.2 && ratio < 1.8, `ratio ${ratio} (${count(sa)}/${count(sb)})`);
+    await Promise.all([spec.stop(), vendor.stop()]);
+  });
+
+  test('after a loss: quick retries, then the slow rhythm, publishes stopped', async () => {
+    const { d, observer } = device({
+      loginCode: 'vendor-loss',
+      profile: 'vendor',
+      timings: { ...fast, quickRetryMinMs: 50, quickRetryMaxMs: 60, retryMinMs: 400, retryMaxMs: 410 },
+    });
+    const s = await login(d);
+    const pub = await s.call('RTMPPublish', {
+      channel: 0,
+      quality: 'sd',
+      url: 'rtmp://127.0.0.1/live/x',
+      stream_id: 'x',
+      max_bitrate: 0,
+    });
+    assert.deepEqual(pub, { seq: 1, resp: {} });
+    assert.equal(d.channels[0]!.state, 2);
+    platform.refuseWith = 401;
+    s.socket.terminate();
+    await eventually(() => observer.loginFailures.length >= 4, 5000, '4 failures');
+    platform.refuseWith = null;
+    assert.equal(d.channels[0]!.state, 1, 'vendor stops publishing on loss');
+    const at = observer.loginFailures.map((f) => f.at);
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    assert.ok(gaps[0]! < 200, `second quick retry after ${gaps[0]} ms`);
+    assert.ok(gaps[1]! >= 390 && gaps[2]! >= 390, `slow retries after ${gaps[1]}, ${gaps[2]} ms`);
+    await d.stop();
+  });
+});
