@@ -2,7 +2,7 @@
 // 2-core machine: wasm x264 has no SIMD); the full-size ladder is timed by hand, see docs/media.md.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -11,6 +11,8 @@ import {
   type BuildProgress,
   buildLadder,
   DEFAULT_LADDER,
+  ensureLadder,
+  ladderCacheKey,
   planLadder,
 } from '../src/media/build.js';
 import { loadCatalogue, QUALITIES } from '../src/media/catalogue.js';
@@ -134,6 +136,24 @@ describe('wasm build', () => {
     assert.equal(loop.periodSeconds, 4);
     const seg = loop.segmenter();
     assert.deepEqual([seg.next(3).durationSec, seg.next(3).durationSec], [3, 3]);
+
+    // a scenario asking for these rates finds the ladder in the cache instead of rebuilding it
+    const cacheDir = join(tmp, 'cache');
+    const bitrates = { ld: 64_000, sd: 96_000, hd: 128_000, fhd: 160_000 };
+    mkdirSync(cacheDir);
+    cpSync(out, join(cacheDir, ladderCacheKey(bitrates)), { recursive: true });
+    const cached = await ensureLadder({ bitrates, cacheDir });
+    assert.equal(cached.dir, join(cacheDir, ladderCacheKey(bitrates)));
+    assert.equal(cached.rendition('fhd').nominalBitrate, 160_000);
+  });
+
+  test('rates the committed ladder already sends need no build', async () => {
+    const cat = await ensureLadder({
+      bitrates: { sd: 512_000, hd: 1_500_000 },
+      cacheDir: join(tmp, 'unused'),
+    });
+    assert.equal(cat.dir, loadCatalogue().dir);
+    assert.ok(!existsSync(join(tmp, 'unused')));
   });
 
   test('an abort stops the encoders and writes no manifest', async () => {

@@ -1,12 +1,21 @@
 // Rebuilds a rendition ladder at chosen bitrates/resolutions with @ffmpeg/core (wasm), so a
 // scenario can use other rates on a machine without ffmpeg. Renditions encode in parallel, one
 // worker thread each (at most `concurrency` at once); the manifest is written last, atomically.
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism, homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RenditionJob, WorkerMessage } from './build-worker.js';
-import { type Manifest, parseManifest, QUALITIES, type Quality, type RenditionEntry } from './catalogue.js';
+import {
+  type Catalogue,
+  CatalogueError,
+  loadCatalogue,
+  type Manifest,
+  parseManifest,
+  QUALITIES,
+  type Quality,
+  type RenditionEntry,
+} from './catalogue.js';
 
 export interface RenditionSpec {
   width: number;
@@ -253,4 +262,51 @@ function encode(
     worker.on('error', (err) => finish(new BuildError(`${quality}: ${err.message}`)));
     worker.on('exit', (code) => finish(new BuildError(`${quality}: encoder worker stopped (exit ${code})`)));
   });
+}
+
+/** Subdirectory name of a built ladder in the cache: `ld256000-sd512000-hd1500000-fhd3000000`. */
+export function ladderCacheKey(bitrates: Partial<Record<Quality, number>>): string {
+  return QUALITIES.map((q) => `${q}${Math.round(bitrates[q] ?? DEFAULT_LADDER[q].bitrate)}`).join('-');
+}
+
+export interface EnsureLadderOptions extends Omit<BuildOptions, 'out' | 'renditions'> {
+  /** Nominal bit/s per quality wanted by the scenario (`media:` section). */
+  bitrates: Partial<Record<Quality, number>>;
+  /** Ladder directory to use when it already matches (default: the committed media/). */
+  dir?: string;
+  /** Where built ladders are kept, one subdirectory per set of rates; default ~/.cache/ivtfarm/media. */
+  cacheDir?: string;
+}
+
+/**
+ * The catalogue for a scenario's bitrates: the given (or committed) ladder when it sends those
+ * rates, else a cached ladder built at them, building it now if needed (minutes for hd/fhd).
+ * Several processes may race: each builds into its own directory and the first rename wins.
+ */
+export async function ensureLadder(options: EnsureLadderOptions): Promise<Catalogue> {
+  const { bitrates } = options;
+  try {
+    return loadCatalogue({ dir: options.dir, bitrates });
+  } catch (err) {
+    if (!(err instanceof CatalogueError) || !/too far from the requested/.test(err.message)) throw err;
+  }
+  const key = ladderCacheKey(bitrates);
+  const root = resolve(options.cacheDir ?? join(homedir(), '.cache', 'ivtfarm', 'media'));
+  const dir = join(root, key);
+  // Built for exactly these rates: accept what the encoder achieved as the best available.
+  if (existsSync(join(dir, 'manifest.json'))) return loadCatalogue({ dir, bitrates, tolerance: Infinity });
+  const work = join(root, `.${key}.${process.pid}.${Date.now()}`);
+  const renditions: Partial<Record<Quality, Partial<RenditionSpec>>> = {};
+  for (const q of QUALITIES) if (bitrates[q] !== undefined) renditions[q] = { bitrate: bitrates[q] };
+  try {
+    await buildLadder({ ...options, out: work, renditions });
+    try {
+      renameSync(work, dir);
+    } catch (err) {
+      if (!existsSync(join(dir, 'manifest.json'))) throw err; // not a lost race
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return loadCatalogue({ dir, bitrates, tolerance: Infinity });
 }
