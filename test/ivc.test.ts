@@ -185,6 +185,31 @@ describe('IVC login', () => {
     }
   });
 
+  test('registry file errors say where, never what (the line may hold a password)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivc-reg-'));
+    try {
+      const yamlFile = join(dir, 'bad.yaml');
+      writeFileSync(yamlFile, `- { login_code: cam-1, password: ${PASSWORD}\n- x: [`);
+      const jsonFile = join(dir, 'bad.json');
+      writeFileSync(jsonFile, `[{"login_code": "cam-1", "password": ${PASSWORD}}]`);
+      const missing = join(dir, 'nopass.yaml');
+      writeFileSync(missing, '- { login_code: cam-1, password: 5 }');
+      for (const [file, message] of [
+        [yamlFile, /not valid YAML: syntax error at line 2/],
+        [jsonFile, /not valid JSON: syntax error/],
+        [missing, /entry 0 \(cam-1\) needs a string password/],
+      ] as const) {
+        await assert.rejects(startIvc({ auth: { registryFile: file } }), (error: Error) => {
+          assert.match(error.message, message);
+          assert.equal(error.message.includes(PASSWORD), false, error.message);
+          return true;
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('maxDevices refuses with 503 past the limit; a re-login replaces the old connection', async () => {
     const platform = await ivc({ maxDevices: 2 });
     const a = await TestDevice.connect(platform.url, 'a');

@@ -31,15 +31,32 @@ export function loadRegistryFile(path: string): RegistryEntry[] {
   } catch (error) {
     throw new Error(`cannot read device registry ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`);
   }
+  const json = /\.json$/i.test(path);
   let value: unknown;
   try {
-    value = /\.json$/i.test(path) ? JSON.parse(text) : parseYaml(text);
+    value = json ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
     throw new Error(
-      `device registry ${path} is not valid ${/\.json$/i.test(path) ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+      `device registry ${path} is not valid ${json ? 'JSON' : 'YAML'}: ${syntaxErrorWhere(error, text)}`,
     );
   }
   return validateRegistry(value, path);
+}
+
+/**
+ * Where a registry file fails to parse, without the parser's own message: both JSON and YAML
+ * messages may quote the offending line, and that line may hold a password.
+ */
+function syntaxErrorWhere(error: unknown, text: string): string {
+  const linePos = (error as { linePos?: Array<{ line: number; col: number }> }).linePos;
+  if (linePos?.[0]) return `syntax error at line ${linePos[0].line}, column ${linePos[0].col}`;
+  const position = /position (\d+)/.exec((error as Error).message);
+  if (position) {
+    const before = text.slice(0, Number(position[1]));
+    const line = before.split('\n').length;
+    return `syntax error at line ${line}, column ${before.length - before.lastIndexOf('\n')}`;
+  }
+  return 'syntax error';
 }
 
 export function validateRegistry(value: unknown, source = 'registry'): RegistryEntry[] {
