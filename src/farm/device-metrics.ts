@@ -1,0 +1,91 @@
+import type {
+  DeviceIdentity,
+  DeviceObserver,
+  DeviceState,
+  DisconnectReason,
+  LoginFailure,
+} from '../device/observer.js';
+import type { CounterHandle, Family, GaugeHandle, HistogramHandle, MetricsRegistry } from '../metrics/registry.js';
+
+const alarmTypeNames: Record<number, string> = { 2: 'external', 3: 'motion', 4: 'tripwire' };
+
+/**
+ * The farm's `DeviceObserver`: turns every device outcome into metric records of one worker's
+ * registry. Handles are resolved once (or cached per label value by `Family`), so a keepalive
+ * round trip costs a map lookup and an HDR record, no allocation.
+ */
+export class DeviceMetrics implements DeviceObserver {
+  private readonly states: Family<GaugeHandle>;
+  private readonly logins: Family<CounterHandle>;
+  private readonly loginDuration: HistogramHandle;
+  private readonly keepaliveRtt: HistogramHandle;
+  private readonly alarmRtt: HistogramHandle;
+  private readonly rpcs: Family<CounterHandle>;
+  private readonly rpcDuration: Family<HistogramHandle>;
+  private readonly rpcErrors: Family<CounterHandle>;
+  private readonly disconnects: Family<CounterHandle>;
+  private readonly events: Family<CounterHandle>;
+  private readonly unknownEvents: CounterHandle;
+  private readonly alarms: Family<CounterHandle>;
+
+  constructor(registry: MetricsRegistry) {
+    this.states = registry.gaugeFamily('devices', ['state']);
+    this.logins = registry.counterFamily('logins', ['result', 'reason']);
+    this.loginDuration = registry.histogram('login_duration');
+    this.keepaliveRtt = registry.histogram('keepalive_rtt');
+    this.alarmRtt = registry.histogram('alarm_rtt');
+    this.rpcs = registry.counterFamily('rpcs', ['method', 'direction']);
+    this.rpcDuration = registry.histogramFamily('rpc_duration', ['method', 'direction']);
+    this.rpcErrors = registry.counterFamily('rpc_errors', ['method', 'code']);
+    this.disconnects = registry.counterFamily('disconnects', ['reason']);
+    this.events = registry.counterFamily('events_received', ['event']);
+    this.unknownEvents = registry.counter('unknown_events');
+    this.alarms = registry.counterFamily('alarms', ['type']);
+    // Make the common states visible as 0 from the first second.
+    for (const s of ['connecting', 'online', 'backoff'] as const) this.states.get(s);
+  }
+
+  stateChanged(_d: DeviceIdentity, from: DeviceState, to: DeviceState): void {
+    if (from !== 'idle' && from !== 'stopped') this.states.get(from).add(-1);
+    if (to !== 'idle' && to !== 'stopped') this.states.get(to).add(1);
+  }
+
+  loginSucceeded(_d: DeviceIdentity, ms: number): void {
+    this.logins.get('ok', 'ok').add(1);
+    this.loginDuration.record(ms);
+  }
+
+  loginFailed(_d: DeviceIdentity, failure: LoginFailure): void {
+    if (failure.kind === 'refused') this.logins.get('refused', `http_${failure.status}`).add(1);
+    else this.logins.get('failed', failure.reason).add(1);
+  }
+
+  rpcCompleted(
+    _d: DeviceIdentity,
+    direction: 'to_ivc' | 'from_ivc',
+    method: string,
+    ms: number,
+    errCode: number | null,
+  ): void {
+    this.rpcs.get(method, direction).add(1);
+    this.rpcDuration.get(method, direction).record(ms);
+    if (errCode !== null) this.rpcErrors.get(method, errCode).add(1);
+    if (direction === 'to_ivc') {
+      if (method === 'Keepalive') this.keepaliveRtt.record(ms);
+      else if (method === 'AlarmNotify') this.alarmRtt.record(ms);
+    }
+  }
+
+  disconnected(_d: DeviceIdentity, reason: DisconnectReason): void {
+    this.disconnects.get(reason).add(1);
+  }
+
+  eventReceived(_d: DeviceIdentity, event: string, known: boolean): void {
+    if (known) this.events.get(event).add(1);
+    else this.unknownEvents.add(1);
+  }
+
+  alarmRaised(_d: DeviceIdentity, _channel: number, type: number): void {
+    this.alarms.get(alarmTypeNames[type] ?? String(type)).add(1);
+  }
+}

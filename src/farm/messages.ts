@@ -1,0 +1,39 @@
+import type { DeviceTls } from '../device/config.js';
+import type { DeviceTimings } from '../device/profile.js';
+import type { MetricsDelta } from '../metrics/delta.js';
+import type { AlarmPlan, Quality } from '../scenario/types.js';
+import type { PlannedDevice } from './plan.js';
+
+/** Everything a worker needs to run its shard; structured-cloned once at spawn. */
+export interface WorkerInit {
+  workerIndex: number;
+  /** Platform endpoint without the login query. */
+  url: string;
+  tls: DeviceTls | null;
+  /** The devices' login password (kept in memory only; never logged). */
+  password: string;
+  devices: PlannedDevice[];
+  seed: number;
+  bitrates: Record<Quality, number>;
+  timings: Partial<DeviceTimings>;
+  startupJitterMs: number;
+  alarms: AlarmPlan | null;
+}
+
+export type ToWorker =
+  /** Keep the first `running` devices of the shard started (closed model: may go down; open model: only up). */
+  | { type: 'target'; running: number }
+  /** Drop a fraction of the online devices; each reconnects after `reconnectAfterMs` (null: its own back-off). */
+  | { type: 'disconnect'; fraction: number; reconnectAfterMs: number | null; overMs: number }
+  /** Reboot a fraction of the online devices (a channel, or the whole device when `channel` is null). */
+  | { type: 'reboot'; fraction: number; channel: number | null; overMs: number }
+  | { type: 'alarms'; plan: AlarmPlan | null }
+  /** Stop every device cleanly, flush metrics, exit. */
+  | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'ready'; devices: number }
+  | { type: 'metrics'; delta: MetricsDelta }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** The last delta, after every device stopped. */
+  | { type: 'stopped'; delta: MetricsDelta };

@@ -1,0 +1,214 @@
+import type { DeviceRecord } from '../ivc/device-record.js';
+import type { RunningIvc } from '../ivc/server.js';
+import type { AnswerPacket } from '../protocol/envelope.js';
+import { createRandom, type Random } from '../scenario/random.js';
+import type { OrderPlan, PlatformEvent, PlatformPlan, RecordPlan } from '../scenario/types.js';
+
+/** What the platform ordered and how the devices answered, for the summary. */
+export interface OrderCounts {
+  ordered: number;
+  ok: number;
+  /** Error answers by code, and `timeout`/`offline` for orders that got no answer. */
+  failed: Record<string, number>;
+  stopped: number;
+}
+
+interface ActiveOrder {
+  loginCode: string;
+  channel: number;
+  id: string;
+  stopTimer: NodeJS.Timeout | null;
+}
+
+function emptyCounts(): OrderCounts {
+  return { ordered: 0, ok: 0, failed: {}, stopped: 0 };
+}
+
+/** `2016-12-05T02:15:32` in UTC, the SyncTime format. */
+function syncTimeNow(): string {
+  return new Date().toISOString().slice(0, 19);
+}
+
+/**
+ * Plays the scenario's `platform` section on the embedded reference IVC: once a device is online
+ * it picks channels for publishing and cloud recording (by fraction or up to a count), orders
+ * them after the configured delay, stops them after their duration, and sends timed events.
+ */
+export class PlatformDriver {
+  readonly publishes = emptyCounts();
+  readonly records = emptyCounts();
+  readonly events: Record<string, number> = {};
+  private readonly activePublishes = new Map<string, ActiveOrder>();
+  private readonly activeRecords = new Map<string, ActiveOrder>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly random: Random;
+  private unsubscribe: Array<() => void> = [];
+  private stopped = false;
+
+  constructor(
+    private readonly ivc: RunningIvc,
+    private readonly plan: PlatformPlan,
+    seed: number,
+  ) {
+    this.random = createRandom(seed, 'platform');
+  }
+
+  start(): void {
+    this.unsubscribe.push(this.ivc.commands.onDeviceOnline((d) => this.deviceOnline(d)));
+    this.unsubscribe.push(
+      this.ivc.commands.onDeviceOffline((d) => {
+        for (const ch of d.channels) {
+          this.forget(this.activePublishes, d.loginCode, ch.channel);
+          this.forget(this.activeRecords, d.loginCode, ch.channel);
+        }
+      }),
+    );
+    for (const event of this.plan.events) this.later(event.atMs, () => this.sendEvent(event));
+  }
+
+  /** Sends `event` to a fraction of the online devices now (also used for upgrade storms). */
+  sendEvent(event: Pick<PlatformEvent, 'event' | 'fraction' | 'params'>): number {
+    let sent = 0;
+    for (const device of this.ivc.commands.devicesOnline()) {
+      if (this.random() >= event.fraction) continue;
+      const params = event.params ?? (event.event === 'SyncTime' ? { datetime: syncTimeNow(), offset: 1 } : undefined);
+      try {
+        this.ivc.commands.event(device.loginCode, event.event, params, { validate: false });
+        sent++;
+      } catch {
+        // went offline meanwhile
+      }
+    }
+    this.events[event.event] = (this.events[event.event] ?? 0) + sent;
+    return sent;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.unsubscribe) u();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  private later(ms: number, fn: () => void): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(timer);
+    return timer;
+  }
+
+  private deviceOnline(device: DeviceRecord): void {
+    for (const ch of device.channels) {
+      if (ch.state === 0) continue;
+      const { publish, record } = this.plan;
+      if (publish && this.chosen(publish, this.activePublishes)) {
+        this.order(this.activePublishes, device.loginCode, ch.channel, publish, () => this.publish(device, ch.channel, publish));
+      }
+      if (record && this.chosen(record, this.activeRecords)) {
+        this.order(this.activeRecords, device.loginCode, ch.channel, record, () => this.record(device, ch.channel, record));
+      }
+    }
+  }
+
+  private chosen(plan: OrderPlan, active: Map<string, ActiveOrder>): boolean {
+    return plan.count !== null ? active.size < plan.count : this.random() < plan.fraction;
+  }
+
+  /** Reserves the channel now (so counts hold), orders after `afterMs`. */
+  private order(
+    active: Map<string, ActiveOrder>,
+    loginCode: string,
+    channel: number,
+    plan: OrderPlan,
+    run: () => Promise<string | null>,
+  ): void {
+    const key = `${loginCode}/${channel}`;
+    if (active.has(key)) return;
+    const entry: ActiveOrder = { loginCode, channel, id: '', stopTimer: null };
+    active.set(key, entry);
+    this.later(plan.afterMs, () => {
+      void run().then((id) => {
+        if (id === null) {
+          active.delete(key);
+          return;
+        }
+        entry.id = id;
+        if (plan.durationMs !== null) entry.stopTimer = this.later(plan.durationMs, () => this.stopOrder(active, key));
+      });
+    });
+  }
+
+  private async publish(device: DeviceRecord, channel: number, plan: OrderPlan): Promise<string | null> {
+    this.publishes.ordered++;
+    try {
+      const { streamId, answer } = await this.ivc.commands.publish(device.loginCode, {
+        channel,
+        quality: plan.quality,
+        maxBitrate: plan.maxBitrate,
+      });
+      return this.count(this.publishes, answer) ? streamId : null;
+    } catch (error) {
+      this.fail(this.publishes, error);
+      return null;
+    }
+  }
+
+  private async record(device: DeviceRecord, channel: number, plan: RecordPlan): Promise<string | null> {
+    this.records.ordered++;
+    try {
+      const { sessionId, answer } = await this.ivc.commands.startCloudRecord(device.loginCode, {
+        channel,
+        quality: plan.quality,
+        max_bitrate: plan.maxBitrate,
+        seg_duration: plan.segDuration,
+        seg_max_size: plan.segMaxSize,
+        seg_max_count: plan.segMaxCount,
+        prerecord_seconds: plan.prerecordSeconds,
+      });
+      return this.count(this.records, answer) ? sessionId : null;
+    } catch (error) {
+      this.fail(this.records, error);
+      return null;
+    }
+  }
+
+  private stopOrder(active: Map<string, ActiveOrder>, key: string): void {
+    const entry = active.get(key);
+    if (!entry) return;
+    active.delete(key);
+    const counts = active === this.activePublishes ? this.publishes : this.records;
+    const stop =
+      active === this.activePublishes
+        ? this.ivc.commands.stopPublish(entry.loginCode, entry.channel, entry.id)
+        : this.ivc.commands.stopCloudRecord(entry.loginCode, entry.channel, entry.id);
+    stop.then(
+      () => counts.stopped++,
+      () => {},
+    );
+  }
+
+  private forget(active: Map<string, ActiveOrder>, loginCode: string, channel: number): void {
+    const key = `${loginCode}/${channel}`;
+    const entry = active.get(key);
+    if (entry?.stopTimer) clearTimeout(entry.stopTimer);
+    active.delete(key);
+  }
+
+  private count(counts: OrderCounts, answer: AnswerPacket): boolean {
+    if ('err' in answer && answer.err) {
+      const code = String(answer.err.code);
+      counts.failed[code] = (counts.failed[code] ?? 0) + 1;
+      return false;
+    }
+    counts.ok++;
+    return true;
+  }
+
+  private fail(counts: OrderCounts, error: unknown): void {
+    const status = (error as { status?: number }).status;
+    const reason = status === 504 ? 'timeout' : status === 404 ? 'offline' : 'error';
+    counts.failed[reason] = (counts.failed[reason] ?? 0) + 1;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * Worker thread entry: runs one shard of devices on this thread's event loop, with one batched
+ * scheduler for all of them, and ships metric deltas to the coordinator once a second.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { SimulatedDevice } from '../device/device.js';
+import { deviceSeed, seededRandom } from '../device/random.js';
+import { Scheduler } from '../device/scheduler.js';
+import { GeneratorHealthSampler } from '../metrics/health.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import { startDeltaTicker } from '../metrics/ticker.js';
+import type { AlarmPlan } from '../scenario/types.js';
+import { AlarmGenerator } from './alarm-generator.js';
+import { DeviceMetrics } from './device-metrics.js';
+import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const post = (message: FromWorker) => port.postMessage(message);
+
+const registry = new MetricsRegistry({ source: `worker-${init.workerIndex}` });
+const observer = new DeviceMetrics(registry);
+const health = new GeneratorHealthSampler(registry, { worker: String(init.workerIndex) });
+const scheduler = new Scheduler();
+const random = seededRandom(deviceSeed(init.seed, 1_000_000 + init.workerIndex));
+
+// Devices are built when first started: a shard's tail may never be reached by the ramp.
+const devices: Array<SimulatedDevice | undefined> = new Array(init.devices.length);
+let running = 0;
+let stopping = false;
+
+function device(i: number): SimulatedDevice {
+  let d = devices[i];
+  if (!d) {
+    const plan = init.devices[i]!;
+    d = new SimulatedDevice(
+      {
+        url: init.url,
+        loginCode: plan.loginCode,
+        password: init.password,
+        index: plan.index,
+        hardwareModel: plan.hardwareModel,
+        firmwareModel: plan.firmwareModel,
+        kind: plan.kind,
+        channels: plan.channels,
+        profile: plan.profile,
+        faults: plan.faults,
+        localAddress: plan.sourceAddress ?? undefined,
+        tls: init.tls ?? undefined,
+        bitrates: init.bitrates,
+        timings: { startDelayMaxMs: init.startupJitterMs, ...init.timings },
+      },
+      { scheduler, observer, random: seededRandom(deviceSeed(init.seed, plan.index)) },
+    );
+    devices[i] = d;
+  }
+  return d;
+}
+
+function setRunning(target: number): void {
+  const n = Math.max(0, Math.min(init.devices.length, Math.floor(target)));
+  while (running < n) device(running++).start();
+  while (running > n) void devices[--running]?.stop();
+}
+
+/** The first `running` devices that are logged in. */
+function onlineDevices(): SimulatedDevice[] {
+  const out: SimulatedDevice[] = [];
+  for (let i = 0; i < running; i++) if (devices[i]?.isOnline) out.push(devices[i]!);
+  return out;
+}
+
+/** Picks `fraction` of `pool` at random and applies `fn` to each, spread evenly over `overMs`. */
+function spread(pool: SimulatedDevice[], fraction: number, overMs: number, fn: (d: SimulatedDevice) => void): number {
+  for (let i = pool.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [pool[i], pool[j]] = [pool[j]!, pool[i]!];
+  }
+  const chosen = pool.slice(0, Math.round(pool.length * fraction));
+  chosen.forEach((d, k) => {
+    if (overMs <= 0) fn(d);
+    else scheduler.after((overMs * k) / chosen.length, () => fn(d));
+  });
+  return chosen.length;
+}
+
+const alarms = new AlarmGenerator(scheduler, random, () => running, device);
+alarms.setPlan(init.alarms);
+
+const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', delta }), {
+  beforeTake: () => health.tick(),
+});
+
+async function stopAll(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  alarms.setPlan(null);
+  const stops: Promise<void>[] = [];
+  for (let i = 0; i < devices.length; i++) if (devices[i]) stops.push(devices[i]!.stop());
+  // A platform that never completes a close handshake must not hold the run hostage.
+  await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 3000))]);
+  ticker.stop(false);
+  health.tick();
+  post({ type: 'stopped', delta: registry.takeDelta() });
+  health.stop();
+  port.close();
+}
+
+port.on('message', (message: ToWorker) => {
+  if (stopping) return;
+  switch (message.type) {
+    case 'target':
+      setRunning(message.running);
+      break;
+    case 'disconnect':
+      spread(onlineDevices(), message.fraction, message.overMs, (d) =>
+        d.disconnect(message.reconnectAfterMs ?? undefined),
+      );
+      break;
+    case 'reboot':
+      spread(onlineDevices(), message.fraction, message.overMs, (d) => {
+        if (message.channel === null) d.reboot();
+        else void d.handleRequest('RebootChannel', { channel: message.channel });
+      });
+      break;
+    case 'alarms':
+      alarms.setPlan(message.plan as AlarmPlan | null);
+      break;
+    case 'stop':
+      void stopAll();
+      break;
+  }
+});
+
+post({ type: 'ready', devices: init.devices.length });

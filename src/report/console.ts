@@ -1,0 +1,77 @@
+import type { RunSummary } from '../farm/summary.js';
+import { parseSeriesKey } from '../metrics/labels.js';
+
+function fmt(n: number | null | undefined, unit = ''): string {
+  if (n === null || n === undefined || Number.isNaN(n)) return '-';
+  const v = Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2);
+  return `${v}${unit}`;
+}
+
+/** Counters of one metric summed by one label, e.g. disconnects by reason. */
+function byLabel(counters: Record<string, number>, metric: string, label: string): Array<[string, number]> {
+  const out = new Map<string, number>();
+  for (const [key, n] of Object.entries(counters)) {
+    const p = parseSeriesKey(key);
+    if (p.name !== metric) continue;
+    const v = (p.labels as Record<string, string>)[label] ?? '';
+    out.set(v, (out.get(v) ?? 0) + n);
+  }
+  return [...out].sort((a, b) => b[1] - a[1]);
+}
+
+/** The end-of-run text, k6 style: verdict, key figures, thresholds, warnings. */
+export function formatSummary(s: RunSummary): string {
+  const lines: string[] = [];
+  const c = s.metrics.counters;
+  const h = s.metrics.histograms;
+  const verdict = { pass: 'PASSED', fail: 'FAILED', interrupted: 'INTERRUPTED' }[s.run.verdict];
+  lines.push('');
+  lines.push(`  ${s.run.name}: ${verdict} in ${s.run.duration_s}s (exit ${s.run.exit_code})${s.run.stop_detail ? ` — ${s.run.stop_detail}` : ''}`);
+  lines.push(`  devices planned ${s.devices.planned} on ${s.devices.workers} worker(s)${s.devices.shard !== '0/1' ? `, shard ${s.devices.shard}` : ''}`);
+  const logins = byLabel(c, 'logins', 'result');
+  lines.push(`  logins          ${logins.map(([k, n]) => `${k} ${n}`).join('  ') || '-'}`);
+  for (const [key, label] of [
+    ['login_duration', 'login time'],
+    ['keepalive_rtt', 'keepalive rtt'],
+    ['publish_start_duration', 'publish start'],
+    ['segment_upload_duration', 'segment upload'],
+  ] as const) {
+    const x = h[key];
+    if (x && x.count > 0) {
+      lines.push(`  ${label.padEnd(15)} p50 ${fmt(x.p50, 'ms')}  p95 ${fmt(x.p95, 'ms')}  p99 ${fmt(x.p99, 'ms')}  max ${fmt(x.max, 'ms')}  (n=${x.count})`);
+    }
+  }
+  const disconnects = byLabel(c, 'disconnects', 'reason');
+  if (disconnects.length > 0) lines.push(`  disconnects     ${disconnects.map(([k, n]) => `${k} ${n}`).join('  ')}`);
+  const rpcErrors = byLabel(c, 'rpc_errors', 'method');
+  if (rpcErrors.length > 0) lines.push(`  rpc errors      ${rpcErrors.map(([k, n]) => `${k} ${n}`).join('  ')}`);
+  const alarms = byLabel(c, 'alarms', 'type');
+  if (alarms.length > 0) lines.push(`  alarms          ${alarms.map(([k, n]) => `${k} ${n}`).join('  ')}`);
+  if (s.platform?.publishes && s.platform.publishes.ordered > 0) {
+    const p = s.platform.publishes;
+    lines.push(`  publishes       ordered ${p.ordered}  ok ${p.ok}  failed ${Object.values(p.failed).reduce((a, b) => a + b, 0)}`);
+  }
+  if (s.platform?.records && s.platform.records.ordered > 0) {
+    const r = s.platform.records;
+    lines.push(`  recordings      ordered ${r.ordered}  ok ${r.ok}  failed ${Object.values(r.failed).reduce((a, b) => a + b, 0)}`);
+  }
+  if (s.thresholds.length > 0) {
+    lines.push('  thresholds');
+    for (const t of s.thresholds) {
+      lines.push(`    ${t.ok ? '✓' : '✗'} ${t.metric} ${t.expression}  observed ${t.observed === null ? 'no data' : fmt(t.observed)}`);
+    }
+  }
+  if (s.aborted_by) lines.push(`  aborted by threshold ${s.aborted_by.metric} ${s.aborted_by.expression}`);
+  if (s.devices.lost.length > 0) {
+    for (const l of s.devices.lost) lines.push(`  ! worker ${l.worker} crashed, ${l.devices} devices lost: ${l.error}`);
+  }
+  if (s.generator.limited) {
+    lines.push(`  ! the load generator itself was saturated (${s.generator.reasons.join('; ')}): figures are a lower bound`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function printSummary(summary: RunSummary, out: NodeJS.WritableStream): void {
+  out.write(`${formatSummary(summary)}\n`);
+}
