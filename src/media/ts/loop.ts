@@ -21,6 +21,9 @@ export class TsLoop {
   readonly period: number;
   /** Most common video frame duration, 90 kHz ticks. */
   readonly frameTicks: number;
+  /** PID → small slot number (PAT, PMT, elementary streams) for per-recording counter arrays. */
+  readonly pidSlot: Uint8Array;
+  readonly slotCount: number;
 
   constructor(source: Uint8Array | TsIndex) {
     const index = source instanceof Uint8Array ? readTs(source) : source;
@@ -69,6 +72,12 @@ export class TsLoop {
       if (o >= 0 && gopOf[o]! >= 0) this.order[fill[gopOf[o]!]!++] = i;
     }
     this.gopPts = Float64Array.from(gopPts);
+    this.pidSlot = new Uint8Array(8192);
+    const pids = [0, index.pmtPid, ...index.streams.map((st) => st.pid)];
+    pids.forEach((pid, slot) => {
+      this.pidSlot[pid] = slot;
+    });
+    this.slotCount = pids.length;
   }
 
   static fromFile(path: string): TsLoop {

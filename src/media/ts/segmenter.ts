@@ -44,7 +44,8 @@ export class TsSegmenter {
   /** Absolute position: pass × order.length + index into order. */
   #position: number;
   readonly #origin: number;
-  readonly #cc = new Map<number, number>();
+  /** Last continuity counter per PID slot (15 = none yet, so the first packet gets 0). */
+  readonly #cc: Uint8Array;
 
   constructor(loop: TsLoop, options: TsSegmenterOptions = {}) {
     const startGop = options.startGop ?? 0;
@@ -52,6 +53,7 @@ export class TsSegmenter {
       throw new RangeError(`startGop must be an integer in [0, ${loop.gopCount - 1}]`);
     }
     this.#loop = loop;
+    this.#cc = new Uint8Array(loop.slotCount).fill(15);
     this.#position = loop.gopStart[startGop]!;
     this.#origin = loop.timeAt(this.#position);
   }
@@ -124,12 +126,22 @@ export class TsSegmenter {
       const pass = Math.floor(p / n);
       const shift = pass * loop.period;
       const stop = Math.min(end, (pass + 1) * n);
-      for (let j = p - pass * n; p < stop; p++, j++, o += TS_PACKET_SIZE) {
-        const i = loop.order[j]!;
-        const at = i * TS_PACKET_SIZE;
-        out.set(bytes.subarray(at, at + TS_PACKET_SIZE), o);
+      const { order } = loop;
+      const j0 = p - pass * n;
+      const j1 = stop - pass * n;
+      // Copy runs of packets that are consecutive in the source with one set() each (most are).
+      for (let j = j0, q = o; j < j1; ) {
+        let r = j + 1;
+        while (r < j1 && order[r] === order[r - 1]! + 1) r++;
+        const at = order[j]! * TS_PACKET_SIZE;
+        out.set(bytes.subarray(at, at + (r - j) * TS_PACKET_SIZE), q);
+        q += (r - j) * TS_PACKET_SIZE;
+        j = r;
+      }
+      for (let j = j0; j < j1; j++, o += TS_PACKET_SIZE) {
         this.#stamp(out, o);
         if (shift === 0) continue;
+        const i = order[j]!;
         const pcr = pcrAt[i]!;
         if (pcr) writePcrBase(out, o + pcr, readPcrBase(out, o + pcr) + shift);
         const pts = ptsAt[i]!;
@@ -137,17 +149,18 @@ export class TsSegmenter {
         const dts = dtsAt[i]!;
         if (dts) writeTimestamp(out, o + dts, readTimestamp(out, o + dts) + shift);
       }
+      p = stop;
     }
     return out;
   }
 
   // Continuity counters count payload-carrying packets per PID and run on across segments.
   #stamp(out: Buffer, o: number): void {
-    const pid = pidOf(out, o);
-    let cc = this.#cc.get(pid) ?? 15;
+    const slot = this.#loop.pidSlot[pidOf(out, o)]!;
+    let cc = this.#cc[slot]!;
     if (hasPayload(out, o)) {
       cc = (cc + 1) & 0x0f;
-      this.#cc.set(pid, cc);
+      this.#cc[slot] = cc;
     }
     setContinuity(out, o, cc);
   }
