@@ -90,6 +90,8 @@ async function main(): Promise<void> {
   ].filter(Boolean);
   console.log(`IVC devices:   ${ivc.url}?login_code=…&login_passwd=…&hardware_model=…&firmware_model=…`);
   console.log(`IVC admin API: ${ivc.httpUrl}/api/devices   monitor page: ${ivc.httpUrl}/?login_code=<code>`);
+  if (ivc.rtmpUrl)
+    console.log(`RTMP ingest:   ${ivc.rtmpUrl}/<stream>   streams: ${ivc.httpUrl}/api/streams`);
   console.log(
     `logins checked by: ${checks.length > 0 ? checks.join(', ') : 'nothing (every login accepted)'}`,
   );
