@@ -231,3 +231,57 @@ test('discard mode counts bytes without parsing', async () => {
   assert.ok(end.bitrate > 0);
   await server.close();
 });
+
+/** An FLV in memory: AVC sequence header, then `frames` key frames of `size` bytes at 25 fps. */
+function syntheticFlv(frames: number, size: number): Buffer {
+  const tags: Buffer[] = [Buffer.from([0x46, 0x4c, 0x56, 1, 1, 0, 0, 0, 9, 0, 0, 0, 0])];
+  const tag = (ts: number, body: Buffer) => {
+    const h = Buffer.alloc(11);
+    h[0] = 9;
+    h.writeUIntBE(body.length, 1, 3);
+    h.writeUIntBE(ts & 0xffffff, 4, 3);
+    const prev = Buffer.alloc(4);
+    prev.writeUInt32BE(body.length + 11, 0);
+    tags.push(h, body, prev);
+  };
+  tag(0, Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff]));
+  for (let i = 0; i < frames; i++) {
+    const body = Buffer.alloc(size, i);
+    body[0] = 0x17;
+    body[1] = 1;
+    tag(i * 40, body);
+  }
+  return Buffer.concat(tags);
+}
+
+test('backpressure from a stalled server shows as growing lag, and is caught up after', async (t) => {
+  const { parseFlv } = await import('../src/media/flv.js');
+  const heavy = parseFlv(syntheticFlv(25, 1024 * 1024)); // ~200 Mbit/s: fills socket buffers at once
+  const { server, port, ended } = await ingest();
+  let lastLag = 0;
+  const pub = new RtmpPublisher({
+    url: `rtmp://127.0.0.1:${port}/live/stalled`,
+    media: heavy,
+    scheduler,
+    observer: {
+      onLag: (ms) => {
+        lastLag = ms;
+      },
+    },
+  });
+  await pub.start();
+  assert.ok(server.stall('stalled', true));
+  await sleep(2000);
+  const stalledLag = lastLag;
+  assert.ok(stalledLag > 1000, `lag while stalled: ${stalledLag} ms`);
+  assert.equal(pub.state, 'streaming', 'a slow server is not a failure');
+  assert.ok(server.stall('stalled', false));
+  await sleep(1500);
+  t.diagnostic(`lag stalled ${stalledLag.toFixed(0)} ms, after resuming ${lastLag.toFixed(0)} ms`);
+  assert.ok(lastLag < stalledLag, `lag after resuming ${lastLag} ms < ${stalledLag} ms`);
+  await pub.stop();
+  const end = await ended;
+  assert.equal(end.bytes, pub.stats().bytesSent);
+  assert.ok(pub.stats().maxLagMs >= stalledLag);
+  await server.close();
+});

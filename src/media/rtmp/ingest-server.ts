@@ -430,6 +430,21 @@ export class RtmpIngestServer {
     return false;
   }
 
+  /**
+   * Stops (true) or resumes (false) reading a live stream's socket: a stalled platform. The
+   * publisher's writes back up; it must show that as lag.
+   */
+  stall(name: string, stalled: boolean): boolean {
+    for (const c of this.connections) {
+      if (c.stream?.name === name && c.stream.endedAt === null) {
+        if (stalled) c.socket.pause();
+        else c.socket.resume();
+        return true;
+      }
+    }
+    return false;
+  }
+
   async close(): Promise<void> {
     if (this.sampler) clearInterval(this.sampler);
     this.sampler = null;
