@@ -164,6 +164,14 @@ test('malformed deltas are refused at the boundary', () => {
     /buckets hold 1, count says 2/,
   );
   assert.throws(() => agg.add({ ...d, counters: { logins: 'x' } }), /counters.logins is not a number/);
+  assert.throws(
+    () =>
+      agg.add({
+        ...d,
+        histograms: { login_duration: { ...d.histograms.login_duration!, min: 0, max: 5000 } },
+      }),
+    /outside min\/max/,
+  );
   assert.equal(agg.totals.counters.size, 0);
 });
 

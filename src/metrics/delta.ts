@@ -1,7 +1,7 @@
 // The once-a-second message a worker posts to the coordinator. Plain objects, numbers and
 // Uint32Arrays only, so it survives structured clone (postMessage) without custom code.
 
-import { HDR_COUNTS_LENGTH, type SparseCounts } from './hdr.js';
+import { HDR_COUNTS_LENGTH, HDR_HIGHEST, hdrIndexOf, type SparseCounts } from './hdr.js';
 
 /** One histogram's samples of the interval, in the histogram's integer units (see histogramScale). */
 export interface HistogramDelta {
@@ -67,10 +67,20 @@ export function decodeDelta(msg: unknown): MetricsDelta {
         throw new DeltaFormatError(`histograms.${k}.${f} is not a number`);
       }
     }
+    // Buckets must lie between the buckets of min and max: HdrCounts relies on it to bound its loops.
+    const min = h.min as number;
+    const max = h.max as number;
+    if (h.count !== 0 && !(min >= 0 && max <= HDR_HIGHEST && min <= max)) {
+      throw new DeltaFormatError(`histograms.${k}: min/max out of range`);
+    }
+    const lo = h.count !== 0 ? hdrIndexOf(min) : 0;
+    const hi = h.count !== 0 ? hdrIndexOf(max) : -1;
     let total = 0;
     for (let i = 0; i < h.buckets.length; i += 2) {
-      if (h.buckets[i]! >= HDR_COUNTS_LENGTH)
-        throw new DeltaFormatError(`histograms.${k} bucket out of range`);
+      const idx = h.buckets[i]!;
+      if (idx < lo || idx > hi || idx >= HDR_COUNTS_LENGTH) {
+        throw new DeltaFormatError(`histograms.${k}: bucket ${idx} outside min/max`);
+      }
       total += h.buckets[i + 1]!;
     }
     if (total !== h.count)

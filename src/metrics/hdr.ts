@@ -78,9 +78,21 @@ export class HdrCounts {
     if (value > this.max) this.max = value;
   }
 
+  /**
+   * Every non-zero bucket lies between the buckets of the exact min and max, so loops only walk
+   * that span (a latency histogram uses a fraction of the 23 552 buckets).
+   */
+  private get lo(): number {
+    return this.count === 0 ? 0 : hdrIndexOf(this.min);
+  }
+
+  private get hi(): number {
+    return this.count === 0 ? -1 : hdrIndexOf(this.max);
+  }
+
   reset(): void {
     if (this.count === 0) return;
-    this.counts.fill(0);
+    this.counts.fill(0, this.lo, this.hi + 1);
     this.count = 0;
     this.sum = 0;
     this.min = Number.POSITIVE_INFINITY;
@@ -91,7 +103,7 @@ export class HdrCounts {
     if (other.count === 0) return;
     const a = this.counts;
     const b = other.counts;
-    for (let i = 0; i < HDR_COUNTS_LENGTH; i++) if (b[i] !== 0) a[i] += b[i]!;
+    for (let i = other.lo, hi = other.hi; i <= hi; i++) if (b[i] !== 0) a[i] += b[i]!;
     this.addStats(other.count, other.sum, other.min, other.max);
   }
 
@@ -112,11 +124,13 @@ export class HdrCounts {
   /** Non-zero buckets as [index, count] pairs (counts must fit 32 bits: interval histograms only). */
   toSparse(): SparseCounts {
     const c = this.counts;
+    const lo = this.lo;
+    const hi = this.hi;
     let nonZero = 0;
-    for (let i = 0; i < HDR_COUNTS_LENGTH; i++) if (c[i] !== 0) nonZero++;
+    for (let i = lo; i <= hi; i++) if (c[i] !== 0) nonZero++;
     const out = new Uint32Array(nonZero * 2);
     let j = 0;
-    for (let i = 0; i < HDR_COUNTS_LENGTH; i++) {
+    for (let i = lo; i <= hi; i++) {
       if (c[i] !== 0) {
         out[j++] = i;
         out[j++] = c[i]!;
@@ -136,7 +150,7 @@ export class HdrCounts {
     const target = Math.max(Math.ceil(fp - (fp > 0 ? 2 ** (Math.floor(Math.log2(fp)) - 52) : 0)), 1);
     const c = this.counts;
     let running = 0;
-    for (let i = 0; i < HDR_COUNTS_LENGTH; i++) {
+    for (let i = this.lo; i < HDR_COUNTS_LENGTH; i++) {
       running += c[i]!;
       if (running >= target) {
         const v = requested === 0 ? hdrValueFromIndex(i) : hdrHighestEquivalent(i);
@@ -155,7 +169,7 @@ export class HdrCounts {
     }
     const c = this.counts;
     let running = 0;
-    let i = 0;
+    let i = this.lo;
     for (const p of ps) {
       const requested = Math.min(Math.max(p, 0), 100);
       const fp = (requested / 100) * this.count;
