@@ -432,6 +432,68 @@ describe('IVC conformance checks', () => {
     d.peer.close();
   });
 
+  test('a silent device is counted once per gap as keepalive_missing', async () => {
+    const platform = await ivc({ keepaliveMs: 100, keepaliveToleranceMs: 30, firstKeepaliveMs: 1000 });
+    const d = await TestDevice.connect(platform.url, 'silent');
+    await d.keepalive();
+    await waitFor(
+      'missing',
+      async () => (await device(platform, 'silent')).violations.keepalive_missing === 1,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await device(platform, 'silent')).violations.keepalive_missing, 1);
+    d.peer.close();
+  });
+
+  test('with closeOnSeqMismatch off a wrong answer seq is counted and the device stays online', async () => {
+    const platform = await ivc({ closeOnSeqMismatch: false, rpcTimeoutMs: 2000 });
+    const ws = (await open(loginUrl(platform.url, 'vendor'))) as WebSocket;
+    ws.on('message', (data) => {
+      const packet = JSON.parse(data.toString()) as { seq: number };
+      ws.send(JSON.stringify({ seq: packet.seq + 1, resp: {} }));
+      ws.send(JSON.stringify({ seq: packet.seq, resp: [] }));
+    });
+    const answer = await post(`${platform.httpUrl}/api/devices/vendor/rpc`, '{"req":"GetRTMPPublishConfig"}');
+    assert.deepEqual(answer.body, { seq: 1, resp: [] });
+    const dev = await device(platform, 'vendor');
+    assert.equal(dev.violations.answer_order, 1);
+    assert.equal(dev.online, true);
+    ws.close();
+  });
+
+  test('the monitor socket streams packets and violations and sends hand-written packets', async () => {
+    const platform = await ivc();
+    const monitor = new WebSocket(`${platform.httpUrl.replace('http', 'ws')}/monitor?login_code=mon-1`);
+    const seen: Array<{ type: string; dir?: string; text?: string; rule?: string; device?: unknown }> = [];
+    monitor.on('message', (m) => seen.push(JSON.parse(m.toString())));
+    await new Promise((resolve) => monitor.once('open', resolve));
+    await waitFor('hello', () => seen.length === 1);
+    assert.deepEqual(seen[0], { type: 'hello', login_code: 'mon-1', device: null });
+    const d = await TestDevice.connect(platform.url, 'mon-1');
+    await d.keepalive();
+    monitor.send(JSON.stringify({ type: 'send', text: '{"req":"GetNetConfig","params":{"channel":0}}' }));
+    await waitFor('the answer', () => seen.some((m) => m.dir === 'in' && m.text?.includes('10.1.2.3')));
+    monitor.send(
+      JSON.stringify({ type: 'send', text: '{"event":"CtrlPTZPatrol","params":{"channel":0,"op":"start"}}' }),
+    );
+    await waitFor('the event', () => d.events.length === 1);
+    monitor.send(JSON.stringify({ type: 'send', text: 'plain words' }));
+    await waitFor('an error', () => seen.some((m) => m.type === 'error'));
+    assert.deepEqual(await d.peer.request('Bogus'), {
+      seq: 2,
+      err: { code: 101, msg: 'RPC method not supported' },
+    });
+    await waitFor('a violation', () =>
+      seen.some((m) => m.type === 'violation' && m.rule === 'unknown_method'),
+    );
+    monitor.send(JSON.stringify({ type: 'send', text: 'not a packet', raw: true }));
+    assert.equal((await d.closed).reason, 'malformed');
+    await waitFor('offline status', () =>
+      seen.some((m) => m.type === 'status' && (m.device as { online: boolean }).online === false),
+    );
+    monitor.close();
+  });
+
   test('a malformed packet from the device is counted before the connection closes', async () => {
     const platform = await ivc();
     const ws = (await open(loginUrl(platform.url, 'bad-json'))) as WebSocket;
