@@ -411,7 +411,8 @@ describe('IVC conformance checks', () => {
   });
 
   test('late, early and missing first keepalives are counted and the mean interval recorded', async () => {
-    const platform = await ivc({ keepaliveMs: 200, keepaliveToleranceMs: 60, firstKeepaliveMs: 150 });
+    // Wide margins: the machine is shared, so only clearly late or early intervals are asserted.
+    const platform = await ivc({ keepaliveMs: 300, keepaliveToleranceMs: 150, firstKeepaliveMs: 150 });
     const d = await TestDevice.connect(platform.url, 'drifty');
     // No keepalive right after login: the sweep counts it once.
     await waitFor(
@@ -419,16 +420,14 @@ describe('IVC conformance checks', () => {
       async () => (await device(platform, 'drifty')).violations.keepalive_first_late === 1,
     );
     await d.keepalive();
-    await new Promise((r) => setTimeout(r, 400));
-    await d.keepalive();
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 700));
     await d.keepalive();
     await d.keepalive();
     const dev = await device(platform, 'drifty');
     assert.equal(dev.violations.keepalive_first_late, 1);
     assert.equal(dev.violations.keepalive_late, 1);
     assert.equal(dev.violations.keepalive_early, 1);
-    assert.ok(dev.keepalive_interval_mean_ms! >= 190, `mean ${dev.keepalive_interval_mean_ms}`);
+    assert.ok(dev.keepalive_interval_mean_ms! >= 340, `mean ${dev.keepalive_interval_mean_ms}`);
     d.peer.close();
   });
 
