@@ -1,6 +1,6 @@
 // Cost of recording and shipping metrics: hdr-histogram-js (JS and WASM builds) against the dense
 // HdrCounts used by the registry. Bounded: fixed iteration counts, a few seconds in all.
-// Run: npx tsc -p . && node dist/bench/metrics.js
+// Run: npx tsc -p . && node dist/bench/metrics.js   (best of 7 runs per figure)
 
 import {
   build,
@@ -13,9 +13,9 @@ import { HDR_HIGHEST } from '../src/metrics/hdr.js';
 import { encodeHdr } from '../src/metrics/hdr-codec.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
 
-const RECORDS = 2_000_000;
+const RECORDS = 500_000;
 const PER_SECOND = 1000; // samples in one histogram's one-second delta
-const ROUNDS = 200;
+const ROUNDS = 50;
 
 // Latency-like values: log-uniform 1 µs … 160 ms, in µs.
 const values = new Float64Array(4096);
@@ -25,18 +25,28 @@ for (let i = 0; i < values.length; i++) {
   values[i] = Math.round(Math.exp((seed / 2 ** 32) * 12));
 }
 
+const REPEATS = 7; // the machine is shared: report the best of several runs (least disturbed)
+
 function nsPer(n: number, fn: () => void): number {
   fn(); // warm-up
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / n;
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < REPEATS; r++) {
+    const t = process.hrtime.bigint();
+    fn();
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / n);
+  }
+  return best;
 }
 
 function usPer(rounds: number, fn: () => void): number {
   fn();
-  const t = process.hrtime.bigint();
-  for (let i = 0; i < rounds; i++) fn();
-  return Number(process.hrtime.bigint() - t) / rounds / 1000;
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < REPEATS; r++) {
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < rounds; i++) fn();
+    best = Math.min(best, Number(process.hrtime.bigint() - t) / rounds / 1000);
+  }
+  return best;
 }
 
 const rows: Array<[string, string]> = [];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Aggregator, type SecondSample, toJsonLine } from '../src/metrics/aggregator.js';
+import { Aggregator, fromJsonLine, toJsonLine } from '../src/metrics/aggregator.js';
 import { DeltaFormatError, type MetricsDelta } from '../src/metrics/delta.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
 import { mergeTotals, RunTotals } from '../src/metrics/totals.js';
@@ -86,7 +86,8 @@ test('deltas of two registries merge to exactly what one registry seeing everyth
   // One JSON line per second.
   const line = toJsonLine(a[0]!);
   assert.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'));
-  assert.deepEqual(JSON.parse(line) as SecondSample, a[0]);
+  assert.deepEqual(fromJsonLine(line), a[0]);
+  assert.throws(() => fromJsonLine('{"t":1}'), /not a metrics time-series line/);
 });
 
 test('shard totals serialized to JSON and merged equal the totals of one run', () => {

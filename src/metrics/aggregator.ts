@@ -35,6 +35,16 @@ export function toJsonLine(sample: SecondSample): string {
   return `${JSON.stringify(sample)}\n`;
 }
 
+/** Reads back one line of the time-series file (for reports); throws on anything else. */
+export function fromJsonLine(line: string): SecondSample {
+  const x = JSON.parse(line) as Partial<SecondSample> | null;
+  const isMap = (m: unknown) => typeof m === 'object' && m !== null && !Array.isArray(m);
+  if (typeof x?.t !== 'number' || !isMap(x.counters) || !isMap(x.gauges) || !isMap(x.histograms)) {
+    throw new Error('not a metrics time-series line (needs t, counters, gauges, histograms)');
+  }
+  return x as SecondSample;
+}
+
 interface Bucket {
   counters: Map<string, number>;
   /** Per source: gauges of its latest delta in this second. */
