@@ -25,8 +25,8 @@ const FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf';
 const LADDER = [
   { quality: 'ld', width: 320, height: 180, video: 224_000, audio: 32_000 },
   { quality: 'sd', width: 640, height: 360, video: 448_000, audio: 64_000 },
-  { quality: 'hd', width: 1280, height: 720, video: 1_404_000, audio: 96_000 },
-  { quality: 'fhd', width: 1920, height: 1080, video: 2_872_000, audio: 128_000 },
+  { quality: 'hd', width: 1280, height: 720, video: 1_904_000, audio: 96_000 },
+  { quality: 'fhd', width: 1920, height: 1080, video: 3_872_000, audio: 128_000 },
 ];
 
 function run(cmd, args) {

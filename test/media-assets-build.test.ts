@@ -149,7 +149,7 @@ describe('wasm build', () => {
 
   test('rates the committed ladder already sends need no build', async () => {
     const cat = await ensureLadder({
-      bitrates: { sd: 512_000, hd: 1_500_000 },
+      bitrates: { sd: 512_000, hd: 2_000_000, fhd: 4_000_000 },
       cacheDir: join(tmp, 'unused'),
     });
     assert.equal(cat.dir, loadCatalogue().dir);

@@ -108,13 +108,13 @@ describe('catalogue options', () => {
   test('an override far from what the ladder sends is refused with the command to fix it', () => {
     const dir = copyLadder('far');
     assert.throws(
-      () => loadCatalogue({ dir, bitrates: { hd: 4_000_000 } }),
+      () => loadCatalogue({ dir, bitrates: { hd: 6_000_000 } }),
       (e: unknown) =>
-        e instanceof CatalogueError && /media build/.test(e.message) && /--hd 4000000/.test(e.message),
+        e instanceof CatalogueError && /media build/.test(e.message) && /--hd 6000000/.test(e.message),
     );
     assert.equal(
-      loadCatalogue({ dir, bitrates: { hd: 4_000_000 }, tolerance: Infinity }).rendition('hd').nominalBitrate,
-      4_000_000,
+      loadCatalogue({ dir, bitrates: { hd: 6_000_000 }, tolerance: Infinity }).rendition('hd').nominalBitrate,
+      6_000_000,
     );
   });
 

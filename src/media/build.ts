@@ -30,8 +30,8 @@ export interface RenditionSpec {
 export const DEFAULT_LADDER: Readonly<Record<Quality, Readonly<Required<RenditionSpec>>>> = {
   ld: { width: 320, height: 180, bitrate: 256_000, audioBitrate: 32_000 },
   sd: { width: 640, height: 360, bitrate: 512_000, audioBitrate: 64_000 },
-  hd: { width: 1280, height: 720, bitrate: 1_500_000, audioBitrate: 96_000 },
-  fhd: { width: 1920, height: 1080, bitrate: 3_000_000, audioBitrate: 128_000 },
+  hd: { width: 1280, height: 720, bitrate: 2_000_000, audioBitrate: 96_000 },
+  fhd: { width: 1920, height: 1080, bitrate: 4_000_000, audioBitrate: 128_000 },
 };
 
 export type BuildPhase = 'queued' | 'audio' | 'video' | 'remux' | 'measure' | 'done';
@@ -264,7 +264,7 @@ function encode(
   });
 }
 
-/** Subdirectory name of a built ladder in the cache: `ld256000-sd512000-hd1500000-fhd3000000`. */
+/** Subdirectory name of a built ladder in the cache: `ld256000-sd512000-hd2000000-fhd4000000`. */
 export function ladderCacheKey(bitrates: Partial<Record<Quality, number>>): string {
   return QUALITIES.map((q) => `${q}${Math.round(bitrates[q] ?? DEFAULT_LADDER[q].bitrate)}`).join('-');
 }

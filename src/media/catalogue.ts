@@ -100,7 +100,7 @@ export interface CatalogueOptions {
   bitrates?: Partial<Record<Quality, number>>;
   /**
    * Largest accepted relative gap between an override and the ladder's measured bitrate
-   * (default 0.25). Infinity accepts any ladder: the device then declares a rate it does not send.
+   * (default 0.2). Infinity accepts any ladder: the device then declares a rate it does not send.
    */
   tolerance?: number;
 }
@@ -146,7 +146,7 @@ export function loadCatalogue(options: CatalogueOptions = {}): Catalogue {
     throw new CatalogueError(`${manifestPath}: ${(err as Error).message}`);
   }
   const manifest = parseManifest(json, manifestPath);
-  const tolerance = options.tolerance ?? 0.25;
+  const tolerance = options.tolerance ?? 0.2;
   const renditions = {} as Record<Quality, Rendition>;
   for (const quality of QUALITIES) {
     const e = manifest.renditions[quality];
