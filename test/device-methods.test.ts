@@ -39,14 +39,27 @@ class RecordingSink implements MediaSink {
   records: Array<{ job: RecordJob; stopped: boolean }> = [];
   pictures: AlarmPictureJob[] = [];
   startPublish(job: PublishJob, events: MediaEvents): MediaTask {
-    const entry = { job, events, task: { stop: () => void (entry.stopped = true) }, stopped: false };
+    const entry = {
+      job,
+      events,
+      task: {
+        stop: () => {
+          entry.stopped = true;
+        },
+      },
+      stopped: false,
+    };
     this.publishes.push(entry);
     return entry.task;
   }
   startRecord(job: RecordJob): MediaTask {
     const entry = { job, stopped: false };
     this.records.push(entry);
-    return { stop: () => void (entry.stopped = true) };
+    return {
+      stop: () => {
+        entry.stopped = true;
+      },
+    };
   }
   uploadAlarmPicture(job: AlarmPictureJob): void {
     this.pictures.push(job);
