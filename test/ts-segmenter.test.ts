@@ -173,6 +173,7 @@ describe('TS segmenter', () => {
   const loop = new TsLoop(ldBytes);
 
   test('the loop is one pass of the file: 8 GOPs, 8 s, 40 ms frames', () => {
+    assert.equal(TsLoop.shared(ld.tsPath), TsLoop.shared(ld.tsPath), 'one shared loop per file');
     assert.equal(loop.gopCount, ld.durationSeconds);
     assert.equal(loop.periodSeconds, ld.durationSeconds);
     assert.equal(loop.frameTicks, 3600);

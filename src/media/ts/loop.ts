@@ -5,6 +5,8 @@ import { TS_PACKET_SIZE } from './packet.js';
 import { readTs, TsFormatError, type TsIndex } from './reader.js';
 import { TsSegmenter, type TsSegmenterOptions } from './segmenter.js';
 
+const shared = new Map<string, TsLoop>();
+
 export class TsLoop {
   readonly index: TsIndex;
   /**
@@ -82,6 +84,16 @@ export class TsLoop {
 
   static fromFile(path: string): TsLoop {
     return new TsLoop(readFileSync(path));
+  }
+
+  /** One loop per file per thread: every recording of a rendition shares it. */
+  static shared(path: string): TsLoop {
+    let loop = shared.get(path);
+    if (!loop) {
+      loop = TsLoop.fromFile(path);
+      shared.set(path, loop);
+    }
+    return loop;
   }
 
   get gopCount(): number {
