@@ -34,17 +34,23 @@ function wsUrl(text: string): string {
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
     throw new InvalidArgumentError(`"${text}" must start with ws:// or wss:// (got ${url.protocol}//)`);
   }
-  if (url.search) throw new InvalidArgumentError('give the URL without a query: the login fields are added by the device');
+  if (url.search)
+    throw new InvalidArgumentError('give the URL without a query: the login fields are added by the device');
   return url.toString();
 }
 
 /** A password from an env variable or a file, never from the command line (visible in `ps`). */
-function readPassword(opts: { passwordEnv?: string; passwordFile?: string }, fallbackEnv: string): string | undefined {
+function readPassword(
+  opts: { passwordEnv?: string; passwordFile?: string },
+  fallbackEnv: string,
+): string | undefined {
   if (opts.passwordFile) {
     try {
       return readFileSync(opts.passwordFile, 'utf8').replace(/\r?\n$/, '');
     } catch (error) {
-      throw new UserError(`cannot read password file ${opts.passwordFile}: ${(error as NodeJS.ErrnoException).code}`);
+      throw new UserError(
+        `cannot read password file ${opts.passwordFile}: ${(error as NodeJS.ErrnoException).code}`,
+      );
     }
   }
   const name = opts.passwordEnv ?? fallbackEnv;
@@ -54,7 +60,9 @@ function readPassword(opts: { passwordEnv?: string; passwordFile?: string }, fal
 }
 
 const program = new Command('ivtfarm')
-  .description('Device emulator farm for load testing video cloud platforms (IVR RPC devices: cameras and NVRs)')
+  .description(
+    'Device emulator farm for load testing video cloud platforms (IVR RPC devices: cameras and NVRs)',
+  )
   .version(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version)
   .showHelpAfterError('(add --help for usage)');
 
@@ -64,50 +72,65 @@ program
   .argument('<scenario>', 'scenario file (YAML or JSON)')
   .option('-o, --out <dir>', 'results directory (default: the scenario\'s output.dir, "reports")')
   .option('--shard <i/n>', 'run only shard i of n (0-based) of the device plan')
-  .option('--metrics-port <port>', 'serve Prometheus text metrics on 127.0.0.1:<port>/metrics', positiveInt('--metrics-port'))
-  .option('--workers <n>', "worker threads (default: the scenario's, or one per core)", positiveInt('--workers'))
+  .option(
+    '--metrics-port <port>',
+    'serve Prometheus text metrics on 127.0.0.1:<port>/metrics',
+    positiveInt('--metrics-port'),
+  )
+  .option(
+    '--workers <n>',
+    "worker threads (default: the scenario's, or one per core)",
+    positiveInt('--workers'),
+  )
   .option('-q, --quiet', 'no live progress line')
-  .action(async (file: string, opts: { out?: string; shard?: string; metricsPort?: number; workers?: number; quiet?: boolean }) => {
-    const { loadScenario, ScenarioError } = await import('./scenario/index.js');
-    const { parseShard } = await import('./farm/plan.js');
-    const { runScenario } = await import('./farm/coordinator.js');
-    const { ProgressDisplay } = await import('./farm/progress.js');
-    let scenario: Awaited<ReturnType<typeof loadScenario>>;
-    try {
-      scenario = loadScenario(file);
-    } catch (error) {
-      if (error instanceof ScenarioError) throw new UserError(error.message);
-      throw error;
-    }
-    if (opts.workers) scenario.workers = opts.workers;
-    const progress = new ProgressDisplay(process.stderr, 5000, !opts.quiet);
-    let interrupts = 0;
-    const interrupt = new Promise<string>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        interrupts++;
-        if (interrupts === 1) {
-          progress.log(`${signal}: stopping devices and writing results (press Ctrl-C again to quit at once)`);
-          resolve(signal);
-        } else {
-          process.exit(130);
-        }
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
-    const result = await runScenario(scenario, {
-      progress,
-      shard: opts.shard ? parseShard(opts.shard) : undefined,
-      metricsPort: opts.metricsPort,
-      outputDir: opts.out,
-      interrupt,
-    });
-    const { printSummary } = await import('./report/console.js');
-    printSummary(result.summary, process.stdout);
-    console.log(`results: ${result.dir}`);
-    console.log(`summary: ${result.summaryPath}`);
-    process.exitCode = result.exitCode;
-  });
+  .action(
+    async (
+      file: string,
+      opts: { out?: string; shard?: string; metricsPort?: number; workers?: number; quiet?: boolean },
+    ) => {
+      const { loadScenario, ScenarioError } = await import('./scenario/index.js');
+      const { parseShard } = await import('./farm/plan.js');
+      const { runScenario } = await import('./farm/coordinator.js');
+      const { ProgressDisplay } = await import('./farm/progress.js');
+      let scenario: Awaited<ReturnType<typeof loadScenario>>;
+      try {
+        scenario = loadScenario(file);
+      } catch (error) {
+        if (error instanceof ScenarioError) throw new UserError(error.message);
+        throw error;
+      }
+      if (opts.workers) scenario.workers = opts.workers;
+      const progress = new ProgressDisplay(process.stderr, 5000, !opts.quiet);
+      let interrupts = 0;
+      const interrupt = new Promise<string>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals) => {
+          interrupts++;
+          if (interrupts === 1) {
+            progress.log(
+              `${signal}: stopping devices and writing results (press Ctrl-C again to quit at once)`,
+            );
+            resolve(signal);
+          } else {
+            process.exit(130);
+          }
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+      const result = await runScenario(scenario, {
+        progress,
+        shard: opts.shard ? parseShard(opts.shard) : undefined,
+        metricsPort: opts.metricsPort,
+        outputDir: opts.out,
+        interrupt,
+      });
+      const { printSummary } = await import('./report/console.js');
+      printSummary(result.summary, process.stdout);
+      console.log(`results: ${result.dir}`);
+      console.log(`summary: ${result.summaryPath}`);
+      process.exitCode = result.exitCode;
+    },
+  );
 
 program
   .command('validate')
@@ -133,62 +156,85 @@ program
   .description('run the reference platform (IVC): device endpoint /ivc, admin API, web monitor, RTMP ingest')
   .option('--host <addr>', 'address to bind', '127.0.0.1')
   .option('--port <port>', 'HTTP/WebSocket port (0: any free port)', positiveInt('--port'), 8080)
-  .option('--password-env <name>', 'shared device password from this environment variable (default IVC_PASSWORD if set)')
+  .option(
+    '--password-env <name>',
+    'shared device password from this environment variable (default IVC_PASSWORD if set)',
+  )
   .option('--password-file <file>', 'shared device password from this file')
   .option('--login-code-pattern <regex>', 'login codes must match this regular expression')
   .option('--registry <file>', 'JSON/YAML list of {login_code, password, disabled?}')
-  .option('--max-devices <n>', 'refuse logins with 503 past n online devices (test knob)', positiveInt('--max-devices'))
-  .option('--login-delay-ms <ms>', 'delay every login answer (simulates a slow platform)', positiveInt('--login-delay-ms'))
+  .option(
+    '--max-devices <n>',
+    'refuse logins with 503 past n online devices (test knob)',
+    positiveInt('--max-devices'),
+  )
+  .option(
+    '--login-delay-ms <ms>',
+    'delay every login answer (simulates a slow platform)',
+    positiveInt('--login-delay-ms'),
+  )
   .option('--rpc-timeout-ms <ms>', 'platform RPC timeout', positiveInt('--rpc-timeout-ms'))
-  .option('--keepalive-ms <ms>', 'expected keepalive period for conformance checks', positiveInt('--keepalive-ms'))
-  .option('--rtmp-port <port>', 'run the RTMP ingest on this port (0: any free port)', positiveInt('--rtmp-port'))
+  .option(
+    '--keepalive-ms <ms>',
+    'expected keepalive period for conformance checks',
+    positiveInt('--keepalive-ms'),
+  )
+  .option(
+    '--rtmp-port <port>',
+    'run the RTMP ingest on this port (0: any free port)',
+    positiveInt('--rtmp-port'),
+  )
   .option('--firmware-model <name>', 'firmware version answered by GetFirmware', 'ivc-fw-1.0.0')
   .option('--public-host <name>', 'host name put in URLs handed to devices')
-  .action(async (opts: {
-    host: string;
-    port: number;
-    passwordEnv?: string;
-    passwordFile?: string;
-    loginCodePattern?: string;
-    registry?: string;
-    maxDevices?: number;
-    loginDelayMs?: number;
-    rpcTimeoutMs?: number;
-    keepaliveMs?: number;
-    rtmpPort?: number;
-    firmwareModel: string;
-    publicHost?: string;
-  }) => {
-    const { startIvc } = await import('./ivc/server.js');
-    const password = readPassword(opts, 'IVC_PASSWORD');
-    const ivc = await startIvc({
-      host: opts.host,
-      port: opts.port,
-      auth: { password, loginCodePattern: opts.loginCodePattern, registryFile: opts.registry },
-      maxDevices: opts.maxDevices,
-      loginDelayMs: opts.loginDelayMs,
-      rpcTimeoutMs: opts.rpcTimeoutMs,
-      keepaliveMs: opts.keepaliveMs,
-      rtmpIngest: opts.rtmpPort !== undefined ? { port: opts.rtmpPort } : undefined,
-      firmware: [{ firmware_model: opts.firmwareModel }],
-      publicHost: opts.publicHost,
-    }).catch((error: Error) => {
-      throw new UserError(error.message);
-    });
-    const checks = [
-      password !== undefined ? 'shared password' : null,
-      opts.loginCodePattern ? 'login-code pattern' : null,
-      opts.registry ? `registry ${opts.registry}` : null,
-    ].filter(Boolean);
-    console.log(`devices connect to: ${ivc.url}`);
-    console.log(`admin API:          ${ivc.httpUrl}/api/devices`);
-    console.log(`monitor page:       ${ivc.httpUrl}/?login_code=<code>`);
-    if (ivc.rtmpUrl) console.log(`RTMP ingest:        ${ivc.rtmpUrl}`);
-    console.log(`logins checked by:  ${checks.length > 0 ? checks.join(', ') : 'nothing (every login accepted)'}`);
-    const stop = () => void ivc.close().then(() => process.exit(0));
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  .action(
+    async (opts: {
+      host: string;
+      port: number;
+      passwordEnv?: string;
+      passwordFile?: string;
+      loginCodePattern?: string;
+      registry?: string;
+      maxDevices?: number;
+      loginDelayMs?: number;
+      rpcTimeoutMs?: number;
+      keepaliveMs?: number;
+      rtmpPort?: number;
+      firmwareModel: string;
+      publicHost?: string;
+    }) => {
+      const { startIvc } = await import('./ivc/server.js');
+      const password = readPassword(opts, 'IVC_PASSWORD');
+      const ivc = await startIvc({
+        host: opts.host,
+        port: opts.port,
+        auth: { password, loginCodePattern: opts.loginCodePattern, registryFile: opts.registry },
+        maxDevices: opts.maxDevices,
+        loginDelayMs: opts.loginDelayMs,
+        rpcTimeoutMs: opts.rpcTimeoutMs,
+        keepaliveMs: opts.keepaliveMs,
+        rtmpIngest: opts.rtmpPort !== undefined ? { port: opts.rtmpPort } : undefined,
+        firmware: [{ firmware_model: opts.firmwareModel }],
+        publicHost: opts.publicHost,
+      }).catch((error: Error) => {
+        throw new UserError(error.message);
+      });
+      const checks = [
+        password !== undefined ? 'shared password' : null,
+        opts.loginCodePattern ? 'login-code pattern' : null,
+        opts.registry ? `registry ${opts.registry}` : null,
+      ].filter(Boolean);
+      console.log(`devices connect to: ${ivc.url}`);
+      console.log(`admin API:          ${ivc.httpUrl}/api/devices`);
+      console.log(`monitor page:       ${ivc.httpUrl}/?login_code=<code>`);
+      if (ivc.rtmpUrl) console.log(`RTMP ingest:        ${ivc.rtmpUrl}`);
+      console.log(
+        `logins checked by:  ${checks.length > 0 ? checks.join(', ') : 'nothing (every login accepted)'}`,
+      );
+      const stop = () => void ivc.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    },
+  );
 
 program
   .command('device')
@@ -200,36 +246,47 @@ program
   .option('--first-index <n>', 'index of the first device', positiveInt('--first-index'), 0)
   .option('--password-env <name>', 'device password from this environment variable (default IVT_PASSWORD)')
   .option('--password-file <file>', 'device password from this file')
-  .addOption(new Option('--profile <profile>', 'behaviour profile').choices(['spec', 'vendor']).default('spec'))
+  .addOption(
+    new Option('--profile <profile>', 'behaviour profile').choices(['spec', 'vendor']).default('spec'),
+  )
   .option('--hardware-model <name>', 'hardware_model sent at login', 'ivtfarm-sim')
   .option('--firmware-model <name>', 'firmware_model sent at login', 'sim-1.0.0')
   .option('--source-address <addr...>', 'local addresses to spread sockets over (e.g. 127.0.0.2 127.0.0.3)')
   .option('--ca <file>', 'CA certificate (PEM) for a wss:// platform')
   .option('--insecure', 'accept any TLS certificate (wss:// test platforms)')
-  .option('--startup-jitter-ms <ms>', 'spread first logins over this time', positiveInt('--startup-jitter-ms'), 0)
-  .action(async (opts: {
-    url: string;
-    count: number;
-    channels: number;
-    loginCode: string;
-    firstIndex: number;
-    passwordEnv?: string;
-    passwordFile?: string;
-    profile: 'spec' | 'vendor';
-    hardwareModel: string;
-    firmwareModel: string;
-    sourceAddress?: string[];
-    ca?: string;
-    insecure?: boolean;
-    startupJitterMs: number;
-  }) => {
-    const { runDevices } = await import('./farm/fleet.js');
-    const password = readPassword(opts, 'IVT_PASSWORD');
-    if (password === undefined) {
-      throw new UserError('no device password: set IVT_PASSWORD, or use --password-env NAME / --password-file FILE');
-    }
-    await runDevices({ ...opts, password, out: process.stderr });
-  });
+  .option(
+    '--startup-jitter-ms <ms>',
+    'spread first logins over this time',
+    positiveInt('--startup-jitter-ms'),
+    0,
+  )
+  .action(
+    async (opts: {
+      url: string;
+      count: number;
+      channels: number;
+      loginCode: string;
+      firstIndex: number;
+      passwordEnv?: string;
+      passwordFile?: string;
+      profile: 'spec' | 'vendor';
+      hardwareModel: string;
+      firmwareModel: string;
+      sourceAddress?: string[];
+      ca?: string;
+      insecure?: boolean;
+      startupJitterMs: number;
+    }) => {
+      const { runDevices } = await import('./farm/fleet.js');
+      const password = readPassword(opts, 'IVT_PASSWORD');
+      if (password === undefined) {
+        throw new UserError(
+          'no device password: set IVT_PASSWORD, or use --password-env NAME / --password-file FILE',
+        );
+      }
+      await runDevices({ ...opts, password, out: process.stderr });
+    },
+  );
 
 program
   .command('media')

@@ -27,11 +27,12 @@ export class AlarmGenerator {
   setPlan(plan: AlarmPlan | null): void {
     this.plan = plan && plan.perChannelRate > 0 ? plan : null;
     let acc = 0;
-    this.cumulativeTypes = this.plan
-      ? (Object.entries(this.plan.types) as Array<[AlarmType, number]>)
-          .filter(([, p]) => p > 0)
-          .map(([t, p]) => [(acc += p), typeCodes[t]] as [number, ProtocolAlarmType])
-      : [];
+    this.cumulativeTypes = [];
+    for (const [type, p] of Object.entries(this.plan?.types ?? {}) as Array<[AlarmType, number]>) {
+      if (p <= 0) continue;
+      acc += p;
+      this.cumulativeTypes.push([acc, typeCodes[type]]);
+    }
     if (this.plan && !this.timer) this.timer = this.scheduler.after(TICK_MS, () => this.tick());
     if (!this.plan && this.timer) {
       this.scheduler.cancel(this.timer);

@@ -1,13 +1,18 @@
 import { availableParallelism } from 'node:os';
 import type { RunningIvc } from '../ivc/server.js';
 import { startIvc } from '../ivc/server.js';
-import { type Aggregator, Aggregator as MetricsAggregator, type SecondSample, toJsonLine } from '../metrics/aggregator.js';
+import {
+  type Aggregator,
+  Aggregator as MetricsAggregator,
+  type SecondSample,
+  toJsonLine,
+} from '../metrics/aggregator.js';
 import { GeneratorLimitDetector, type GeneratorLimitSummary } from '../metrics/generator-limit.js';
 import { GeneratorHealthSampler } from '../metrics/health.js';
+import { parseSeriesKey } from '../metrics/labels.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/prometheus-server.js';
 import { MetricsRegistry } from '../metrics/registry.js';
-import { startDeltaTicker } from '../metrics/ticker.js';
 import {
   allPassed,
   evaluateThresholds,
@@ -17,13 +22,14 @@ import {
   type ThresholdResult,
   type ThresholdsConfig,
 } from '../metrics/thresholds.js';
+import { startDeltaTicker } from '../metrics/ticker.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import { arrivalsUntil, stagesDurationMs, targetAt } from '../scenario/stages.js';
 import type { Scenario, ScenarioEvent } from '../scenario/types.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { type PlannedDevice, planDevices, type Shard, shardShare } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
-import { type ProgressDisplay, type ProgressSnapshot } from './progress.js';
+import type { ProgressDisplay, ProgressSnapshot } from './progress.js';
 import { RunOutput } from './run-output.js';
 import { buildSummary, type RunSummary } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
@@ -51,6 +57,8 @@ export interface RunOptions {
   deviceTimings?: WorkerInit['timings'];
   /** Resolves when the run should stop early (Ctrl-C). */
   interrupt?: Promise<string>;
+  /** Test fault injection: these workers crash after the given ms. */
+  crashWorkers?: Record<number, number>;
   /** What to do when a worker dies: keep going with the others (default) or stop the run. */
   onWorkerCrash?: 'continue' | 'abort';
 }
@@ -65,6 +73,16 @@ export interface RunResult {
 const CONTROL_MS = 200;
 
 export type StopReason = 'completed' | 'interrupted' | 'aborted' | 'worker_lost';
+
+const faultDisconnects = new Set(['seq_mismatch', 'timeout', 'malformed', 'closed_by_peer', 'network']);
+
+/** Counters shown as "errors" on the live line: failed logins, error answers, fault disconnects. */
+function isErrorSeries(key: string): boolean {
+  const { name, labels } = parseSeriesKey(key);
+  if (name === 'rpc_errors') return true;
+  if (name === 'logins') return labels.result !== 'ok';
+  return name === 'disconnects' && faultDisconnects.has(labels.reason ?? '');
+}
 
 /** Converts the scenario's threshold list to the metrics module's k6-style config. */
 function thresholdsConfig(scenario: Scenario): ThresholdsConfig {
@@ -118,7 +136,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const planned = planDevices(scenario, { shard });
   const workerCount = Math.max(1, Math.min(scenario.workers || availableParallelism(), planned.length || 1));
   const shares: PlannedDevice[][] = Array.from({ length: workerCount }, () => []);
-  planned.forEach((d, i) => shares[i % workerCount]!.push(d));
+  planned.forEach((d, i) => {
+    shares[i % workerCount]!.push(d);
+  });
 
   const pool = new WorkerPool<ToWorker, FromWorker>(new URL('./worker.js', import.meta.url));
   const aggregator: Aggregator = new MetricsAggregator();
@@ -127,7 +147,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const main = new MetricsRegistry({ source: 'main' });
   const targetGauge = main.gauge('devices_target');
   const mainHealth = new GeneratorHealthSampler(main, { worker: 'main', process: true });
-  const mainTicker = startDeltaTicker(main, (d) => aggregator.add(d), { beforeTake: () => mainHealth.tick() });
+  const mainTicker = startDeltaTicker(main, (d) => aggregator.add(d), {
+    beforeTake: () => mainHealth.tick(),
+  });
   const logs: string[] = [];
   const lost: Array<{ worker: number; devices: number; error: string }> = [];
   let finalDeltas = 0;
@@ -139,7 +161,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     limit.observe(sample);
     lastSample = sample;
     for (const [key, n] of Object.entries(sample.counters)) {
-      if (key.startsWith('disconnects') || key.startsWith('rpc_errors') || key.startsWith('logins{result:failed') || key.startsWith('logins{result:refused')) errorsSoFar += n;
+      if (isErrorSeries(key)) errorsSoFar += n;
     }
   });
 
@@ -177,8 +199,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   pool.on('exit', (exit) => {
     if (!exit.error) return;
     lost.push({ worker: exit.index, devices: exit.deviceCount, error: exit.error.message });
-    progress.log(`worker ${exit.index} crashed (${exit.error.message}); its ${exit.deviceCount} devices are lost`);
-    if (options.onWorkerCrash === 'abort' || pool.aliveCount === 0) requestStop('worker_lost', exit.error.message);
+    progress.log(
+      `worker ${exit.index} crashed (${exit.error.message}); its ${exit.deviceCount} devices are lost`,
+    );
+    if (options.onWorkerCrash === 'abort' || pool.aliveCount === 0)
+      requestStop('worker_lost', exit.error.message);
   });
 
   shares.forEach((devices, w) => {
@@ -196,6 +221,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       timings: options.deviceTimings ?? {},
       startupJitterMs: scenario.devices.startupJitterMs,
       alarms: scenario.alarms,
+      crashAfterMs: options.crashWorkers?.[w],
     };
     pool.spawn(w, devices.length, init);
   });
@@ -227,7 +253,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       return;
     }
     const globalTarget =
-      load.model === 'closed' ? targetAt(load.stages, elapsed) : arrivalsUntil(load.stages, elapsed, load.startRate);
+      load.model === 'closed'
+        ? targetAt(load.stages, elapsed)
+        : arrivalsUntil(load.stages, elapsed, load.startRate);
     const shardTarget = Math.min(planned.length, shardShare(globalTarget, shard));
     targetGauge.set(load.model === 'closed' ? shardTarget : planned.length);
     if (shardTarget !== lastRunning) {
@@ -237,23 +265,39 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       }
     }
     while (pendingEvents.length > 0 && pendingEvents[0]!.atMs <= elapsed) fireEvent(pendingEvents.shift()!);
-    if (live.aborted) requestStop('aborted', `threshold ${live.aborted.metric} ${live.aborted.expression} failed`);
+    if (live.aborted)
+      requestStop('aborted', `threshold ${live.aborted.metric} ${live.aborted.expression} failed`);
   }, CONTROL_MS);
 
   function fireEvent(event: ScenarioEvent): void {
     switch (event.action) {
       case 'disconnect':
-        pool.broadcast({ type: 'disconnect', fraction: event.fraction, reconnectAfterMs: event.reconnectAfterMs, overMs: event.overMs });
+        pool.broadcast({
+          type: 'disconnect',
+          fraction: event.fraction,
+          reconnectAfterMs: event.reconnectAfterMs,
+          overMs: event.overMs,
+        });
         break;
       case 'reboot':
-        pool.broadcast({ type: 'reboot', fraction: event.fraction, channel: event.channel, overMs: event.overMs });
+        pool.broadcast({
+          type: 'reboot',
+          fraction: event.fraction,
+          channel: event.channel,
+          overMs: event.overMs,
+        });
         break;
       case 'alarms':
         pool.broadcast({ type: 'alarms', plan: event.alarms });
         break;
       case 'upgrade':
         if (driver) driver.sendEvent({ event: 'UpgradeFirmware', fraction: event.fraction, params: null });
-        else if (ivc) new PlatformDriver(ivc, { publish: null, record: null, events: [], refuseLoginsAfter: null }, scenario.seed).sendEvent({ event: 'UpgradeFirmware', fraction: event.fraction, params: null });
+        else if (ivc)
+          new PlatformDriver(
+            ivc,
+            { publish: null, record: null, events: [], refuseLoginsAfter: null },
+            scenario.seed,
+          ).sendEvent({ event: 'UpgradeFirmware', fraction: event.fraction, params: null });
         else progress.log('upgrade storm skipped: only the embedded platform can send UpgradeFirmware');
         break;
     }
@@ -266,11 +310,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       elapsedMs: performance.now() - t0,
       totalMs,
       online: s?.gauges['devices{state:online}'] ?? 0,
-      target: lastRunning < 0 ? 0 : lastRunning,
+      target: Math.max(0, lastRunning),
       loginsPerSec: s?.counters['logins{result:ok,reason:ok}'] ?? 0,
       keepaliveP99Ms: s?.histograms.keepalive_rtt?.p99 ?? null,
       errors: errorsSoFar,
-      streamsLive: Object.entries(s?.gauges ?? {}).reduce((n, [k, v]) => (k.startsWith('streams_live') ? n + v : n), 0),
+      streamsLive: Object.entries(s?.gauges ?? {}).reduce(
+        (n, [k, v]) => (k.startsWith('streams_live') ? n + v : n),
+        0,
+      ),
       note: limit.limitedNow ? 'GENERATOR LIMITED' : undefined,
     };
     progress.update(snapshot);
@@ -281,7 +328,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   clearInterval(control);
   clearInterval(display);
   progress.finish();
-  if (stop.reason !== 'completed') progress.log(`stopping: ${stop.reason}${stop.detail ? ` (${stop.detail})` : ''}`);
+  if (stop.reason !== 'completed')
+    progress.log(`stopping: ${stop.reason}${stop.detail ? ` (${stop.detail})` : ''}`);
 
   // ---- wind down: stop devices, collect the last deltas, close every second ----
   driver?.stop();
@@ -323,7 +371,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     shard,
     lost,
     logs,
-    platform: ivc ? { stats: platformStats, publishes: driver?.publishes ?? null, records: driver?.records ?? null, events: driver?.events ?? {} } : null,
+    platform: ivc
+      ? {
+          stats: platformStats,
+          publishes: driver?.publishes ?? null,
+          records: driver?.records ?? null,
+          events: driver?.events ?? {},
+        }
+      : null,
     finalDeltas,
   });
   const summaryPath = output.writeJson('summary.json', summary);

@@ -5,7 +5,16 @@ import type {
   DisconnectReason,
   LoginFailure,
 } from '../device/observer.js';
-import type { CounterHandle, Family, GaugeHandle, HistogramHandle, MetricsRegistry } from '../metrics/registry.js';
+import type {
+  CounterHandle,
+  Family,
+  GaugeHandle,
+  HistogramHandle,
+  MetricsRegistry,
+} from '../metrics/registry.js';
+
+/** The farm's own actions get their own labels, so they are never mistaken for platform faults. */
+const disconnectLabel: Partial<Record<DisconnectReason, string>> = { local: 'shutdown', storm: 'scenario' };
 
 const alarmTypeNames: Record<number, string> = { 2: 'external', 3: 'motion', 4: 'tripwire' };
 
@@ -77,7 +86,7 @@ export class DeviceMetrics implements DeviceObserver {
   }
 
   disconnected(_d: DeviceIdentity, reason: DisconnectReason): void {
-    this.disconnects.get(reason).add(1);
+    this.disconnects.get(disconnectLabel[reason] ?? reason).add(1);
   }
 
   eventReceived(_d: DeviceIdentity, event: string, known: boolean): void {

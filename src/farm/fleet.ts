@@ -83,7 +83,10 @@ class FleetStatus implements DeviceObserver {
   }
   disconnected(d: DeviceIdentity, reason: DisconnectReason, detail: string): void {
     this.disconnects++;
-    this.explainOnce(`disconnect ${reason}`, `${d.loginCode}: disconnected (${reason}${detail ? `: ${detail}` : ''})`);
+    this.explainOnce(
+      `disconnect ${reason}`,
+      `${d.loginCode}: disconnected (${reason}${detail ? `: ${detail}` : ''})`,
+    );
   }
   eventReceived(): void {}
   alarmRaised(): void {}
@@ -132,9 +135,14 @@ export async function runDevices(options: FleetOptions): Promise<void> {
       ),
     );
   }
-  options.out.write(`starting ${options.count} ${kind === 'nvr' ? `NVR-${options.channels}` : 'camera'} device(s) against ${options.url}\n`);
+  options.out.write(
+    `starting ${options.count} ${kind === 'nvr' ? `NVR-${options.channels}` : 'camera'} device(s) against ${options.url}\n`,
+  );
   for (const d of devices) d.start();
-  const timer = setInterval(() => options.out.write(`${status.line(options.count)}\n`), options.statusEveryMs ?? 5000);
+  const timer = setInterval(
+    () => options.out.write(`${status.line(options.count)}\n`),
+    options.statusEveryMs ?? 5000,
+  );
   const until =
     options.until ??
     new Promise<void>((resolve) => {

@@ -18,6 +18,8 @@ export interface WorkerInit {
   timings: Partial<DeviceTimings>;
   startupJitterMs: number;
   alarms: AlarmPlan | null;
+  /** Fault injection for tests of crash handling: the worker throws after this many ms. */
+  crashAfterMs?: number;
 }
 
 export type ToWorker =

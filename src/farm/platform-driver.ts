@@ -71,7 +71,8 @@ export class PlatformDriver {
     let sent = 0;
     for (const device of this.ivc.commands.devicesOnline()) {
       if (this.random() >= event.fraction) continue;
-      const params = event.params ?? (event.event === 'SyncTime' ? { datetime: syncTimeNow(), offset: 1 } : undefined);
+      const params =
+        event.params ?? (event.event === 'SyncTime' ? { datetime: syncTimeNow(), offset: 1 } : undefined);
       try {
         this.ivc.commands.event(device.loginCode, event.event, params, { validate: false });
         sent++;
@@ -104,10 +105,14 @@ export class PlatformDriver {
       if (ch.state === 0) continue;
       const { publish, record } = this.plan;
       if (publish && this.chosen(publish, this.activePublishes)) {
-        this.order(this.activePublishes, device.loginCode, ch.channel, publish, () => this.publish(device, ch.channel, publish));
+        this.order(this.activePublishes, device.loginCode, ch.channel, publish, () =>
+          this.publish(device, ch.channel, publish),
+        );
       }
       if (record && this.chosen(record, this.activeRecords)) {
-        this.order(this.activeRecords, device.loginCode, ch.channel, record, () => this.record(device, ch.channel, record));
+        this.order(this.activeRecords, device.loginCode, ch.channel, record, () =>
+          this.record(device, ch.channel, record),
+        );
       }
     }
   }
@@ -135,7 +140,8 @@ export class PlatformDriver {
           return;
         }
         entry.id = id;
-        if (plan.durationMs !== null) entry.stopTimer = this.later(plan.durationMs, () => this.stopOrder(active, key));
+        if (plan.durationMs !== null)
+          entry.stopTimer = this.later(plan.durationMs, () => this.stopOrder(active, key));
       });
     });
   }

@@ -20,7 +20,8 @@ function clock(ms: number): string {
 }
 
 export function formatProgress(p: ProgressSnapshot): string {
-  const rtt = p.keepaliveP99Ms === null ? '-' : `${p.keepaliveP99Ms.toFixed(p.keepaliveP99Ms < 10 ? 1 : 0)}ms`;
+  const rtt =
+    p.keepaliveP99Ms === null ? '-' : `${p.keepaliveP99Ms.toFixed(p.keepaliveP99Ms < 10 ? 1 : 0)}ms`;
   const parts = [
     `${clock(p.elapsedMs)}/${clock(p.totalMs)}`,
     `online ${p.online}/${p.target}`,

@@ -19,8 +19,10 @@ export class RunOutput {
         mkdirSync(dir, { recursive: false });
         break;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') mkdirSync(resolve(baseDir), { recursive: true });
-        else if ((error as NodeJS.ErrnoException).code === 'EEXIST') dir = resolve(baseDir, `${safeName}-${stamp}-${n}`);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+          mkdirSync(resolve(baseDir), { recursive: true });
+        else if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+          dir = resolve(baseDir, `${safeName}-${stamp}-${n}`);
         else throw error;
       }
     }

@@ -39,7 +39,12 @@ export class WorkerPool<In, Out> extends EventEmitter<PoolEvents<Out>> {
   }
 
   /** Starts one worker with its init data (structured-cloned once). */
-  spawn(index: number, deviceCount: number, workerData: unknown, resourceLimits?: { maxOldGenerationSizeMb?: number }): void {
+  spawn(
+    index: number,
+    deviceCount: number,
+    workerData: unknown,
+    resourceLimits?: { maxOldGenerationSizeMb?: number },
+  ): void {
     const worker = new Worker(this.script, { workerData, resourceLimits, stdout: false, stderr: false });
     const slot: WorkerSlot<Out> = { index, worker, deviceCount, alive: true, messages: new EventEmitter() };
     this.slots[index] = slot;

@@ -71,7 +71,12 @@ function onlineDevices(): SimulatedDevice[] {
 }
 
 /** Picks `fraction` of `pool` at random and applies `fn` to each, spread evenly over `overMs`. */
-function spread(pool: SimulatedDevice[], fraction: number, overMs: number, fn: (d: SimulatedDevice) => void): number {
+function spread(
+  pool: SimulatedDevice[],
+  fraction: number,
+  overMs: number,
+  fn: (d: SimulatedDevice) => void,
+): number {
   for (let i = pool.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [pool[i], pool[j]] = [pool[j]!, pool[i]!];
@@ -131,5 +136,11 @@ port.on('message', (message: ToWorker) => {
       break;
   }
 });
+
+if (init.crashAfterMs !== undefined) {
+  setTimeout(() => {
+    throw new Error('injected worker crash');
+  }, init.crashAfterMs);
+}
 
 post({ type: 'ready', devices: init.devices.length });

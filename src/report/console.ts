@@ -26,8 +26,12 @@ export function formatSummary(s: RunSummary): string {
   const h = s.metrics.histograms;
   const verdict = { pass: 'PASSED', fail: 'FAILED', interrupted: 'INTERRUPTED' }[s.run.verdict];
   lines.push('');
-  lines.push(`  ${s.run.name}: ${verdict} in ${s.run.duration_s}s (exit ${s.run.exit_code})${s.run.stop_detail ? ` — ${s.run.stop_detail}` : ''}`);
-  lines.push(`  devices planned ${s.devices.planned} on ${s.devices.workers} worker(s)${s.devices.shard !== '0/1' ? `, shard ${s.devices.shard}` : ''}`);
+  lines.push(
+    `  ${s.run.name}: ${verdict} in ${s.run.duration_s}s (exit ${s.run.exit_code})${s.run.stop_detail ? ` — ${s.run.stop_detail}` : ''}`,
+  );
+  lines.push(
+    `  devices planned ${s.devices.planned} on ${s.devices.workers} worker(s)${s.devices.shard !== '0/1' ? `, shard ${s.devices.shard}` : ''}`,
+  );
   const logins = byLabel(c, 'logins', 'result');
   lines.push(`  logins          ${logins.map(([k, n]) => `${k} ${n}`).join('  ') || '-'}`);
   for (const [key, label] of [
@@ -38,35 +42,48 @@ export function formatSummary(s: RunSummary): string {
   ] as const) {
     const x = h[key];
     if (x && x.count > 0) {
-      lines.push(`  ${label.padEnd(15)} p50 ${fmt(x.p50, 'ms')}  p95 ${fmt(x.p95, 'ms')}  p99 ${fmt(x.p99, 'ms')}  max ${fmt(x.max, 'ms')}  (n=${x.count})`);
+      lines.push(
+        `  ${label.padEnd(15)} p50 ${fmt(x.p50, 'ms')}  p95 ${fmt(x.p95, 'ms')}  p99 ${fmt(x.p99, 'ms')}  max ${fmt(x.max, 'ms')}  (n=${x.count})`,
+      );
     }
   }
   const disconnects = byLabel(c, 'disconnects', 'reason');
-  if (disconnects.length > 0) lines.push(`  disconnects     ${disconnects.map(([k, n]) => `${k} ${n}`).join('  ')}`);
+  if (disconnects.length > 0)
+    lines.push(`  disconnects     ${disconnects.map(([k, n]) => `${k} ${n}`).join('  ')}`);
   const rpcErrors = byLabel(c, 'rpc_errors', 'method');
-  if (rpcErrors.length > 0) lines.push(`  rpc errors      ${rpcErrors.map(([k, n]) => `${k} ${n}`).join('  ')}`);
+  if (rpcErrors.length > 0)
+    lines.push(`  rpc errors      ${rpcErrors.map(([k, n]) => `${k} ${n}`).join('  ')}`);
   const alarms = byLabel(c, 'alarms', 'type');
   if (alarms.length > 0) lines.push(`  alarms          ${alarms.map(([k, n]) => `${k} ${n}`).join('  ')}`);
   if (s.platform?.publishes && s.platform.publishes.ordered > 0) {
     const p = s.platform.publishes;
-    lines.push(`  publishes       ordered ${p.ordered}  ok ${p.ok}  failed ${Object.values(p.failed).reduce((a, b) => a + b, 0)}`);
+    lines.push(
+      `  publishes       ordered ${p.ordered}  ok ${p.ok}  failed ${Object.values(p.failed).reduce((a, b) => a + b, 0)}`,
+    );
   }
   if (s.platform?.records && s.platform.records.ordered > 0) {
     const r = s.platform.records;
-    lines.push(`  recordings      ordered ${r.ordered}  ok ${r.ok}  failed ${Object.values(r.failed).reduce((a, b) => a + b, 0)}`);
+    lines.push(
+      `  recordings      ordered ${r.ordered}  ok ${r.ok}  failed ${Object.values(r.failed).reduce((a, b) => a + b, 0)}`,
+    );
   }
   if (s.thresholds.length > 0) {
     lines.push('  thresholds');
     for (const t of s.thresholds) {
-      lines.push(`    ${t.ok ? '✓' : '✗'} ${t.metric} ${t.expression}  observed ${t.observed === null ? 'no data' : fmt(t.observed)}`);
+      lines.push(
+        `    ${t.ok ? '✓' : '✗'} ${t.metric} ${t.expression}  observed ${t.observed === null ? 'no data' : fmt(t.observed)}`,
+      );
     }
   }
   if (s.aborted_by) lines.push(`  aborted by threshold ${s.aborted_by.metric} ${s.aborted_by.expression}`);
   if (s.devices.lost.length > 0) {
-    for (const l of s.devices.lost) lines.push(`  ! worker ${l.worker} crashed, ${l.devices} devices lost: ${l.error}`);
+    for (const l of s.devices.lost)
+      lines.push(`  ! worker ${l.worker} crashed, ${l.devices} devices lost: ${l.error}`);
   }
   if (s.generator.limited) {
-    lines.push(`  ! the load generator itself was saturated (${s.generator.reasons.join('; ')}): figures are a lower bound`);
+    lines.push(
+      `  ! the load generator itself was saturated (${s.generator.reasons.join('; ')}): figures are a lower bound`,
+    );
   }
   lines.push('');
   return lines.join('\n');
