@@ -146,6 +146,14 @@ describe('TS reader', () => {
     );
   });
 
+  test('AAC units know their duration from the ADTS headers: the audio spans exactly the pass', () => {
+    const audio = index.pes.filter((u) => u.kind === 'audio');
+    assert.equal(
+      audio.reduce((sum, u) => sum + u.duration, 0),
+      ld.durationSeconds * 90_000,
+    );
+  });
+
   test('rejects what is not a transport stream', () => {
     assert.throws(() => readTs(Buffer.alloc(1000)), TsFormatError);
     assert.throws(() => readTs(Buffer.alloc(188 * 3)), TsFormatError);
@@ -247,6 +255,52 @@ describe('TS segmenter', () => {
       assert.ok(s.durationSec >= 1 && s.durationSec <= 3, String(s.durationSec));
       media += s.durationSec;
     }
+  });
+
+  test('a foreign TS (B-frames, 2 s GOPs, 44.1 kHz audio not aligned to the loop) still loops cleanly', () => {
+    const file = join(tmp, 'bframes.ts');
+    execFileSync('ffmpeg', [
+      ...['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=30'],
+      ...[
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=sample_rate=44100',
+        '-t',
+        '5',
+        '-c:v',
+        'libx264',
+        '-g',
+        '60',
+        '-bf',
+        '2',
+      ],
+      ...['-c:a', 'aac', '-f', 'mpegts', file],
+    ]);
+    const foreign = TsLoop.fromFile(file);
+    assert.equal(foreign.gopCount, 3);
+    assert.equal(foreign.periodSeconds, 5);
+    const seg = foreign.segmenter();
+    const parts: Buffer[] = [];
+    for (let k = 0; k < 6; k++) {
+      const s = seg.next(3);
+      assert.ok(s.startsWithKeyframe);
+      assert.ok(s.durationSec >= 3 && s.durationSec <= 5, String(s.durationSec));
+      parts.push(s.bytes);
+    }
+    const all = Buffer.concat(parts);
+    checkTransport(all);
+    const p = probe(all, 'bframes-all.ts');
+    for (const [kind, m] of steps(p))
+      assert.ok(
+        [...m.keys()].every((d) => d > 0),
+        `${kind} dts monotonic`,
+      );
+    assert.ok(
+      p.packets.some((pk) => pk.pts !== pk.dts),
+      'B-frames kept',
+    );
+    assert.equal(decodeProblems(all, 'bframes-decode.ts'), '');
   });
 
   test('a cap below one GOP cuts at the size and the stream still runs on', () => {

@@ -39,8 +39,8 @@ export class TsLoop {
     this.frameTicks = modeOfSteps(video.map((u) => u.dts));
     this.period = video[video.length - 1]!.dts - first.dts + this.frameTicks;
 
-    // PES unit → GOP. Units after the last frame's timeline (pts ≥ first pts of the PID + period)
-    // would overlap the next pass, so they are dropped: timestamps stay monotonic per PID.
+    // PES unit → GOP. Units reaching past the pass (first pts of the PID + period) would overlap
+    // the next pass, so they are dropped: timestamps stay monotonic per PID.
     const gopOf = new Int32Array(pes.length).fill(-1);
     const firstPts = new Map<number, number>();
     const gopPts: number[] = [];
@@ -55,7 +55,10 @@ export class TsLoop {
       if (t >= 0) {
         const f = firstPts.get(u.pid) ?? t;
         firstPts.set(u.pid, f);
-        if (t >= f + this.period) return;
+        // audio must also *end* within the pass: a PES of several AAC frames crossing the end
+        // would overlap the next pass's first one (a short gap is harmless, an overlap is not)
+        const end = u.kind === 'video' ? t : t + Math.max(0, u.duration);
+        if (t >= f + this.period || end > f + this.period) return;
       }
       gopOf[n] = gop;
     });

@@ -1,5 +1,6 @@
 // Figures of an encoded rendition read off its TS (no ffprobe): elementary-stream bytes per kind,
 // hence bit rates, and the video frame and key frame counts.
+import { scanAdts } from './adts.js';
 import { pesData, readTs } from './reader.js';
 
 export interface TsMeasure {
@@ -28,22 +29,6 @@ function h264Profile(data: Uint8Array): string | undefined {
   return undefined;
 }
 
-/** Raw AAC bytes and frame count of ADTS data (headers are container, not audio). */
-function adts(data: Uint8Array): { bytes: number; frames: number } {
-  let bytes = 0;
-  let frames = 0;
-  for (let i = 0; i + 7 <= data.length; ) {
-    if (data[i] !== 0xff || (data[i + 1]! & 0xf0) !== 0xf0) return { bytes: bytes + data.length - i, frames };
-    const header = data[i + 1]! & 1 ? 7 : 9; // protection_absent = 1: no CRC
-    const length = ((data[i + 3]! & 0x03) << 11) | (data[i + 4]! << 3) | (data[i + 5]! >> 5);
-    if (length < header) break;
-    bytes += length - header;
-    frames++;
-    i += length;
-  }
-  return { bytes, frames };
-}
-
 export function measureTs(bytes: Uint8Array, durationSeconds: number): TsMeasure {
   const index = readTs(bytes);
   let video = 0;
@@ -62,8 +47,8 @@ export function measureTs(bytes: Uint8Array, durationSeconds: number): TsMeasure
       if (u.key) keyframes++;
       if (u.key && videoProfile === undefined) videoProfile = h264Profile(data);
     } else if (adtsPids.has(u.pid)) {
-      const a = adts(data);
-      audio += a.bytes;
+      const a = scanAdts(data);
+      audio += a.payloadBytes;
       audioFrames += a.frames;
     } else {
       audio += data.length;

@@ -1,5 +1,6 @@
 // MPEG-TS reader: indexes a whole file once (packets, program, PES units = access units, key
 // frames with PTS/DTS). The index is immutable and shared by every segmenter of a rendition.
+import { scanAdts } from './adts.js';
 import {
   isRandomAccess,
   isUnitStart,
@@ -36,6 +37,11 @@ export interface PesUnit {
   dts: number;
   /** Video only: random access point (adaptation-field flag, or an IDR / IRAP NAL in the data). */
   key: boolean;
+  /**
+   * 90 kHz ticks the unit lasts: from its ADTS headers for AAC, else until the next unit of its
+   * PID; -1 when unknown (the last non-AAC unit of a PID).
+   */
+  duration: number;
 }
 
 export interface TsIndex {
@@ -103,13 +109,22 @@ export function readTs(input: Uint8Array): TsIndex {
       const pts = ts.pts ? readTimestamp(bytes, at + ts.pts) : -1;
       const dts = ts.dts ? readTimestamp(bytes, at + ts.dts) : pts;
       current.set(pid, pes.length);
-      pes.push({ pid, kind: es.kind, packet: i, pts, dts, key: false });
+      pes.push({ pid, kind: es.kind, packet: i, pts, dts, key: false, duration: -1 });
     }
     owner[i] = current.get(pid) ?? -1; // packets before their PID's first PES start are orphans
   }
+  const adtsPids = new Set(streams.filter((s) => s.streamType === 0x0f).map((s) => s.pid));
+  const previous = new Map<number, PesUnit>();
   pes.forEach((u, n) => {
-    if (u.kind !== 'video') return;
-    u.key = isRandomAccess(bytes, u.packet * TS_PACKET_SIZE) || hasIrap(bytes, owner, n, u, video);
+    if (u.kind === 'video') {
+      u.key = isRandomAccess(bytes, u.packet * TS_PACKET_SIZE) || hasIrap(bytes, owner, n, u, video);
+    } else if (adtsPids.has(u.pid)) {
+      const a = scanAdts(collect(bytes, owner, n, u, packetCount));
+      if (a.sampleRate > 0) u.duration = Math.round((a.samples * 90_000) / a.sampleRate);
+    }
+    const prev = previous.get(u.pid);
+    if (prev && prev.duration < 0 && prev.pts >= 0 && u.pts >= 0) prev.duration = u.pts - prev.pts;
+    previous.set(u.pid, u);
   });
   return {
     bytes,
