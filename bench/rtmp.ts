@@ -145,11 +145,20 @@ async function startSink(target: Target, streams: number, dir: string): Promise<
 
 async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: number): Promise<void> {
   const media = await loadFlv(flvPath);
-  const scheduler = new PublishScheduler({ windowMs: o.window });
   const lag = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000 });
+  const tickLate = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000 });
+  const tickBusy = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000 });
   const startLatency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000 });
   const failures = new Map<RtmpFailureReason, number>();
   let measuring = false;
+  const scheduler = new PublishScheduler({
+    windowMs: o.window,
+    onTick(lateMs, durationMs) {
+      if (!measuring) return;
+      tickLate.recordValue(Math.round(lateMs * 1000));
+      tickBusy.recordValue(Math.round(durationMs * 1000));
+    },
+  });
   let lagSamples = 0;
   const observer = {
     onLag(ms: number) {
@@ -239,6 +248,10 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
     lagP99Ms: +percentileMs(lag, 99).toFixed(1),
     lagMaxMs: +(lag.maxValue / 1000).toFixed(1),
     lagSamples,
+    tickLateP99Ms: +percentileMs(tickLate, 99).toFixed(1),
+    tickBusyP50Ms: +percentileMs(tickBusy, 50).toFixed(1),
+    tickBusyP99Ms: +percentileMs(tickBusy, 99).toFixed(1),
+    ticks: tickBusy.totalCount,
     rssMaxMB: Math.round(rssMax / 2 ** 20),
     achievedMbps: +(achieved / 1e6).toFixed(1),
     targetMbps: +(target / 1e6).toFixed(1),
@@ -266,6 +279,10 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
   console.log(
     `  pacing lag p50 ${fig.lagP50Ms} ms, p99 ${fig.lagP99Ms} ms, max ${fig.lagMaxMs} ms (${lagSamples} samples); ` +
       `RSS max ${fig.rssMaxMB} MB`,
+  );
+  console.log(
+    `  scheduler: ${fig.ticks} ticks, fired late p99 ${fig.tickLateP99Ms} ms; serving all streams took ` +
+      `p50 ${fig.tickBusyP50Ms} ms, p99 ${fig.tickBusyP99Ms} ms per tick`,
   );
   console.log(
     `  sink CPU ${sinkCpu.toFixed(1)} s → ${fig.sinkCpuSecondsPerGB} CPU-s per ingested GB` +

@@ -11,6 +11,11 @@ export interface PacedStream {
 export interface SchedulerOptions {
   /** Send window and tick period in ms (default 200). Larger: fewer, bigger writes; more burst. */
   windowMs?: number;
+  /**
+   * After each tick: how late it fired (ms past the previous tick + window: event-loop or CPU
+   * starvation), how long serving every stream took (ms), and how many streams it served.
+   */
+  onTick?: (lateMs: number, durationMs: number, streams: number) => void;
 }
 
 export const DEFAULT_WINDOW_MS = 200;
@@ -23,11 +28,13 @@ export class PublishScheduler {
   ticks = 0;
   lastTickLateMs = 0;
   private expected = 0;
+  private readonly onTick: SchedulerOptions['onTick'];
 
   constructor(options: SchedulerOptions = {}) {
     const w = options.windowMs ?? DEFAULT_WINDOW_MS;
     if (!(w >= 10 && w <= 5000)) throw new RangeError(`send window ${w} ms outside 10–5000`);
     this.windowMs = w;
+    this.onTick = options.onTick;
   }
 
   get size(): number {
@@ -69,5 +76,6 @@ export class PublishScheduler {
     this.lastTickLateMs = Math.max(0, now - this.expected);
     this.expected = now + this.windowMs;
     for (const s of this.streams) s.serve(now);
+    this.onTick?.(this.lastTickLateMs, this.now() - now, this.streams.size);
   }
 }
