@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
@@ -144,6 +145,25 @@ describe('login', () => {
     assert.deepEqual(observer.loginFailures[0]!.failure, { kind: 'failed', reason: 'connection_refused' });
     await d.stop();
     assert.equal(d.state, 'stopped');
+  });
+
+  test('an upgrade that never completes fails as timeout after handshakeTimeoutMs', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    const { d, observer } = device({
+      url: `ws://127.0.0.1:${port}/ivc`,
+      timings: { ...fast, handshakeTimeoutMs: 200 },
+    });
+    const t0 = performance.now();
+    d.start();
+    await eventually(() => observer.loginFailures.length >= 1);
+    assert.ok(performance.now() - t0 >= 190);
+    assert.deepEqual(observer.loginFailures[0]!.failure, { kind: 'failed', reason: 'timeout' });
+    await d.stop();
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
   });
 
   test('localAddress spreads sockets over 127.0.0.x', async () => {

@@ -22,6 +22,18 @@ export interface RecordInfo {
   readonly task: MediaTask;
 }
 
+/** What most channels never need, allocated on first use (a channel must stay small). */
+class ChannelExtras {
+  publish: PublishInfo | null = null;
+  record: RecordInfo | null = null;
+  ptz: Ptz | null = null;
+  move: DetectConfig = defaultDetectConfig;
+  rect: DetectConfig = defaultDetectConfig;
+  /** [reboot, -, alarm type 2, 3, 4] */
+  timers: Array<Timer | null> = [null, null, null, null, null];
+  constructor(readonly owner: ChannelOwner) {}
+}
+
 /**
  * One video input. Its public data fields are exactly the Keepalive channel entry
  * (`channel`, `state`, `stream_id`, `record_session`, `alarm`; an absent value is `undefined`,
@@ -36,85 +48,87 @@ export class Channel implements MediaEvents {
   record_session: string | undefined = undefined;
   alarm: number | undefined = undefined;
 
-  #owner: ChannelOwner;
-  #publish: PublishInfo | null = null;
-  #record: RecordInfo | null = null;
   /** Active alarm types as bit `type`, whatever the profile's keepalive layout. */
   #alarmTypes = 0;
-  #ptz: Ptz | null = null;
-  #move: DetectConfig = defaultDetectConfig;
-  #rect: DetectConfig = defaultDetectConfig;
-  /** [reboot, alarm type 2, 3, 4], created on first use. */
-  #timers: Array<Timer | null> | null = null;
+  /** The owner until extras exist, then the extras (which hold the owner). */
+  #x: ChannelExtras | ChannelOwner;
 
   constructor(channel: number, owner: ChannelOwner) {
     this.channel = channel;
-    this.#owner = owner;
+    this.#x = owner;
+  }
+
+  private get x(): ChannelExtras {
+    if (!(this.#x instanceof ChannelExtras)) this.#x = new ChannelExtras(this.#x);
+    return this.#x;
+  }
+
+  private get extras(): ChannelExtras | null {
+    return this.#x instanceof ChannelExtras ? this.#x : null;
   }
 
   get publishing(): PublishInfo | null {
-    return this.#publish;
+    return this.extras?.publish ?? null;
   }
 
   get recording(): RecordInfo | null {
-    return this.#record;
+    return this.extras?.record ?? null;
   }
 
   get moveDetect(): DetectConfig {
-    return this.#move;
+    return this.extras?.move ?? defaultDetectConfig;
   }
 
   set moveDetect(config: DetectConfig) {
-    this.#move = config;
+    this.x.move = config;
   }
 
   get rectDetect(): DetectConfig {
-    return this.#rect;
+    return this.extras?.rect ?? defaultDetectConfig;
   }
 
   set rectDetect(config: DetectConfig) {
-    this.#rect = config;
+    this.x.rect = config;
   }
 
   /** The detection config that governs an alarm type (external alarms have none). */
   detectConfigFor(type: AlarmType): DetectConfig | null {
-    return type === 3 ? this.#move : type === 4 ? this.#rect : null;
+    return type === 3 ? this.moveDetect : type === 4 ? this.rectDetect : null;
   }
 
   get ptz(): Ptz {
-    this.#ptz ??= new Ptz();
-    return this.#ptz;
-  }
-
-  get hasPtz(): boolean {
-    return this.#ptz !== null;
+    const x = this.x;
+    x.ptz ??= new Ptz();
+    return x.ptz;
   }
 
   startPublish(info: PublishInfo): void {
-    this.#publish = info;
+    this.x.publish = info;
     this.stream_id = info.streamId;
     if (this.state !== 0) this.state = 2;
   }
 
   /** Stops the push (if any); the channel stays in its current online/offline state. */
   stopPublish(): void {
-    const p = this.#publish;
-    if (!p) return;
-    this.#publish = null;
+    const x = this.extras;
+    const p = x?.publish;
+    if (!x || !p) return;
+    x.publish = null;
     this.stream_id = undefined;
     if (this.state === 2) this.state = 1;
     p.task.stop();
   }
 
   startRecord(info: RecordInfo): void {
-    this.#record = info;
+    this.x.record = info;
     this.record_session = info.sessionId;
   }
 
   stopRecord(): void {
-    const r = this.#record;
-    if (!r) return;
-    this.#record = null;
+    const x = this.extras;
+    const r = x?.record;
+    if (!x || !r) return;
+    x.record = null;
     this.record_session = undefined;
     r.task.stop();
   }
@@ -144,30 +158,32 @@ export class Channel implements MediaEvents {
 
   /** Timer slot `i` (0 reboot, 2–4 alarm end of that type), created by `make` on first use. */
   timer(i: number, make: () => Timer): Timer {
-    this.#timers ??= [null, null, null, null, null];
-    let t = this.#timers[i];
+    const timers = this.x.timers;
+    let t = timers[i];
     if (!t) {
       t = make();
-      this.#timers[i] = t;
+      timers[i] = t;
     }
     return t;
   }
 
   /** Existing timer of slot `i`, without creating one. */
   peekTimer(i: number): Timer | null {
-    return this.#timers?.[i] ?? null;
+    return this.extras?.timers[i] ?? null;
   }
 
   mediaFailed(task: MediaTask, detail: string): void {
-    if (this.#publish?.task === task) {
-      this.#publish = null;
+    const x = this.extras;
+    if (!x) return;
+    if (x.publish?.task === task) {
+      x.publish = null;
       this.stream_id = undefined;
       if (this.state === 2) this.state = 1;
-      this.#owner.channelMediaFailed(this, 'publish', detail);
-    } else if (this.#record?.task === task) {
-      this.#record = null;
+      x.owner.channelMediaFailed(this, 'publish', detail);
+    } else if (x.record?.task === task) {
+      x.record = null;
       this.record_session = undefined;
-      this.#owner.channelMediaFailed(this, 'record', detail);
+      x.owner.channelMediaFailed(this, 'record', detail);
     }
   }
 }

@@ -33,20 +33,19 @@ function caFromFile(path: string): string {
 }
 
 export interface OpenOptions {
-  handshakeTimeoutMs: number;
   localAddress: string | undefined;
   tls: DeviceTls | undefined;
 }
 
 /**
  * Opens the device's WebSocket. Compression is off: permessage-deflate costs ~100 KB per
- * connection and the packets are tiny.
+ * connection and the packets are tiny. No `handshakeTimeout` here: ws would leave a Timeout
+ * object on every socket for its whole life; the device times the upgrade on the shared scheduler.
  */
 export function openSocket(url: string, options: OpenOptions): WebSocket {
   const tls = options.tls;
   return new WebSocket(url, {
     perMessageDeflate: false,
-    handshakeTimeout: options.handshakeTimeoutMs,
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     ...(tls?.caFile ? { ca: caFromFile(tls.caFile) } : tls?.ca ? { ca: tls.ca } : {}),
     ...(tls?.insecure ? { rejectUnauthorized: false } : {}),
@@ -75,7 +74,6 @@ export function classifyLoginError(error: unknown): LoginFailure {
   const status = /^Unexpected server response: (\d{3})/.exec(message);
   if (status) return { kind: 'refused', status: Number(status[1]) };
   if (code === 'ECONNREFUSED') return { kind: 'failed', reason: 'connection_refused' };
-  if (message.includes('handshake has timed out')) return { kind: 'failed', reason: 'timeout' };
   if (tlsCodes.test(code) || /certificate|TLS|SSL/i.test(message)) return { kind: 'failed', reason: 'tls' };
   if (networkCodes.has(code) || message === 'socket hang up') return { kind: 'failed', reason: 'network' };
   return { kind: 'failed', reason: 'other' };

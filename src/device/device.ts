@@ -23,7 +23,7 @@ import { Wifi } from './wifi.js';
 
 // Device-level timer kinds; channel timers use CHANNEL_KIND_BASE + channel * 8 + slot.
 const K_KEEPALIVE = 0;
-const K_LIFE = 1; // offline: the next connect (back-off, reboot, storm, upgrade)
+const K_LIFE = 1; // offline: the next connect (back-off, reboot, storm, upgrade); connecting: handshake timeout
 const K_PREVIEW = 2;
 const K_FIRMWARE = 3;
 const K_SLOW = 4;
@@ -306,7 +306,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     try {
       ws = openSocket(
         loginUrl(c.url, c.loginCode, c.password, c.hardwareModel ?? 'IVT-SIM', this._firmware),
-        { handshakeTimeoutMs: this.timings.handshakeTimeoutMs, localAddress: c.localAddress, tls: c.tls },
+        { localAddress: c.localAddress, tls: c.tls },
       );
     } catch (error) {
       this.observer.loginFailed(this, classifyLoginError(error), 0);
@@ -314,6 +314,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
       return;
     }
     this.ws = ws;
+    this.scheduler.schedule(this.lifeTimer, this.timings.handshakeTimeoutMs);
     // Closures per connection attempt (not per tick); removed once the socket is open.
     const onError = (error: Error) => this.onConnectError(ws, error);
     ws.on('error', onError);
@@ -330,12 +331,26 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.scheduleReconnect();
   }
 
+  private onHandshakeTimeout(): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    ws.terminate();
+    this.observer.loginFailed(
+      this,
+      { kind: 'failed', reason: 'timeout' },
+      performance.now() - this.attemptStartedAt,
+    );
+    this.scheduleReconnect();
+  }
+
   private onOpen(ws: WebSocket): void {
     if (ws !== this.ws) {
       ws.terminate();
       return;
     }
     this.ws = null;
+    this.scheduler.cancel(this.lifeTimer);
     const now = performance.now();
     this.peer = new RpcPeer(ws, this, {
       firstSeq: this.traits.firstSeq,
@@ -583,6 +598,10 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
         this.sendKeepalive();
         return;
       case K_LIFE:
+        if (this._state === 'connecting') {
+          this.onHandshakeTimeout();
+          return;
+        }
         if (this._state === 'rebooting') for (const ch of this.channels) ch.setOnline(true);
         if (this._state === 'backoff' || this._state === 'rebooting') this.connect();
         return;
