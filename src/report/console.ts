@@ -1,5 +1,7 @@
 import type { RunSummary } from '../farm/summary.js';
 import { parseSeriesKey } from '../metrics/labels.js';
+import { formatComparison } from './compare.js';
+import type { ReportSummary } from './types.js';
 
 function fmt(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '-';
@@ -17,6 +19,23 @@ function byLabel(counters: Record<string, number>, metric: string, label: string
     out.set(v, (out.get(v) ?? 0) + n);
   }
   return [...out].sort((a, b) => b[1] - a[1]);
+}
+
+/** "capacity 1400 devices; at 1500, devices_online broke first" — the answer for the meeting. */
+export function capacitySentence(c: NonNullable<RunSummary['capacity']>): string {
+  const found =
+    c.capacity === null
+      ? `capacity below ${c.steps[0]?.level ?? '?'} ${c.unit}: the first step already broke`
+      : c.ended === 'max_reached'
+        ? `capacity at least ${c.capacity} ${c.unit}: every step up to the maximum held`
+        : `capacity ${c.capacity} ${c.unit}`;
+  const broke =
+    c.broke_at !== null && c.first_broken ? `; at ${c.broke_at}, ${c.first_broken} broke first` : '';
+  const stopped = c.ended === 'stopped' ? ' (the run stopped before a step broke)' : '';
+  const bound = c.lower_bound
+    ? ` — a lower bound: the generator itself was saturated (${c.lower_bound_reason})`
+    : '';
+  return `${found}${broke}${stopped}${bound}`;
 }
 
 /** The end-of-run text, k6 style: verdict, key figures, thresholds, warnings. */
@@ -67,6 +86,7 @@ export function formatSummary(s: RunSummary): string {
       `  recordings      ordered ${r.ordered}  ok ${r.ok}  failed ${Object.values(r.failed).reduce((a, b) => a + b, 0)}`,
     );
   }
+  if (s.capacity) lines.push(`  ${capacitySentence(s.capacity)}`);
   if (s.thresholds.length > 0) {
     lines.push('  thresholds');
     for (const t of s.thresholds) {
@@ -80,6 +100,8 @@ export function formatSummary(s: RunSummary): string {
     for (const l of s.devices.lost)
       lines.push(`  ! worker ${l.worker} crashed, ${l.devices} devices lost: ${l.error}`);
   }
+  const baseline = (s as ReportSummary).baseline;
+  if (baseline) lines.push(formatComparison(baseline));
   if (s.generator.limited) {
     lines.push(
       `  ! the load generator itself was saturated (${s.generator.reasons.join('; ')}): figures are a lower bound`,

@@ -1,0 +1,94 @@
+// Entry points for the CLI and the coordinator: `ivtfarm report DIR`, `ivtfarm compare BASE NEW`,
+// and `ivtfarm run --baseline BASE` (compare after the run, store it in summary.json, rebuild).
+
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Comparison,
+  compareRuns,
+  comparisonExitCode,
+  DEFAULT_TOLERANCES,
+  EXIT_BASELINE_REGRESSION,
+  formatComparison,
+  loadTolerances,
+  readRunSummary,
+  type Tolerances,
+} from './compare.js';
+import { writeHtmlReport } from './html.js';
+import { junitUnfinished, writeJunit } from './junit.js';
+import type { ReportSummary } from './types.js';
+
+export { renderHtmlReport, writeHtmlReport } from './html.js';
+export { junitXml, writeJunit } from './junit.js';
+export {
+  type Comparison,
+  compareRuns,
+  EXIT_BASELINE_REGRESSION,
+  formatComparison,
+  loadTolerances,
+  readRunSummary,
+};
+
+export interface ReportFiles {
+  html: string;
+  junit: string;
+  /** The comparison shown in the report (new, or the one stored in summary.json). */
+  comparison: Comparison | null;
+}
+
+/** `ivtfarm report DIR`: (re)writes report.html and junit.xml of a run directory. */
+export async function writeRunReports(dir: string): Promise<ReportFiles> {
+  const html = await writeHtmlReport(dir);
+  const summaryPath = join(dir, 'summary.json');
+  let junit: string;
+  let comparison: Comparison | null = null;
+  if (existsSync(summaryPath)) {
+    const summary = readRunSummary(dir);
+    comparison = summary.baseline ?? null;
+    junit = writeJunit({ summary, dir });
+  } else {
+    junit = join(dir, 'junit.xml');
+    const name = dir.split(/[\\/]/).filter(Boolean).pop() ?? 'run';
+    writeFileSync(junit, junitUnfinished(name, `${dir} has no summary.json`));
+  }
+  return { html, junit, comparison };
+}
+
+function tolerancesFrom(file: string | undefined): Tolerances {
+  return file ? loadTolerances(file) : DEFAULT_TOLERANCES;
+}
+
+/** `ivtfarm compare BASE NEW [--tolerances FILE]`: BASE/NEW are run directories or summary.json files. */
+export function compareCommand(
+  base: string,
+  next: string,
+  tolerancesFile?: string,
+): { comparison: Comparison; text: string; exitCode: number } {
+  const comparison = compareRuns(readRunSummary(base), readRunSummary(next), tolerancesFrom(tolerancesFile));
+  return { comparison, text: formatComparison(comparison), exitCode: comparisonExitCode(comparison) };
+}
+
+/**
+ * `ivtfarm run --baseline BASE`: compares the finished run against BASE, stores the comparison as
+ * `baseline` in its summary.json, rebuilds report.html and junit.xml, and gives the exit code:
+ * the run's own when it is not 0 or 97 (usage, error, thresholds, interrupted), else 98 on a regression.
+ */
+export async function applyBaseline(
+  runDir: string,
+  base: string,
+  runExitCode: number,
+  tolerancesFile?: string,
+): Promise<ReportFiles & { comparison: Comparison; text: string; exitCode: number }> {
+  const baseSummary = readRunSummary(base);
+  const summaryPath = join(runDir, 'summary.json');
+  const summary = JSON.parse(readFileSync(summaryPath, 'utf8')) as ReportSummary;
+  const comparison = compareRuns(baseSummary, summary, tolerancesFrom(tolerancesFile));
+  summary.baseline = comparison;
+  const tmp = `${summaryPath}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+  renameSync(tmp, summaryPath);
+  const files = await writeRunReports(runDir);
+  const regression = comparisonExitCode(comparison);
+  const exitCode = runExitCode === 0 || runExitCode === 97 ? regression || runExitCode : runExitCode;
+  return { ...files, comparison, text: formatComparison(comparison), exitCode };
+}

@@ -1,0 +1,367 @@
+// The report's server-rendered sections: verdict, thresholds, capacity, baseline, percentiles,
+// errors, generator health, scenario and environment. All text goes through markup.ts/escape.ts.
+
+import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
+import { parseSeriesKey } from '../metrics/labels.js';
+import { MASK } from '../scenario/secrets.js';
+import { type Comparison, formatDelta, formatValue } from './compare.js';
+import { esc } from './escape.js';
+import { type Cell, isoSeconds, mark, num, p, raw, section, table } from './markup.js';
+import type { SecondsHistogram } from './series.js';
+import type { CapacitySection, ReportSummary } from './types.js';
+import { capacitySentence } from './types.js';
+
+export interface SectionInput {
+  dir: string;
+  summary: ReportSummary | null;
+  scenario: Record<string, unknown> | null;
+  notes: string[];
+  /** Whole-run counters: the summary's, else summed from the seconds. */
+  counters: Record<string, number>;
+  secondsHistograms: Map<string, SecondsHistogram>;
+  firstSecond: number | null;
+  lastSecond: number | null;
+  comparison: Comparison | null;
+  hasCharts: { capacity: boolean; load: boolean; generator: boolean };
+}
+
+const unitOf = (key: string): string => DEFAULT_CATALOGUE.get(parseSeriesKey(key).name)?.unit ?? '';
+
+/** Sums of a counter's series by a function of its labels. */
+function byLabels(
+  counters: Record<string, number>,
+  metric: string,
+  key: (l: Record<string, string>) => string[],
+): Array<[string[], number]> {
+  const out = new Map<string, [string[], number]>();
+  for (const [k, n] of Object.entries(counters)) {
+    const p = parseSeriesKey(k);
+    if (p.name !== metric) continue;
+    const parts = key(p.labels as Record<string, string>);
+    const id = parts.join('\u0000');
+    const cur = out.get(id);
+    if (cur) cur[1] += n;
+    else out.set(id, [parts, n]);
+  }
+  return [...out.values()].sort((a, b) => b[1] - a[1]);
+}
+
+export function headerSection(i: SectionInput): string {
+  const s = i.summary;
+  const name = s?.run.name ?? (typeof i.scenario?.name === 'string' ? i.scenario.name : 'run');
+  const verdict = s?.run.verdict ?? 'unknown';
+  const label = { pass: 'PASSED', fail: 'FAILED', interrupted: 'INTERRUPTED', unknown: 'NO RESULT' }[verdict];
+  const meta: string[] = [];
+  if (s) {
+    meta.push(
+      `started ${s.run.started_at}`,
+      `${s.run.duration_s} s`,
+      `stop: ${s.run.stop_reason}`,
+      `exit code ${s.run.exit_code}`,
+    );
+    meta.push(`${s.devices.planned} devices planned on ${s.devices.workers} worker(s)`);
+    if (s.devices.shard !== '0/1') meta.push(`shard ${s.devices.shard}`);
+    meta.push(
+      `target ${s.target.kind === 'embedded' ? 'embedded reference IVC' : (s.target.url ?? 'remote')}`,
+    );
+  } else if (i.firstSecond !== null && i.lastSecond !== null) {
+    meta.push(`seconds recorded ${isoSeconds(i.firstSecond)} → ${isoSeconds(i.lastSecond)}`);
+  }
+  const description =
+    s?.run.description ?? (typeof i.scenario?.description === 'string' ? i.scenario.description : '');
+  return `<header><h1>${esc(name)} <span class="badge ${esc(verdict)}">${esc(label)}</span></h1>${
+    description ? p(description) : ''
+  }<p class="meta">${esc(meta.join(' · '))}</p>${s?.run.stop_detail ? p(s.run.stop_detail, 'meta') : ''}${i.notes
+    .map((n) => p(n, 'note'))
+    .join('')}${
+    s?.generator.limited
+      ? p(
+          `The load generator itself was saturated (${s.generator.reasons.join('; ')}): latencies and capacity are a lower bound.`,
+          'warn',
+        )
+      : ''
+  }</header>`;
+}
+
+export function thresholdsSection(i: SectionInput): string {
+  const s = i.summary;
+  if (!s)
+    return section(
+      'thresholds',
+      'Thresholds',
+      p('no summary: thresholds are evaluated at the end of a run', 'empty'),
+    );
+  const rows: Cell[][] = s.thresholds.map((t) => [
+    mark(t.ok),
+    t.metric,
+    t.expression,
+    t.observed === null ? 'no data' : t.observed,
+    unitOf(t.metric),
+  ]);
+  let body = table(['result', 'metric', 'expression', 'observed', 'unit'], rows);
+  if (s.aborted_by)
+    body += p(`The run was stopped early by ${s.aborted_by.metric} ${s.aborted_by.expression}.`, 'warn');
+  return section('thresholds', 'Thresholds', body);
+}
+
+export function capacitySection(cap: CapacitySection | undefined, hasChart: boolean): string {
+  if (!cap) return '';
+  let body = `<p class="sentence">${esc(capacitySentence(cap))}</p>`;
+  if (cap.lower_bound)
+    body += p(
+      `Lower bound: the generator was saturated (${cap.lower_bound_reason ?? 'see generator health'}).`,
+      'warn',
+    );
+  if (hasChart) body += '<div class="charts" id="charts-capacity"></div>';
+  body += '<h3>Service levels</h3>';
+  body += table(
+    ['name', 'metric', 'expression'],
+    cap.service_levels.map((l) => [l.name, l.metric, l.expression]),
+  );
+  body += '<h3>Steps</h3>';
+  const names = cap.service_levels.map((l) => l.name);
+  body += table(
+    ['level', 'from', 'seconds', 'result', 'broken', ...names],
+    cap.steps.map((st) => [
+      `${st.level} ${cap.unit}`,
+      isoSeconds(st.from),
+      st.to - st.from,
+      mark(st.held, 'held', 'broke'),
+      st.broken.join(', '),
+      ...names.map((n) => st.observed[n] ?? null),
+    ]),
+  );
+  return section('capacity', 'Capacity', body);
+}
+
+export function baselineSection(c: Comparison | null): string {
+  if (!c) return '';
+  const head = p(
+    `Against ${c.base.name} started ${c.base.started_at} (${c.base.verdict}): ${c.regressions} regression(s), ${c.improvements} improvement(s).`,
+    c.regressions > 0 ? 'warn' : 'note',
+  );
+  const rows = [...c.rows]
+    .sort((a, b) => rank(a.flag) - rank(b.flag))
+    .map((r): Cell[] => [
+      raw(`<span class="${esc(r.flag)}">${esc(r.flag)}</span>`),
+      r.name,
+      formatValue(r.base, r.unit),
+      formatValue(r.next, r.unit),
+      formatDelta(r.delta_pct),
+      r.note,
+    ]);
+  const tol = c.tolerances;
+  const foot = p(
+    `Tolerances: capacity −${tol.capacity_drop_pct}%; p99 +${tol.latency.increase_pct}% and +${tol.latency.floor_ms} ms; error rates +${tol.error_rate_floor} and +${tol.error_rate_increase_pct}%; at least ${tol.min_samples} samples.`,
+    'meta',
+  );
+  return section(
+    'baseline',
+    'Baseline comparison',
+    head + table(['flag', 'check', 'base', 'new', 'delta', 'note'], rows) + foot,
+  );
+}
+
+const rank = (f: string) => (f === 'regression' ? 0 : f === 'improvement' ? 1 : 2);
+
+export function chartsSection(id: string, title: string, present: boolean): string {
+  return section(
+    id,
+    title,
+    present ? `<div class="charts" id="charts-${esc(id)}"></div>` : p('no time-series data', 'empty'),
+  );
+}
+
+export function percentilesSection(i: SectionInput): string {
+  if (i.summary) {
+    const rows = Object.entries(i.summary.metrics.histograms)
+      .filter(([, h]) => h.count > 0)
+      .map(([k, h]): Cell[] => [k, unitOf(k), h.count, h.min, h.mean, h.p50, h.p90, h.p95, h.p99, h.max]);
+    return section(
+      'percentiles',
+      'Percentiles (whole run)',
+      table(['series', 'unit', 'count', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max'], rows),
+    );
+  }
+  const rows = [...i.secondsHistograms]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, h]): Cell[] => [k, unitOf(k), h.count, h.min, h.mean, h.worstP99, h.max]);
+  return section(
+    'percentiles',
+    'Percentiles (from the seconds recorded)',
+    p(
+      'Without summary.json the exact whole-run percentiles are unknown; "worst second p99" is the highest per-second p99.',
+      'meta',
+    ) + table(['series', 'unit', 'count', 'min', 'mean', 'worst second p99', 'max'], rows),
+  );
+}
+
+export function errorsSection(i: SectionInput): string {
+  const c = i.counters;
+  const rpcs = new Map<string, number>();
+  for (const [[m], n] of byLabels(c, 'rpcs', (l) => [l.method ?? '-'])) rpcs.set(m!, (rpcs.get(m!) ?? 0) + n);
+  let body = '<div class="cols"><div><h3>RPC errors by method and code</h3>';
+  body += table(
+    ['method', 'code', 'count', 'share of calls'],
+    byLabels(c, 'rpc_errors', (l) => [l.method ?? '-', l.code ?? '-']).map(([[m, code], n]) => {
+      const calls = (rpcs.get(m!) ?? 0) + n;
+      return [m, code, n, calls > 0 ? `${num((100 * n) / calls)}%` : null];
+    }),
+  );
+  body += '</div><div><h3>Disconnects by reason</h3>';
+  body += table(
+    ['reason', 'count'],
+    byLabels(c, 'disconnects', (l) => [l.reason ?? '-']).map(([[r], n]) => [r, n]),
+  );
+  body += '</div><div><h3>Logins by result and reason</h3>';
+  body += table(
+    ['result', 'reason', 'count'],
+    byLabels(c, 'logins', (l) => [l.result ?? '-', l.reason ?? '-']).map(([[r, why], n]) => [r, why, n]),
+  );
+  body += '</div>';
+  const publishes = byLabels(c, 'publishes', (l) => [l.result ?? '-', l.reason ?? '-', l.quality ?? '-']);
+  if (publishes.length > 0) {
+    body += '<div><h3>Publishes by result</h3>';
+    body += table(
+      ['result', 'reason', 'quality', 'count'],
+      publishes.map(([[r, why, q], n]) => [r, why, q, n]),
+    );
+    body += '</div>';
+  }
+  const uploads = byLabels(c, 'uploads_failed', (l) => [l.reason ?? '-']);
+  if (uploads.length > 0) {
+    body += '<div><h3>Failed segment uploads</h3>';
+    body += table(
+      ['reason', 'count'],
+      uploads.map(([[r], n]) => [r, n]),
+    );
+    body += '</div>';
+  }
+  const stats = i.summary?.platform?.stats ?? null;
+  const violations =
+    stats && typeof stats.violations === 'object' && stats.violations !== null
+      ? (stats.violations as Record<string, unknown>)
+      : null;
+  if (i.summary?.platform) {
+    body += '<div><h3>Platform conformance violations</h3>';
+    body += table(
+      ['violation', 'count'],
+      Object.entries(violations ?? {}).map(([k, v]): Cell[] => [k, typeof v === 'number' ? v : String(v)]),
+    );
+    body += '</div>';
+  }
+  body += '</div>';
+  const pf = i.summary?.platform;
+  if (pf && (pf.publishes || pf.records || Object.keys(pf.events).length > 0)) {
+    const rows: Cell[][] = [];
+    for (const [what, o] of [
+      ['publishes', pf.publishes],
+      ['recordings', pf.records],
+    ] as const) {
+      if (o)
+        rows.push([
+          what,
+          o.ordered,
+          o.ok,
+          Object.entries(o.failed)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', '),
+        ]);
+    }
+    body += '<h3>What the platform ordered</h3>';
+    body += table(['order', 'ordered', 'ok', 'failed'], rows);
+    const events = Object.entries(pf.events);
+    if (events.length > 0)
+      body += table(
+        ['event sent', 'devices'],
+        events.map(([k, n]) => [k, n]),
+      );
+  }
+  const logs = i.summary?.logs ?? [];
+  if (logs.length > 0) body += `<h3>Log lines</h3><pre>${esc(logs.join('\n'))}</pre>`;
+  return section('errors', 'Errors', body);
+}
+
+export function generatorSection(i: SectionInput): string {
+  const s = i.summary;
+  let body = '';
+  if (s) {
+    const g = s.generator;
+    body += g.limited
+      ? p(
+          `Generator limited for ${g.limitedSeconds} s from ${g.firstLimitedAt !== null ? isoSeconds(g.firstLimitedAt) : '?'}: ${g.reasons.join('; ')}. Platform figures are a lower bound.`,
+          'warn',
+        )
+      : p('The generator kept up: no sustained saturation of its threads.', 'meta');
+    for (const l of s.devices.lost)
+      body += p(`Worker ${l.worker} crashed; its ${l.devices} devices were lost: ${l.error}`, 'warn');
+    const threads = new Set<string>();
+    for (const k of [...Object.keys(s.metrics.histograms), ...Object.keys(s.metrics.gauges)]) {
+      const { name, labels } = parseSeriesKey(k);
+      if (
+        (name === 'eventloop_delay' || name === 'cpu_percent' || name === 'heap_used_bytes') &&
+        labels.worker
+      )
+        threads.add(labels.worker);
+    }
+    const rows = [...threads].sort().map((w): Cell[] => {
+      const loop = s.metrics.histograms[`eventloop_delay{worker:${w}}`];
+      const cpu = s.metrics.gauges[`cpu_percent{worker:${w}}`];
+      const heap = s.metrics.gauges[`heap_used_bytes{worker:${w}}`];
+      return [w, loop?.p99 ?? null, loop?.max ?? null, cpu?.max ?? null, heap ? heap.max / 1e6 : null];
+    });
+    body += table(['thread', 'event-loop delay p99 ms', 'max ms', 'CPU max %', 'heap max MB'], rows);
+    const rss = s.metrics.gauges.rss_bytes;
+    if (rss)
+      body += p(`Process RSS: max ${num(rss.max / 1e6)} MB, at the end ${num(rss.last / 1e6)} MB.`, 'meta');
+  }
+  body += i.hasCharts.generator
+    ? '<div class="charts" id="charts-generator"></div>'
+    : p('no generator series recorded', 'empty');
+  return section('generator', 'Generator health', body);
+}
+
+const SECRET_KEY = /^(password|passwd|login_passwd|secret|token|api_key|apikey)$/i;
+
+/** The scenario for display: secret-named fields dropped (even masked), credentials in URLs masked. */
+export function scenarioForDisplay(scenario: unknown): string {
+  return JSON.stringify(
+    scenario,
+    (key, value) => {
+      if (SECRET_KEY.test(key)) return undefined;
+      if (typeof value === 'string')
+        return value
+          .replace(/(login_passwd=)[^&#\s]*/gi, `$1${MASK}`)
+          .replace(/(\/\/[^/:@\s]+:)[^@/\s]+@/g, `$1${MASK}@`);
+      return value;
+    },
+    2,
+  );
+}
+
+export function scenarioSection(i: SectionInput): string {
+  const body = i.scenario
+    ? `<pre>${esc(scenarioForDisplay(i.scenario))}</pre>`
+    : p('no scenario.json', 'empty');
+  return section('scenario', 'Scenario as run', body);
+}
+
+export function environmentSection(i: SectionInput): string {
+  const s = i.summary;
+  const rows: Cell[][] = [['run directory', i.dir]];
+  if (s) {
+    const e = s.environment;
+    rows.push(
+      ['ivtfarm', e.ivtfarm],
+      ['node', e.node],
+      ['os', e.os],
+      ['cpu', e.cpu],
+      ['cores', e.cores],
+      ['memory', `${num(e.memory_bytes / 1024 ** 3)} GiB`],
+      ['target', s.target.kind === 'embedded' ? 'embedded' : (s.target.url ?? 'remote')],
+      ['workers', s.devices.workers],
+      ['shard', s.devices.shard],
+    );
+  }
+  return section('environment', 'Environment', table(['what', 'value'], rows));
+}
