@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { type AddressInfo, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
@@ -187,6 +191,57 @@ describe('login', () => {
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(platform.sessions.filter((x) => x.loginCode === d.loginCode).length, 1);
     assert.equal(d.state, 'stopped');
+  });
+});
+
+describe('wss://', () => {
+  let tlsPlatform: TestPlatform;
+  let dir = '';
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ivt-tls-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls = {
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+    };
+    tlsPlatform = await new TestPlatform(tls).listen();
+  });
+  after(async () => {
+    await tlsPlatform.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('logs in with a custom CA file, or insecure; an unknown CA is a tls failure', async () => {
+    const withCa = device({ url: tlsPlatform.url, tls: { caFile: join(dir, 'cert.pem') } }).d;
+    const insecure = device({ url: tlsPlatform.url, tls: { insecure: true } }).d;
+    const strict = device({ url: tlsPlatform.url });
+    for (const d of [withCa, insecure, strict.d]) d.start();
+    await eventually(() => withCa.isOnline && insecure.isOnline && strict.observer.loginFailures.length > 0);
+    assert.deepEqual(strict.observer.loginFailures[0]!.failure, { kind: 'failed', reason: 'tls' });
+    assert.equal(tlsPlatform.sessions.length, 2);
+    await Promise.all([withCa.stop(), insecure.stop(), strict.d.stop()]);
   });
 });
 

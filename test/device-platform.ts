@@ -2,6 +2,7 @@
 // loopback, credentials checked at upgrade (401/403 like the reference platform), and a real
 // RpcPeer per connection that records every packet and answers the IVC methods.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -127,14 +128,17 @@ export class TestPlatform {
   url = '';
   private waiters: Array<{ code: string | undefined; take: (s: Session) => void }> = [];
 
-  constructor() {
-    this.server = createServer((_req, res) => res.writeHead(404).end());
+  /** With `tls` (PEM key and certificate) the endpoint is wss://. */
+  constructor(private readonly tls?: { key: string; cert: string }) {
+    const notFound = (_req: IncomingMessage, res: import('node:http').ServerResponse) =>
+      res.writeHead(404).end();
+    this.server = tls ? createTlsServer(tls, notFound) : createServer(notFound);
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
   async listen(): Promise<this> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `ws://127.0.0.1:${(this.server.address() as AddressInfo).port}/ivc`;
+    this.url = `${this.tls ? 'wss' : 'ws'}://127.0.0.1:${(this.server.address() as AddressInfo).port}/ivc`;
     return this;
   }
 
