@@ -417,11 +417,19 @@ describe('vendor profile', () => {
     await Promise.all([spec.stop(), vendor.stop()]);
   });
 
-  test('after a loss: quick retries, then the slow rhythm, publishes stopped', async () => {
+  test('preview_server repeats every previewServerMs', async () => {
+    const { d } = device({ profile: 'vendor', timings: { ...fast, previewServerMs: 100 } });
+    const s = await login(d);
+    const third = await s.waitFor('preview_server', 3);
+    assert.ok(third.at - s.requests[0]!.at >= 190);
+    await d.stop();
+  });
+
+  test('after a loss: publishes stopped, two quick retries, then recordings stopped and the slow rhythm', async () => {
     const { d, observer } = device({
       loginCode: 'vendor-loss',
       profile: 'vendor',
-      timings: { ...fast, quickRetryMinMs: 50, quickRetryMaxMs: 60, retryMinMs: 400, retryMaxMs: 410 },
+      timings: { ...fast, quickRetryMinMs: 100, quickRetryMaxMs: 110, retryMinMs: 400, retryMaxMs: 410 },
     });
     const s = await login(d);
     const pub = await s.call('RTMPPublish', {
@@ -432,15 +440,31 @@ describe('vendor profile', () => {
       max_bitrate: 0,
     });
     assert.deepEqual(pub, { seq: 1, resp: {} });
+    const rec = await s.call('StartCloudRecord', {
+      session_id: 'R'.repeat(22),
+      channel: 0,
+      quality: 'ld',
+      max_bitrate: 0,
+      seg_duration: 10,
+      seg_max_size: 1_000_000,
+      seg_max_count: 3,
+      prerecord_seconds: 0,
+      start_ts: 0,
+      cbk_url: 'ivr://127.0.0.1/cbk',
+    });
+    assert.deepEqual(rec, { seq: 2, resp: {} });
     assert.equal(d.channels[0]!.state, 2);
     platform.refuseWith = 401;
     s.socket.terminate();
-    await eventually(() => observer.loginFailures.length >= 4, 5000, '4 failures');
-    platform.refuseWith = null;
+    await eventually(() => observer.loginFailures.length >= 1, 5000, 'first failure');
     assert.equal(d.channels[0]!.state, 1, 'vendor stops publishing on loss');
+    assert.equal(d.channels[0]!.record_session, 'R'.repeat(22), 'recording survives the quick retries');
+    await eventually(() => observer.loginFailures.length >= 4, 5000, '4 failures');
+    assert.equal(d.channels[0]!.record_session, undefined, 'recording stopped after the quick retries');
+    platform.refuseWith = null;
     const at = observer.loginFailures.map((f) => f.at);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    assert.ok(gaps[0]! < 200, `second quick retry after ${gaps[0]} ms`);
+    assert.ok(gaps[0]! < 250, `second quick retry after ${gaps[0]} ms`);
     assert.ok(gaps[1]! >= 390 && gaps[2]! >= 390, `slow retries after ${gaps[1]}, ${gaps[2]} ms`);
     await d.stop();
   });
