@@ -26,6 +26,7 @@ import { startDeltaTicker } from '../metrics/ticker.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import { arrivalsUntil, stagesDurationMs, targetAt } from '../scenario/stages.js';
 import type { Scenario, ScenarioEvent } from '../scenario/types.js';
+import { LimitFinder } from './limit-finder.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { type PlannedDevice, planDevices, type Shard, shardShare } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
@@ -72,7 +73,7 @@ export interface RunResult {
 
 const CONTROL_MS = 200;
 
-export type StopReason = 'completed' | 'interrupted' | 'aborted' | 'worker_lost';
+export type StopReason = 'completed' | 'limit_found' | 'interrupted' | 'aborted' | 'worker_lost';
 
 const faultDisconnects = new Set(['seq_mismatch', 'timeout', 'malformed', 'closed_by_peer', 'network']);
 
@@ -156,9 +157,25 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let lastSample: SecondSample | null = null;
   let errorsSoFar = 0;
 
-  aggregator.onSecond((_raw, sample) => {
+  // Set once every worker is ready: the load shape starts then, not while threads still load code.
+  let runStartMs = Date.now();
+  let finder: LimitFinder | null = null;
+  const makeFinder = () =>
+    scenario.capacity
+      ? new LimitFinder(scenario.capacity, runStartMs, (step) => {
+          const unit = scenario.capacity!.mode === 'devices' ? 'devices' : 'logins/s';
+          requestStop('limit_found', `at ${step.level} ${unit}, ${step.broken[0]} broke`);
+        })
+      : null;
+  aggregator.onSecond((raw, sample) => {
     output.appendSecond(toJsonLine(sample));
     limit.observe(sample);
+    finder?.observe(
+      raw,
+      sample,
+      aggregator.totals,
+      limit.limitedNow ? limit.summary().reasons.join('; ') : null,
+    );
     lastSample = sample;
     for (const [key, n] of Object.entries(sample.counters)) {
       if (isErrorSeries(key)) errorsSoFar += n;
@@ -170,15 +187,22 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const stopRequested = new Promise<void>((r) => {
     resolveStop = r;
   });
+  let stopped = false;
   const requestStop = (reason: StopReason, detail: string) => {
-    if (stop.reason === 'completed' && reason !== 'completed') {
+    if (stop.reason === 'completed' && reason !== 'completed' && !stopped) {
       stop.reason = reason;
       stop.detail = detail;
     }
+    stopped = true;
     resolveStop();
   };
   void options.interrupt?.then((why) => requestStop('interrupted', why));
 
+  let readyWorkers = 0;
+  let allReady!: () => void;
+  const ready = new Promise<void>((resolve) => {
+    allReady = resolve;
+  });
   pool.on('message', (index, message) => {
     switch (message.type) {
       case 'metrics':
@@ -193,6 +217,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         if (message.level !== 'info') progress.log(`worker ${index}: ${message.message}`);
         break;
       case 'ready':
+        readyWorkers++;
+        if (readyWorkers === workerCount) allReady();
         break;
     }
   });
@@ -243,6 +269,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const load = scenario.load;
   const shapeMs = stagesDurationMs(load.stages);
   const totalMs = Math.min(scenario.durationMs, shapeMs > 0 ? shapeMs : scenario.durationMs);
+  // Workers load their modules first (a second or more); a crash meanwhile must not hang the run.
+  await Promise.race([ready, stopRequested, new Promise((r) => setTimeout(r, 30_000))]);
+  runStartMs = Date.now();
+  finder = makeFinder();
   const t0 = performance.now();
   const pendingEvents = [...scenario.events].sort((a, b) => a.atMs - b.atMs);
   let lastRunning = -1;
@@ -380,6 +410,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         }
       : null,
     finalDeltas,
+    capacity: finder?.summary() ?? null,
   });
   const summaryPath = output.writeJson('summary.json', summary);
   return { exitCode, dir: output.dir, summaryPath, summary };

@@ -9,6 +9,7 @@ import type { GaugeTotals, RunTotals, SerializedTotals } from '../metrics/totals
 import { maskUrl } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
 import type { StopReason } from './coordinator.js';
+import type { CapacitySummary } from './limit-finder.js';
 import type { Shard } from './plan.js';
 import type { OrderCounts } from './platform-driver.js';
 
@@ -61,6 +62,8 @@ export interface RunSummary {
     records: OrderCounts | null;
     events: Record<string, number>;
   } | null;
+  /** The limit finder's result, when the scenario has `capacity:`. */
+  capacity: CapacitySummary | null;
   logs: string[];
 }
 
@@ -82,6 +85,7 @@ export interface SummaryInput {
   logs: string[];
   platform: RunSummary['platform'];
   finalDeltas: number;
+  capacity: CapacitySummary | null;
 }
 
 let cachedVersion: string | null = null;
@@ -158,6 +162,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
     metrics: metricTables(input.totals),
     totals: input.totals.serialize(),
     platform: input.platform,
+    capacity: input.capacity,
     logs: input.logs,
   };
 }

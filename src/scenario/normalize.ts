@@ -14,6 +14,7 @@ import { checkLoginCode, LOGIN_CODE_PLACEHOLDERS, TemplateError } from './templa
 import type {
   AlarmPlan,
   AlarmType,
+  CapacityPlan,
   Faults,
   Load,
   MixEntry,
@@ -95,7 +96,8 @@ class Normalizer {
     const target = this.target(raw);
     const onLoopback = target.kind === 'embedded' || isLoopbackHost(new URL(target.url).hostname);
     const devices = this.devices(raw, target, onLoopback);
-    const load = this.load(raw, devices.count);
+    const capacity = raw.capacity ? this.capacity(raw, devices.count) : null;
+    const load = capacity ? capacityLoad(capacity) : this.load(raw, devices.count);
     const durationMs = this.runDuration(raw, load);
     const name = raw.name ?? (this.ctx.file ? basename(this.ctx.file, extname(this.ctx.file)) : 'scenario');
     return {
@@ -112,6 +114,7 @@ class Normalizer {
       platform: this.platform(raw, target, durationMs),
       media: this.media(raw),
       thresholds: this.thresholds(raw),
+      capacity,
       workers: raw.workers ?? availableParallelism(),
       output: { dir: resolve(this.ctx.cwd, raw.output?.dir ?? DEFAULTS.outputDir) },
       report: {
@@ -285,6 +288,72 @@ class Normalizer {
         { durationMs: hold, target: count },
       ],
     };
+  }
+
+  capacity(raw: ScenarioFile, count: number): CapacityPlan {
+    const c = raw.capacity!;
+    const mode = c.mode ?? 'devices';
+    for (const other of ['stages', 'arrival'] as const) {
+      if (raw[other]) {
+        this.problem(
+          [other],
+          `give either \`capacity\` (the limit finder plays its own steps) or \`${other}\``,
+          undefined,
+          'key',
+        );
+      }
+    }
+    const max = c.max ?? (mode === 'devices' ? count : c.start + 9 * c.step);
+    if (mode === 'devices' && max > count) {
+      this.problem(['capacity', 'max'], `exceeds devices.count (${count})`, `at most ${count}`);
+    }
+    if (max < c.start) this.problem(['capacity', 'max'], 'is below `start`', `at least ${c.start}`);
+    const defaults: Record<string, string> =
+      mode === 'devices'
+        ? { ...DEFAULT_SERVICE_LEVELS, keepalive_rtt: 'p(99)<500' }
+        : { ...DEFAULT_SERVICE_LEVELS };
+    const levels = c.service_levels ?? defaults;
+    for (const key of Object.keys(levels)) {
+      if (!parseThresholdKey(key)) {
+        this.problem(
+          ['capacity', 'service_levels', key],
+          'malformed metric name',
+          'metric or metric{tag:value,…}',
+          'key',
+        );
+      }
+    }
+    const plan: CapacityPlan = {
+      mode,
+      start: c.start,
+      step: c.step,
+      max,
+      rampMs: c.ramp !== undefined ? this.duration(c.ramp, ['capacity', 'ramp']) : 10_000,
+      holdMs: c.hold !== undefined ? this.duration(c.hold, ['capacity', 'hold']) : 30_000,
+      sustainMs: c.sustain !== undefined ? this.duration(c.sustain, ['capacity', 'sustain']) : 10_000,
+      onlineRatio: c.online_ratio ?? 0.99,
+      serviceLevels: Object.entries(levels).map(([metric, expression]) => ({ metric, expression })),
+    };
+    if (plan.holdMs <= 0)
+      this.problem(['capacity', 'hold'], 'must be longer than 0', 'a duration such as 30s');
+    if (plan.sustainMs > plan.holdMs) {
+      this.problem(
+        ['capacity', 'sustain'],
+        'is longer than `hold`: no step could ever break',
+        `at most ${plan.holdMs / 1000}s`,
+      );
+    }
+    if (mode === 'login_rate') {
+      const needed = capacityLoad(plan).stages.reduce((n, s) => n + (s.durationMs / 1000) * s.target, 0);
+      if (needed > count) {
+        this.problem(
+          ['devices', 'count'],
+          `too few devices for the login-rate steps (they need about ${Math.ceil(needed)} logins)`,
+          `at least ${Math.ceil(needed)}`,
+        );
+      }
+    }
+    return plan;
   }
 
   runDuration(raw: ScenarioFile, load: Load): number {
@@ -511,6 +580,29 @@ class Normalizer {
 }
 
 /** `rpc_duration{method: RTMPPublish}` → metric + tags (k6 syntax; quotes around values allowed). */
+/** Service levels judged at each step when the scenario names none (docs/scenarios.md). */
+export const DEFAULT_SERVICE_LEVELS: Readonly<Record<string, string>> = {
+  login_duration: 'p(99)<1000',
+  'logins{result:refused}': 'rate<0.001',
+  'logins{result:failed}': 'rate<0.001',
+  rpc_errors: 'rate<0.001',
+};
+
+/** Number of steps of a capacity plan. */
+export function capacitySteps(plan: CapacityPlan): number {
+  return Math.floor((plan.max - plan.start) / plan.step + 1e-9) + 1;
+}
+
+/** The staircase: ramp to each level over `rampMs`, hold it for `holdMs`. */
+export function capacityLoad(plan: CapacityPlan): Load {
+  const stages: Stage[] = [];
+  for (let k = 0; k < capacitySteps(plan); k++) {
+    const level = plan.start + k * plan.step;
+    stages.push({ durationMs: plan.rampMs, target: level }, { durationMs: plan.holdMs, target: level });
+  }
+  return plan.mode === 'devices' ? { model: 'closed', stages } : { model: 'open', startRate: 0, stages };
+}
+
 export function parseThresholdKey(key: string): { metric: string; tags: Record<string, string> } | undefined {
   const m = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:\{(.*)\})?\s*$/.exec(key);
   if (!m) return undefined;

@@ -239,6 +239,25 @@ export const ThresholdsSchema = Type.Record(
   { expected: 'an object of metric: [expressions]' },
 );
 
+export const CAPACITY_MODES = ['devices', 'login_rate'] as const;
+
+/** The limit finder: step the load up until a service level breaks; the last level that held is the capacity. */
+export const CapacitySchema = Strict({
+  mode: Type.Optional(StringEnum(CAPACITY_MODES)),
+  start: Type.Number({ exclusiveMinimum: 0, expected: 'the first level (devices, or logins per second)' }),
+  step: Type.Number({ exclusiveMinimum: 0, expected: 'the increase per step' }),
+  max: Type.Optional(Type.Number({ exclusiveMinimum: 0, expected: 'the last level to try' })),
+  ramp: Type.Optional(DurationSchema),
+  hold: Type.Optional(DurationSchema),
+  sustain: Type.Optional(DurationSchema),
+  online_ratio: Type.Optional(FractionSchema),
+  service_levels: Type.Optional(
+    Type.Record(Type.String(), Type.String({ minLength: 1 }), {
+      expected: 'an object of metric: "expression", e.g. login_duration: "p(99)<1000"',
+    }),
+  ),
+});
+
 export const OutputSchema = Strict({ dir: Type.Optional(NonEmpty('a directory path')) });
 
 export const ReportSchema = Strict({
@@ -270,6 +289,7 @@ export const ScenarioFileSchema = Type.Object(
     platform: Type.Optional(PlatformSchema),
     media: Type.Optional(MediaSchema),
     thresholds: Type.Optional(ThresholdsSchema),
+    capacity: Type.Optional(CapacitySchema),
     workers: Type.Optional(Count(1, 1024)),
     output: Type.Optional(OutputSchema),
     report: Type.Optional(ReportSchema),

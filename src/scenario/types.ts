@@ -155,6 +155,29 @@ export interface Threshold {
   rules: ThresholdRule[];
 }
 
+/** One service level judged at every step of the limit finder. */
+export interface ServiceLevel {
+  /** Metric key as written, e.g. `logins{result:refused}`. */
+  metric: string;
+  /** k6-style expression, e.g. `rate<0.001`. */
+  expression: string;
+}
+
+/** The limit finder (`capacity:`): the load steps up until a service level breaks. */
+export interface CapacityPlan {
+  mode: 'devices' | 'login_rate';
+  start: number;
+  step: number;
+  max: number;
+  rampMs: number;
+  holdMs: number;
+  /** A service level must fail this long within a hold for the step to count as broken. */
+  sustainMs: number;
+  /** Devices mode: at least this share of the level must be online at the end of each hold. */
+  onlineRatio: number;
+  serviceLevels: ServiceLevel[];
+}
+
 export interface Scenario {
   /** Absolute path of the file, null when parsed from a string. */
   file: string | null;
@@ -172,6 +195,8 @@ export interface Scenario {
   platform: PlatformPlan | null;
   media: Record<Quality, number>;
   thresholds: Threshold[];
+  /** The limit finder; when set, `load` is the staircase it plays. */
+  capacity: CapacityPlan | null;
   workers: number;
   output: { dir: string };
   report: { title: string; formats: ReportFormat[]; percentiles: number[]; baseline: string | null };

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runScenario } from '../src/farm/coordinator.js';
+import { ProgressDisplay } from '../src/farm/progress.js';
+import { parseScenario } from '../src/scenario/load.js';
+
+const scenarioText = (cap: number) => `
+name: limit-finder-test
+target: embedded
+devices:
+  count: 1400
+  login_code: "lf-{index:05}"
+  mix: [{ weight: 1, kind: camera }]
+  source_addresses: [127.0.3.0/30]
+platform:
+  refuse_logins_after: ${cap}
+capacity:
+  mode: devices
+  start: 800
+  step: 150
+  max: 1400
+  ramp: 2s
+  hold: 5s
+  sustain: 2s
+`;
+
+test('the limit finder reports the capped reference platform’s capacity within one step, and what broke', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-lf-'));
+  const { scenario, problems } = parseScenario(scenarioText(1180), { file: join(dir, 'lf.yaml') });
+  assert.ok(scenario, JSON.stringify(problems));
+  const progress = new ProgressDisplay(process.stderr, 60_000, false);
+  const result = await runScenario(scenario, { progress, outputDir: join(dir, 'reports') });
+  const c = result.summary.capacity;
+  assert.ok(c, 'a capacity section');
+  // Steps: 800, 950, 1100 hold; 1250 exceeds the cap of 1180 and breaks.
+  assert.equal(c.capacity, 1100);
+  assert.equal(c.broke_at, 1250);
+  assert.ok(1180 - c.capacity! <= 150, 'within one step of the true capacity');
+  assert.equal(c.ended, 'broken');
+  assert.match(c.first_broken ?? '', /logins\{result:refused\}|devices_online/);
+  assert.deepEqual(
+    c.steps.map((s) => [s.level, s.held]),
+    [
+      [800, true],
+      [950, true],
+      [1100, true],
+      [1250, false],
+    ],
+  );
+  assert.equal(result.summary.run.stop_reason, 'limit_found');
+  assert.equal(result.exitCode, 0);
+});
