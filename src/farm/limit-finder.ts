@@ -161,7 +161,9 @@ export class LimitFinder {
       Array<{ threshold: string; abortOnFail: true; window: number; lookback: number }>
     > = {};
     for (const s of plan.serviceLevels) {
-      (config[s.metric] ??= []).push({ threshold: s.expression, abortOnFail: true, window, lookback });
+      const list = config[s.metric] ?? [];
+      list.push({ threshold: s.expression, abortOnFail: true, window, lookback });
+      config[s.metric] = list;
     }
     const level = plan.start + k * plan.step;
     this.active = {
