@@ -26,6 +26,7 @@ interface Options {
   streams: number;
   seconds: number;
   window: number;
+  slices: number;
   target: Target;
   quality: Quality;
   writeMode: WriteMode;
@@ -57,6 +58,7 @@ const program = new Command('bench-rtmp')
   .option('--streams <n>', 'concurrent publishers', int(1, 9000), 2000)
   .option('--seconds <s>', 'measured seconds once all have started', int(1, 600), 60)
   .option('--window <ms>', 'send window / scheduler tick', int(10, 2000), 200)
+  .option('--slices <k>', 'scheduler groups served in turn (tick = window / k)', int(1, 100), 1)
   .option('--target <t>', 'sink: nginx | ingest', oneOf<Target>(['nginx', 'ingest']), 'nginx')
   .option(
     '--quality <q>',
@@ -153,6 +155,7 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
   let measuring = false;
   const scheduler = new PublishScheduler({
     windowMs: o.window,
+    slices: o.slices,
     onTick(lateMs, durationMs) {
       if (!measuring) return;
       tickLate.recordValue(Math.round(lateMs * 1000));
@@ -263,7 +266,9 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
   console.log(
     `rtmp bench: ${o.streams} publishers of ${o.quality} (${Math.round(media.bitrate / 1000)} kbit/s) → ${sink.describe}`,
   );
-  console.log(`  window ${o.window} ms, write mode ${o.writeMode}, ${o.sources} source addresses`);
+  console.log(
+    `  window ${o.window} ms, ${o.slices} slice(s), write mode ${o.writeMode}, ${o.sources} source addresses`,
+  );
   console.log(
     `  started ${live.length}/${o.streams} in ${fig.rampSeconds} s; failures: ${failText}; ` +
       `publish start p50 ${fig.startLatencyP50Ms} ms, p99 ${fig.startLatencyP99Ms} ms`,
