@@ -184,6 +184,7 @@ describe('RTMPPublish / RTMPStopPublish', () => {
     const p = r.sink.publishes[0]!;
     p.events.mediaFailed(p.task, 'rtmp connect refused');
     assert.deepEqual(r.observer.media, [[0, 'publish', 'rtmp connect refused']]);
+    await r.nextKeepalive(); // may have been in flight before the failure
     assert.deepEqual(await r.nextKeepalive(), [{ channel: 0, state: 1 }]);
     assert.deepEqual(await r.call('RTMPPublish', publish(0, 'again')), {}, 'can publish again');
   });
@@ -419,6 +420,8 @@ describe('alarms', () => {
     assert.deepEqual(start.params, { channel: 0, type: 3, state: 'start', desc: 'motion' });
     assert.deepEqual(await r.nextKeepalive(), [{ channel: 0, state: 1, alarm: 0x8 }]);
     assert.equal(r.d.raiseAlarm(0, 4, 500), true);
+    // Keepalives sent before the AlarmNotify may still be in flight: wait for it first.
+    await r.s.waitFor('AlarmNotify', 2);
     assert.deepEqual(await r.nextKeepalive(), [{ channel: 0, state: 1, alarm: 0x18 }]);
     const end = await r.s.waitFor('AlarmNotify', 3);
     assert.deepEqual(end.params, { channel: 0, type: 3, state: 'end', desc: 'motion' });
@@ -442,6 +445,7 @@ describe('alarms', () => {
     let now = Date.UTC(2026, 0, 1, 23, 30, 0);
     const r = await rig({ profile: 'vendor' }, () => now);
     assert.equal(r.d.raiseAlarm(0, 2, 500), true);
+    await r.s.waitFor('AlarmNotify');
     assert.deepEqual(await r.nextKeepalive(), [{ channel: 0, state: 1, alarm: 0x2 }]);
     await r.call('AlarmMoveDetectConfig', {
       channel: 0,
