@@ -294,12 +294,15 @@ program
   .command('build')
   .description('rebuild the rendition ladder (H.264 + AAC, FLV and MPEG-TS) with ffmpeg compiled to wasm')
   .option('-o, --out <dir>', 'output directory', 'media')
-  .option('--ld <bitrate>', 'video bitrate of ld, e.g. 256k')
-  .option('--sd <bitrate>', 'video bitrate of sd, e.g. 512k')
-  .option('--hd <bitrate>', 'video bitrate of hd, e.g. 2M')
-  .option('--fhd <bitrate>', 'video bitrate of fhd, e.g. 4M')
-  .option('--duration <seconds>', 'length of each rendition', positiveInt('--duration'))
-  .option('--only <qualities>', 'comma-separated subset, e.g. ld,sd')
+  .option('--ld <bitrate>', 'total bitrate of ld (default 256k)')
+  .option('--sd <bitrate>', 'total bitrate of sd (default 512k)')
+  .option('--hd <bitrate>', 'total bitrate of hd (default 2M)')
+  .option('--fhd <bitrate>', 'total bitrate of fhd (default 4M)')
+  .option(
+    '--duration <seconds>',
+    'seconds per rendition (a multiple of 8, default 8)',
+    positiveInt('--duration'),
+  )
   .action(async (opts: Record<string, string | number | undefined>) => {
     const { buildMediaCommand } = await import('./media/build-command.js');
     await buildMediaCommand(opts, process.stderr);

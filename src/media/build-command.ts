@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import { parseBitrate } from '../scenario/units.js';
+import { type BuildProgress, buildLadder, type RenditionSpec } from './build.js';
+import type { Quality } from './catalogue.js';
+
+const qualities: Quality[] = ['ld', 'sd', 'hd', 'fhd'];
+
+export interface BuildCommandOptions {
+  out?: string | number;
+  ld?: string | number;
+  sd?: string | number;
+  hd?: string | number;
+  fhd?: string | number;
+  duration?: string | number;
+}
+
+/** `ivtfarm media build`: parses the flags, runs the wasm encoders, prints progress per rendition. */
+export async function buildMediaCommand(
+  opts: BuildCommandOptions,
+  out: NodeJS.WritableStream,
+): Promise<void> {
+  const renditions: Partial<Record<Quality, Partial<RenditionSpec>>> = {};
+  for (const q of qualities) {
+    const bitrate = opts[q];
+    renditions[q] = bitrate !== undefined ? { bitrate: parseBitrate(String(bitrate)) } : {};
+  }
+  const dir = resolve(String(opts.out ?? 'media'));
+  const started = Date.now();
+  const last = new Map<string, string>();
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  const manifest = await buildLadder({
+    out: dir,
+    renditions,
+    durationSeconds: opts.duration !== undefined ? Number(opts.duration) : undefined,
+    signal: controller.signal,
+    onProgress: (p: BuildProgress) => {
+      const line = `${p.quality}: ${p.phase}`;
+      const overall = `${Math.round(p.overall * 100)}% of the ladder`;
+      if (last.get(p.quality) !== line) {
+        last.set(p.quality, line);
+        out.write(`${line} (${overall})\n`);
+      }
+    },
+  });
+  out.write(
+    `built ${Object.keys(manifest.renditions ?? {}).length} rendition(s) in ${Math.round((Date.now() - started) / 1000)} s → ${dir}/manifest.json\n`,
+  );
+}
