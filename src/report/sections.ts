@@ -104,7 +104,7 @@ export function thresholdsSection(i: SectionInput): string {
   return section('thresholds', 'Thresholds', body);
 }
 
-export function capacitySection(cap: CapacitySection | undefined, hasChart: boolean): string {
+export function capacitySection(cap: CapacitySection | null | undefined, hasChart: boolean): string {
   if (!cap) return '';
   let body = `<p class="sentence">${esc(capacitySentence(cap))}</p>`;
   if (cap.lower_bound)
