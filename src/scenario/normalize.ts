@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
+import { parseThresholds, ThresholdConfigError } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
 import type { FieldProblem } from './errors.js';
 import type { PathSegment } from './locate.js';
@@ -313,7 +314,8 @@ class Normalizer {
         ? { ...DEFAULT_SERVICE_LEVELS, keepalive_rtt: 'p(99)<500' }
         : { ...DEFAULT_SERVICE_LEVELS };
     const levels = c.service_levels ?? defaults;
-    for (const key of Object.keys(levels)) {
+    for (const [key, expression] of Object.entries(levels)) {
+      if (c.service_levels) this.expression(key, expression, ['capacity', 'service_levels', key]);
       if (!parseThresholdKey(key)) {
         this.problem(
           ['capacity', 'service_levels', key],
@@ -547,6 +549,17 @@ class Normalizer {
     return out;
   }
 
+  /** Checks a threshold or service-level expression now, so `validate` finds its mistakes. */
+  expression(metric: string, expression: string, path: PathSegment[]): void {
+    if (!parseThresholdKey(metric)) return; // the key itself is reported elsewhere
+    try {
+      parseThresholds({ [metric]: [expression] });
+    } catch (error) {
+      if (!(error instanceof ThresholdConfigError)) throw error;
+      for (const problem of error.problems) this.problem(path, problem.replace(`${metric}: `, ''));
+    }
+  }
+
   thresholds(raw: ScenarioFile): Threshold[] {
     return Object.entries(raw.thresholds ?? {}).map(([key, value]) => {
       const parsed = parseThresholdKey(key);
@@ -554,6 +567,14 @@ class Normalizer {
         this.problem(['thresholds', key], 'malformed metric name', 'metric or metric{tag:value,…}', 'key');
       }
       const entries = typeof value === 'string' ? [value] : value;
+      entries.forEach((entry, i) => {
+        const expression = typeof entry === 'string' ? entry : entry.threshold;
+        this.expression(
+          key,
+          expression,
+          typeof value === 'string' ? ['thresholds', key] : ['thresholds', key, i],
+        );
+      });
       return {
         key,
         metric: parsed?.metric ?? key,
