@@ -22,8 +22,8 @@ export function loginUrl(
 
 const caFiles = new Map<string, string>();
 
-/** One CA text per file for the whole thread, not one per device. */
-function caFromFile(path: string): string {
+/** One CA text per file for the whole thread, not one per device; throws when unreadable. */
+export function caFromFile(path: string): string {
   let ca = caFiles.get(path);
   if (ca === undefined) {
     ca = readFileSync(path, 'utf8');

@@ -8,7 +8,7 @@ import { checkAnswer, ivcMethodValidators } from '../protocol/validators.js';
 import { quickRetriesExhausted, reconnectDelay } from './backoff.js';
 import { Channel, type ChannelOwner } from './channel.js';
 import { type Bitrates, type DeviceConfig, type DeviceEnv, defaultBitrates } from './config.js';
-import { classifyLoginError, loginUrl, openSocket } from './connect.js';
+import { caFromFile, classifyLoginError, loginUrl, openSocket } from './connect.js';
 import { isArmed, secondsOfDay } from './detection.js';
 import { handleIvtEvent } from './event-handlers.js';
 import { downloadFirmware, wantsUpgrade } from './firmware.js';
@@ -102,6 +102,8 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   constructor(config: DeviceConfig, env: DeviceEnv) {
     if (!/^wss?:\/\//.test(config.url))
       throw new Error(`device url must start with ws:// or wss:// (${config.url})`);
+    // A missing CA file is a configuration error: fail now, not on every reconnect.
+    if (config.tls?.caFile) caFromFile(config.tls.caFile);
     this.config = config;
     this.loginCode = config.loginCode;
     this.index = config.index ?? 0;
