@@ -196,6 +196,8 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   /** Starts logging in (after a random start-up delay when `startDelayMaxMs` is set). */
   start(): void {
     if (this._state !== 'idle' && this._state !== 'stopped') return;
+    // Stopped while rebooting: the channels come back with the device.
+    for (const ch of this.channels) ch.setOnline(true);
     const spread = this.timings.startDelayMaxMs;
     if (spread > 0) {
       this.setState('backoff');
@@ -277,7 +279,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
    */
   raiseAlarm(channel: number, type: AlarmType, durationMs: number): boolean {
     const ch = this.channelOf(channel);
-    if (!ch || ch.state === 0 || !this.peer) return false;
+    if (!ch || ch.state === 0 || !this.peer || type < 2 || type > 4) return false;
     const config = ch.detectConfigFor(type);
     if (config && !isArmed(config, secondsOfDay(this.now()))) return false;
     const timer = ch.timer(type, () => this.scheduler.timer(this, CHANNEL_KIND_BASE + ch.channel * 8 + type));
