@@ -207,6 +207,7 @@ export function errorsSection(i: SectionInput): string {
       const calls = (rpcs.get(m!) ?? 0) + n;
       return [m, code, n, calls > 0 ? `${num((100 * n) / calls)}%` : null];
     }),
+    50,
   );
   body += '</div><div><h3>Disconnects by reason</h3>';
   body += table(

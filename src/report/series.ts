@@ -8,8 +8,11 @@ import { type BucketAgg, buckets, downsample, round4 } from './downsample.js';
 import type { CapacitySection } from './types.js';
 
 export const MAX_POINTS = 1500;
-/** Distinct raw series kept from the time series; past it, new series are counted and skipped. */
-export const MAX_RAW_SERIES = 600;
+/**
+ * Distinct label combinations kept per metric and field; past it, new ones are counted and
+ * skipped (per metric, so a flood of RPC method names cannot crowd out the device counts).
+ */
+export const MAX_SERIES_PER_METRIC = 64;
 /** Series per chart; the rest are summed into "other" (counts) or left out (latencies). */
 export const MAX_SERIES_PER_CHART = 8;
 
@@ -88,6 +91,7 @@ export class SeriesCollector {
     { count: number; sum: number; min: number; max: number; worstP99: number }
   >();
   private readonly raw = new Map<string, RawSeries>();
+  private readonly perMetric = new Map<string, number>();
   private readonly skipped = new Set<string>();
 
   /** Series the cap left out (label cardinality too high for one report). */
@@ -137,11 +141,14 @@ export class SeriesCollector {
     const id = `${kind}|${key}|${field}`;
     let r = this.raw.get(id);
     if (!r) {
-      if (this.raw.size >= MAX_RAW_SERIES) {
-        this.skipped.add(id);
+      const p = parseSeriesKey(key);
+      const metric = `${kind}|${p.name}|${field}`;
+      const n = this.perMetric.get(metric) ?? 0;
+      if (n >= MAX_SERIES_PER_METRIC) {
+        if (this.skipped.size < 100_000) this.skipped.add(id);
         return;
       }
-      const p = parseSeriesKey(key);
+      this.perMetric.set(metric, n + 1);
       r = { kind, name: p.name, labels: p.labels, field, values: [] };
       this.raw.set(id, r);
     }
