@@ -82,12 +82,16 @@ interface Rig {
   nextKeepalive(): Promise<Array<Record<string, unknown>>>;
 }
 
-async function rig(overrides: Partial<DeviceConfig> = {}, clock?: () => number): Promise<Rig> {
+async function rig(
+  overrides: Partial<DeviceConfig> = {},
+  clock?: () => number,
+  random: () => number = seededRandom(serial + 1),
+): Promise<Rig> {
   const observer = new RecordingObserver();
   const sink = new RecordingSink();
   const d = new SimulatedDevice(
     { url: platform.url, loginCode: `dev-${++serial}`, password: 'pw', timings: fast, ...overrides },
-    { scheduler, observer, media: sink, random: seededRandom(serial), ...(clock ? { clock } : {}) },
+    { scheduler, observer, media: sink, random, ...(clock ? { clock } : {}) },
   );
   devices.push(d);
   const next = platform.nextSession(d.loginCode);
@@ -547,6 +551,19 @@ describe('UpgradeFirmware', () => {
     assert.equal(r.observer.disconnects[0]!.reason, 'upgrade');
     assert.equal(((await s2.waitFor('Keepalive')).params as { state: number }).state, 1);
     platform.answer = defaultAnswer;
+  });
+
+  test('vendor: GetFirmware daily at 03:xx + 0–600 s of the device clock', async () => {
+    const started = Date.now();
+    // 02:59:59 now; with random() = 0 the check is due at 03:00:00, one second later.
+    const clock = () => Date.UTC(2026, 0, 1, 2, 59, 59) + (Date.now() - started);
+    const r = await rig({ profile: 'vendor' }, clock, () => 0);
+    assert.equal(r.s.requests.filter((x) => x.method === 'GetFirmware').length, 0);
+    const t0 = performance.now();
+    await r.s.waitFor('GetFirmware', 1, 3000);
+    assert.ok(performance.now() - t0 >= 500, 'not before 03:00');
+    await eventually(() => r.observer.firmware.length === 1);
+    assert.deepEqual(r.observer.firmware, [['skipped', 0]], 'same version offered');
   });
 
   test('same version, a non-http url or a failing download: no upgrade, no reconnect', async () => {
