@@ -324,6 +324,9 @@ describe('HTML report', () => {
     const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as ReportSummary;
     summary.capacity = capacityFixture(Math.floor(Date.parse(summary.run.started_at) / 1000));
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+    const scenario = JSON.parse(readFileSync(join(dir, 'scenario.json'), 'utf8'));
+    scenario.report = { ...scenario.report, title: 'Nightly capacity', percentiles: [75, 99.9] };
+    writeFileSync(join(dir, 'scenario.json'), JSON.stringify(scenario));
     // The base run was much faster at logging in: the new run regresses.
     const baseDir = join(work, 'base');
     cpSync(runDir, baseDir, { recursive: true });
@@ -345,7 +348,27 @@ describe('HTML report', () => {
     assert.equal(r.canvases, r.charts);
     assert.match(r.text, /capacity 8 devices; at 12, keepalive p99 broke first/);
     assert.match(r.text, /Load level per step/);
+    assert.match(r.text, /^Nightly capacity\s+PASSED|^Nightly capacity\s+FAILED/m);
+    // Percentiles the scenario asked for, computed from the exact totals.
+    assert.match(r.text, /series\s+unit\s+count\s+min\s+mean\s+p75\s+p99\.9\s+max/);
+    // login_duration: count, min, mean, p75, p99.9, max — with 12 samples p99.9 is the maximum.
+    const row = /\nlogin_duration\tms\t(\d+)\t\S+\t\S+\t(\S+)\t(\S+)\t(\S+)\n/.exec(r.text);
+    assert.ok(row, 'login_duration row');
+    assert.equal(Number(row[1]), summary.metrics.histograms.login_duration!.count);
+    assert.equal(row[3], row[4]);
+    assert.ok(Number(row[2]) <= Number(row[3]));
     assert.match(r.text, /regression\s+capacity \(devices\)\s+20 devices\s+8 devices\s+-60\.0%/);
+    // The step chart's time axis is the steps' own (epoch seconds, not rounded).
+    const data = JSON.parse(/id="report-data">([^<]*)</.exec(readFileSync(files.html, 'utf8'))![1]!) as {
+      charts: Array<{ id: string; data: number[][] }>;
+    };
+    const steps = data.charts.find((c) => c.id === 'capacity')!;
+    assert.deepEqual(steps.data[0]!.slice(0, 3), [
+      summary.capacity.steps[0]!.from,
+      summary.capacity.steps[0]!.from + 1,
+      summary.capacity.steps[1]!.from,
+    ]);
+    assert.deepEqual(steps.data[1]!.slice(0, 3), [4, 4, 8]);
     const j = await parseJunit(readFileSync(files.junit, 'utf8'));
     assert.ok(j.cases.some((c) => c.suite === 'report-html.baseline' && c.failure !== null));
   });

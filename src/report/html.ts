@@ -18,6 +18,7 @@ import {
   generatorSection,
   headerSection,
   percentilesSection,
+  reportTitle,
   type SectionInput,
   scenarioSection,
   thresholdsSection,
@@ -99,7 +100,7 @@ export async function renderHtmlReport(runDir: string, options: HtmlReportOption
     },
   };
   const data: ReportData = { schema: 'ivtfarm.report/1', charts };
-  const title = `ivtfarm report: ${summary?.run.name ?? (typeof files.scenario?.name === 'string' ? files.scenario.name : 'run')}`;
+  const title = `ivtfarm report: ${reportTitle(summary, files.scenario)}`;
   const { js, css } = uplotAssets();
   const body = [
     headerSection(input),

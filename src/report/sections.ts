@@ -7,6 +7,7 @@ import { MASK } from '../scenario/secrets.js';
 import { type Comparison, formatDelta, formatValue } from './compare.js';
 import { esc } from './escape.js';
 import { type Cell, isoSeconds, mark, num, p, raw, section, table } from './markup.js';
+import { DEFAULT_PERCENTILES, percentileRows, requestedPercentiles } from './percentiles.js';
 import type { SecondsHistogram } from './series.js';
 import type { CapacitySection, ReportSummary } from './types.js';
 import { capacitySentence } from './types.js';
@@ -46,9 +47,16 @@ function byLabels(
   return [...out.values()].sort((a, b) => b[1] - a[1]);
 }
 
+/** The scenario's `report.title`, else the run's name. */
+export function reportTitle(s: ReportSummary | null, scenario: Record<string, unknown> | null): string {
+  const title = (scenario?.report as { title?: unknown } | undefined)?.title;
+  if (typeof title === 'string' && title.trim() !== '') return title;
+  return s?.run.name ?? (typeof scenario?.name === 'string' ? scenario.name : 'run');
+}
+
 export function headerSection(i: SectionInput): string {
   const s = i.summary;
-  const name = s?.run.name ?? (typeof i.scenario?.name === 'string' ? i.scenario.name : 'run');
+  const name = reportTitle(s, i.scenario);
   const verdict = s?.run.verdict ?? 'unknown';
   const label = { pass: 'PASSED', fail: 'FAILED', interrupted: 'INTERRUPTED', unknown: 'NO RESULT' }[verdict];
   const meta: string[] = [];
@@ -174,13 +182,17 @@ export function chartsSection(id: string, title: string, present: boolean): stri
 
 export function percentilesSection(i: SectionInput): string {
   if (i.summary) {
-    const rows = Object.entries(i.summary.metrics.histograms)
-      .filter(([, h]) => h.count > 0)
-      .map(([k, h]): Cell[] => [k, unitOf(k), h.count, h.min, h.mean, h.p50, h.p90, h.p95, h.p99, h.max]);
+    let ps = requestedPercentiles(i.scenario);
+    const rows = percentileRows(i.summary, ps);
+    // Without exact totals only the four stored percentiles exist.
+    if (rows[0] && rows[0].values.length !== ps.length) ps = [...DEFAULT_PERCENTILES];
     return section(
       'percentiles',
       'Percentiles (whole run)',
-      table(['series', 'unit', 'count', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max'], rows),
+      table(
+        ['series', 'unit', 'count', 'min', 'mean', ...ps.map((p) => `p${p}`), 'max'],
+        rows.map((r): Cell[] => [r.key, unitOf(r.key), r.count, r.min, r.mean, ...r.values, r.max]),
+      ),
     );
   }
   const rows = [...i.secondsHistograms]

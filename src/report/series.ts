@@ -4,7 +4,7 @@
 
 import type { SecondSample } from '../metrics/aggregator.js';
 import { cleanLabelValue, type Labels, parseSeriesKey } from '../metrics/labels.js';
-import { type BucketAgg, buckets, downsample, round4 } from './downsample.js';
+import { type BucketAgg, buckets, downsample } from './downsample.js';
 import type { CapacitySection } from './types.js';
 
 export const MAX_POINTS = 1500;
@@ -454,6 +454,6 @@ export function capacityChart(cap: CapacitySection): Chart | null {
       { label: 'held', style: 'points', color: '#1a7f37' },
       { label: 'broken', style: 'points', color: '#cf222e' },
     ],
-    data: [x.map(round4), level, held, broken],
+    data: [x, level, held, broken],
   };
 }
