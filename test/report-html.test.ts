@@ -343,7 +343,7 @@ describe('HTML report', () => {
     assert.equal((await applyBaseline(dir, baseDir, 99)).exitCode, 99);
 
     const files = await writeRunReports(dir);
-    const r = await open(files.html);
+    const r = await open(files.html!);
     assert.deepEqual(r.errors, []);
     assert.equal(r.canvases, r.charts);
     assert.match(r.text, /capacity 8 devices; at 12, keepalive p99 broke first/);
@@ -359,7 +359,7 @@ describe('HTML report', () => {
     assert.ok(Number(row[2]) <= Number(row[3]));
     assert.match(r.text, /regression\s+capacity \(devices\)\s+20 devices\s+8 devices\s+-60\.0%/);
     // The step chart's time axis is the steps' own (epoch seconds, not rounded).
-    const data = JSON.parse(/id="report-data">([^<]*)</.exec(readFileSync(files.html, 'utf8'))![1]!) as {
+    const data = JSON.parse(/id="report-data">([^<]*)</.exec(readFileSync(files.html!, 'utf8'))![1]!) as {
       charts: Array<{ id: string; data: number[][] }>;
     };
     const steps = data.charts.find((c) => c.id === 'capacity')!;
@@ -369,7 +369,7 @@ describe('HTML report', () => {
       summary.capacity.steps[1]!.from,
     ]);
     assert.deepEqual(steps.data[1]!.slice(0, 3), [4, 4, 8]);
-    const j = await parseJunit(readFileSync(files.junit, 'utf8'));
+    const j = await parseJunit(readFileSync(files.junit!, 'utf8'));
     assert.ok(j.cases.some((c) => c.suite === 'report-html.baseline' && c.failure !== null));
   });
 });

@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ReportFormat } from '../scenario/types.js';
 import {
   type Comparison,
   compareRuns,
@@ -30,23 +31,29 @@ export {
 };
 
 export interface ReportFiles {
-  html: string;
-  junit: string;
+  /** Paths written (null: that format was not asked for). */
+  html: string | null;
+  junit: string | null;
   /** The comparison shown in the report (new, or the one stored in summary.json). */
   comparison: Comparison | null;
 }
 
-/** `ivtfarm report DIR`: (re)writes report.html and junit.xml of a run directory. */
-export async function writeRunReports(dir: string): Promise<ReportFiles> {
-  const html = await writeHtmlReport(dir);
-  const summaryPath = join(dir, 'summary.json');
-  let junit: string;
+/**
+ * `ivtfarm report DIR`: (re)writes report.html and junit.xml of a run directory. `formats` is the
+ * scenario's `report.formats` (json = summary.json, which the farm itself writes).
+ */
+export async function writeRunReports(
+  dir: string,
+  formats: readonly ReportFormat[] = ['html', 'json', 'junit'],
+): Promise<ReportFiles> {
+  const html = formats.includes('html') ? await writeHtmlReport(dir) : null;
+  let junit: string | null = null;
   let comparison: Comparison | null = null;
-  if (existsSync(summaryPath)) {
+  if (existsSync(join(dir, 'summary.json'))) {
     const summary = readRunSummary(dir);
     comparison = summary.baseline ?? null;
-    junit = writeJunit({ summary, dir });
-  } else {
+    if (formats.includes('junit')) junit = writeJunit({ summary, dir });
+  } else if (formats.includes('junit')) {
     junit = join(dir, 'junit.xml');
     const name = dir.split(/[\\/]/).filter(Boolean).pop() ?? 'run';
     writeFileSync(junit, junitUnfinished(name, `${dir} has no summary.json`));
@@ -78,6 +85,7 @@ export async function applyBaseline(
   base: string,
   runExitCode: number,
   tolerancesFile?: string,
+  formats?: readonly ReportFormat[],
 ): Promise<ReportFiles & { comparison: Comparison; text: string; exitCode: number }> {
   const baseSummary = readRunSummary(base);
   const summaryPath = join(runDir, 'summary.json');
@@ -87,7 +95,7 @@ export async function applyBaseline(
   const tmp = `${summaryPath}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
   renameSync(tmp, summaryPath);
-  const files = await writeRunReports(runDir);
+  const files = await writeRunReports(runDir, formats);
   const regression = comparisonExitCode(comparison);
   const exitCode = runExitCode === 0 || runExitCode === 97 ? regression || runExitCode : runExitCode;
   return { ...files, comparison, text: formatComparison(comparison), exitCode };
