@@ -100,6 +100,7 @@ describe('baseline comparison', () => {
     assert.equal(c.improvements, 0);
     assert.equal(comparisonExitCode(c), 0);
     assert.ok(c.rows.length >= 3);
+    assert.deepEqual(c.warnings, []);
   });
 
   test('a p99 regression is flagged, noise and sub-floor changes are not', () => {
@@ -122,6 +123,18 @@ describe('baseline comparison', () => {
     assert.equal(row.next, 180);
     assert.equal(Math.round(row.delta_pct!), 80);
     assert.match(formatComparison(c), /✗ regression\s+keepalive_rtt p99\s+100ms → 180ms \(\+80\.0%\)/);
+  });
+
+  test('runs of different scenarios or machines are compared, with a warning', () => {
+    const other = summary({});
+    other.run.name = 'smoke';
+    other.environment.cores = 16;
+    const c = compareRuns(summary({}), other);
+    assert.deepEqual(c.warnings, [
+      'different scenarios: nightly vs smoke',
+      'different generator machines: 2 vs 16 cores',
+    ]);
+    assert.match(formatComparison(c), /! different scenarios: nightly vs smoke/);
   });
 
   test('histograms with too few samples are not compared', () => {

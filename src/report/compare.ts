@@ -84,6 +84,8 @@ export interface Comparison {
   next: RunRef;
   tolerances: Tolerances;
   rows: ComparisonRow[];
+  /** Why the two runs may not be comparable (different scenario, load, or machine). */
+  warnings: string[];
   regressions: number;
   improvements: number;
 }
@@ -382,6 +384,21 @@ function compareNewFailures(base: ReportSummary, next: ReportSummary, t: Toleran
   return rows;
 }
 
+/** Differences that make a comparison doubtful: said, not fatal (a renamed scenario is still comparable). */
+function comparability(base: ReportSummary, next: ReportSummary): string[] {
+  const w: string[] = [];
+  if (base.run.name !== next.run.name) w.push(`different scenarios: ${base.run.name} vs ${next.run.name}`);
+  if (base.devices.planned !== next.devices.planned)
+    w.push(`different device counts: ${base.devices.planned} vs ${next.devices.planned}`);
+  if (base.environment.cores !== next.environment.cores)
+    w.push(`different generator machines: ${base.environment.cores} vs ${next.environment.cores} cores`);
+  if (base.target.kind !== next.target.kind)
+    w.push(`different targets: ${base.target.kind} vs ${next.target.kind}`);
+  if (base.run.verdict === 'interrupted' || next.run.verdict === 'interrupted')
+    w.push('an interrupted run is part of the comparison');
+  return w;
+}
+
 const ref = (s: ReportSummary): RunRef => ({
   name: s.run.name,
   started_at: s.run.started_at,
@@ -405,6 +422,7 @@ export function compareRuns(
     next: ref(next),
     tolerances,
     rows,
+    warnings: comparability(base, next),
     regressions: rows.filter((r) => r.flag === 'regression').length,
     improvements: rows.filter((r) => r.flag === 'improvement').length,
   };
@@ -432,6 +450,7 @@ export function formatComparison(c: Comparison): string {
   const lines = [
     `  baseline ${c.base.name} (${c.base.started_at}): ${c.regressions} regression(s), ${c.improvements} improvement(s), ${c.rows.length - c.regressions - c.improvements} unchanged`,
   ];
+  for (const w of c.warnings ?? []) lines.push(`    ! ${w}`);
   for (const r of c.rows) {
     if (r.flag === 'ok') continue;
     const mark = r.flag === 'regression' ? '✗ regression ' : '✓ improvement';

@@ -148,6 +148,7 @@ export function baselineSection(c: Comparison | null): string {
     `Against ${c.base.name} started ${c.base.started_at} (${c.base.verdict}): ${c.regressions} regression(s), ${c.improvements} improvement(s).`,
     c.regressions > 0 ? 'warn' : 'note',
   );
+  const warnings = (c.warnings ?? []).map((w) => p(w, 'warn')).join('');
   const rows = [...c.rows]
     .sort((a, b) => rank(a.flag) - rank(b.flag))
     .map((r): Cell[] => [
@@ -166,7 +167,7 @@ export function baselineSection(c: Comparison | null): string {
   return section(
     'baseline',
     'Baseline comparison',
-    head + table(['flag', 'check', 'base', 'new', 'delta', 'note'], rows) + foot,
+    head + warnings + table(['flag', 'check', 'base', 'new', 'delta', 'note'], rows) + foot,
   );
 }
 
