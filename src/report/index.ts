@@ -19,8 +19,10 @@ import { writeHtmlReport } from './html.js';
 import { junitUnfinished, writeJunit } from './junit.js';
 import type { ReportSummary } from './types.js';
 
+export { BaselineError, type Tolerances } from './compare.js';
 export { renderHtmlReport, writeHtmlReport } from './html.js';
 export { junitXml, writeJunit } from './junit.js';
+export { RunDirError } from './run-dir.js';
 export {
   type Comparison,
   compareRuns,
