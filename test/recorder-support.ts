@@ -26,6 +26,8 @@ export interface Tapped {
   form: URLSearchParams | null;
   contentType: string;
   contentLength: string;
+  /** The device's source port: tells which connection carried the request. */
+  remotePort: number;
   /** Status the tap answered (the IVC's, or 0 when the tap cut the connection). */
   status: number;
   /** The IVC's answer body as forwarded (after the uri rewrite). */
@@ -85,6 +87,7 @@ export class Tap {
       form: req.method === 'POST' ? new URLSearchParams(body.toString()) : null,
       contentType: req.headers['content-type'] ?? '',
       contentLength: req.headers['content-length'] ?? '',
+      remotePort: req.socket.remotePort ?? 0,
       status: 0,
       answer: '',
       firstByteAt,
