@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, type TestContext, test } from 'node:test';
 import { type FlvFile, loadFlv } from '../src/media/flv.js';
 import { RtmpPublishError } from '../src/media/rtmp/errors.js';
 import { ServerHandshake } from '../src/media/rtmp/handshake.js';
@@ -30,18 +30,20 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function ingest(options: ConstructorParameters<typeof RtmpIngestServer>[0] = {}) {
+/** Starts an ingest server that is closed when the test ends, even if an assertion fails. */
+async function ingest(t: TestContext, options: ConstructorParameters<typeof RtmpIngestServer>[0] = {}) {
   let resolveEnd: (s: IngestStreamStats) => void = () => {};
   const ended = new Promise<IngestStreamStats>((r) => {
     resolveEnd = r;
   });
   const server = new RtmpIngestServer({ ...options, onEnd: (s) => resolveEnd(s) });
+  t.after(() => server.close());
   const { port } = await server.listen();
   return { server, port, ended };
 }
 
-test('publisher → ingest: what arrives is what was sent, valid across a loop boundary', async () => {
-  const { server, port, ended } = await ingest();
+test('publisher → ingest: what arrives is what was sent, valid across a loop boundary', async (t) => {
+  const { server, port, ended } = await ingest(t);
   const starts: number[] = [];
   const lags: number[] = [];
   const pub = new RtmpPublisher({
@@ -72,11 +74,10 @@ test('publisher → ingest: what arrives is what was sent, valid across a loop b
   assert.ok(lags.length > 5, 'a lag sample per tick');
   // The achieved rate follows the file's rate (nothing asserted about speed beyond ±20 %).
   assert.ok(Math.abs(sent.bitrate / clip.bitrate - 1) < 0.2, `${sent.bitrate} vs ${clip.bitrate}`);
-  await server.close();
 });
 
-test('a duplicate stream name is refused with BadName as a typed error', async () => {
-  const { server, port } = await ingest();
+test('a duplicate stream name is refused with BadName as a typed error', async (t) => {
+  const { port } = await ingest(t);
   const url = `rtmp://127.0.0.1:${port}/live/dup`;
   const first = new RtmpPublisher({ url, media: clip, scheduler });
   await first.start();
@@ -97,18 +98,16 @@ test('a duplicate stream name is refused with BadName as a typed error', async (
   assert.deepEqual(failures, ['bad_name'], 'the observer counts the failure by reason');
   assert.equal(first.state, 'streaming', 'the first publisher is unaffected');
   await first.stop();
-  await server.close();
 });
 
-test('an authorize hook refusing a name gives bad_name too', async () => {
-  const { server, port } = await ingest({ authorize: (r) => r.name.startsWith('ok-') });
+test('an authorize hook refusing a name gives bad_name too', async (t) => {
+  const { port } = await ingest(t, { authorize: (r) => r.name.startsWith('ok-') });
   const pub = new RtmpPublisher({ url: `rtmp://127.0.0.1:${port}/live/nope`, media: clip, scheduler });
   await assert.rejects(pub.start(), { name: 'RtmpPublishError', reason: 'bad_name' });
-  await server.close();
 });
 
-test('a server that drops the connection mid-stream gives a typed "closed" failure', async () => {
-  const { server, port } = await ingest();
+test('a server that drops the connection mid-stream gives a typed "closed" failure', async (t) => {
+  const { server, port } = await ingest(t);
   const failures: RtmpPublishError[] = [];
   const pub = new RtmpPublisher({
     url: `rtmp://127.0.0.1:${port}/live/kicked`,
@@ -126,10 +125,9 @@ test('a server that drops the connection mid-stream gives a typed "closed" failu
   assert.equal(failures.length, 1);
   assert.equal(pub.state, 'failed');
   assert.ok(pub.stats().mediaBytesSent > 0);
-  await server.close();
 });
 
-test('connection refused, handshake timeout and publish timeout are typed', async () => {
+test('connection refused, handshake timeout and publish timeout are typed', async (t) => {
   const port = await freePort();
   const refused = new RtmpPublisher({ url: `rtmp://127.0.0.1:${port}/live/x`, media: clip, scheduler });
   await assert.rejects(refused.start(), { reason: 'connect_refused', phase: 'connect' });
@@ -137,6 +135,10 @@ test('connection refused, handshake timeout and publish timeout are typed', asyn
   // A server that accepts TCP and never speaks.
   const sockets: Socket[] = [];
   const silent = createServer((s) => sockets.push(s));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    silent.close();
+  });
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const addr = silent.address();
   const silentPort = typeof addr === 'object' && addr ? addr.port : 0;
@@ -147,8 +149,6 @@ test('connection refused, handshake timeout and publish timeout are typed', asyn
     handshakeTimeoutMs: 300,
   });
   await assert.rejects(hs.start(), { reason: 'handshake_timeout', phase: 'handshake' });
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => silent.close(r));
 
   // A server that completes the handshake, then never answers `connect`.
   const mute = createServer((s) => {
@@ -158,6 +158,10 @@ test('connection refused, handshake timeout and publish timeout are typed', asyn
       const step = hs.push(d);
       if (step.reply) s.write(step.reply);
     });
+  });
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    mute.close();
   });
   await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
   const muteAddr = mute.address();
@@ -169,8 +173,6 @@ test('connection refused, handshake timeout and publish timeout are typed', asyn
     publishTimeoutMs: 300,
   });
   await assert.rejects(pt.start(), { reason: 'publish_timeout', phase: 'publish' });
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => mute.close(r));
 
   const bad = new RtmpPublisher({ url: 'rtmp://127.0.0.1/nostream', media: clip, scheduler });
   await assert.rejects(bad.start(), { reason: 'bad_url' });
@@ -189,8 +191,8 @@ test('errors never carry the stream query (tokens)', async () => {
   assert.match(err.message, /live\/x/);
 });
 
-test('ffmpeg can publish to the ingest (interoperability with a third-party client)', async () => {
-  const { server, port, ended } = await ingest();
+test('ffmpeg can publish to the ingest (interoperability with a third-party client)', async (t) => {
+  const { port, ended } = await ingest(t);
   const code = await new Promise<number>((resolve) => {
     const child = execFile(
       'ffmpeg',
@@ -216,11 +218,10 @@ test('ffmpeg can publish to the ingest (interoperability with a third-party clie
   assert.equal(end.name, 'ff');
   assert.ok(end.videoTags >= 50, `${end.videoTags} video tags`);
   assert.equal(end.violations, 0, end.violationSamples.join('; '));
-  await server.close();
 });
 
-test('discard mode counts bytes without parsing', async () => {
-  const { server, port, ended } = await ingest({ discard: true });
+test('discard mode counts bytes without parsing', async (t) => {
+  const { port, ended } = await ingest(t, { discard: true });
   const pub = new RtmpPublisher({ url: `rtmp://127.0.0.1:${port}/live/sink`, media: clip, scheduler });
   await pub.start();
   await sleep(500);
@@ -229,35 +230,60 @@ test('discard mode counts bytes without parsing', async () => {
   assert.equal(end.bytes, pub.stats().bytesSent);
   assert.equal(end.videoTags, 0, 'not parsed');
   assert.ok(end.bitrate > 0);
-  await server.close();
 });
 
-/** An FLV in memory: AVC sequence header, then `frames` key frames of `size` bytes at 25 fps. */
-function syntheticFlv(frames: number, size: number): Buffer {
-  const tags: Buffer[] = [Buffer.from([0x46, 0x4c, 0x56, 1, 1, 0, 0, 0, 9, 0, 0, 0, 0])];
-  const tag = (ts: number, body: Buffer) => {
+/** An FLV in memory from (timestamp, video body) pairs, in that order. */
+function flvOf(tags: [number, Buffer][]): Buffer {
+  const out: Buffer[] = [Buffer.from([0x46, 0x4c, 0x56, 1, 1, 0, 0, 0, 9, 0, 0, 0, 0])];
+  for (const [ts, body] of tags) {
     const h = Buffer.alloc(11);
     h[0] = 9;
     h.writeUIntBE(body.length, 1, 3);
     h.writeUIntBE(ts & 0xffffff, 4, 3);
     const prev = Buffer.alloc(4);
     prev.writeUInt32BE(body.length + 11, 0);
-    tags.push(h, body, prev);
-  };
-  tag(0, Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff]));
-  for (let i = 0; i < frames; i++) {
-    const body = Buffer.alloc(size, i);
-    body[0] = 0x17;
-    body[1] = 1;
-    tag(i * 40, body);
+    out.push(h, body, prev);
   }
-  return Buffer.concat(tags);
+  return Buffer.concat(out);
 }
+
+const AVC_CONFIG = Buffer.from([0x17, 0, 0, 0, 0, 1, 0x64, 0, 0x1f, 0xff]);
+
+function keyframe(size: number): Buffer {
+  const body = Buffer.alloc(size, 0x55);
+  body[0] = 0x17;
+  body[1] = 1;
+  return body;
+}
+
+/** AVC sequence header, then `frames` key frames of `size` bytes at 25 fps. */
+function syntheticFlv(frames: number, size: number): Buffer {
+  const tags: [number, Buffer][] = [[0, AVC_CONFIG]];
+  for (let i = 0; i < frames; i++) tags.push([i * 40, keyframe(size)]);
+  return flvOf(tags);
+}
+
+test('the ingest reports a stream without AVC sequence header and timestamps going back', async (t) => {
+  const { parseFlv } = await import('../src/media/flv.js');
+  // No sequence header; file order 0, 80, 40, 120: the 40 goes back.
+  const broken = parseFlv(flvOf([0, 80, 40, 120].map((ts) => [ts, keyframe(100)])));
+  assert.equal(broken.videoConfig, null);
+  const { port, ended } = await ingest(t);
+  const pub = new RtmpPublisher({ url: `rtmp://127.0.0.1:${port}/live/broken`, media: broken, scheduler });
+  await pub.start();
+  await sleep(300);
+  await pub.stop();
+  const end = await ended;
+  // 2 in the first pass, then one more per further loop of the 4-tag file.
+  assert.ok(end.violations >= 2, end.violationSamples.join('; '));
+  assert.match(end.violationSamples[0] ?? '', /not an AVC sequence header/);
+  assert.match(end.violationSamples[1] ?? '', /video timestamp went back from 80 to 40/);
+});
 
 test('backpressure from a stalled server shows as growing lag, and is caught up after', async (t) => {
   const { parseFlv } = await import('../src/media/flv.js');
   const heavy = parseFlv(syntheticFlv(25, 1024 * 1024)); // ~200 Mbit/s: fills socket buffers at once
-  const { server, port, ended } = await ingest();
+  const { server, port, ended } = await ingest(t);
   let lastLag = 0;
   const pub = new RtmpPublisher({
     url: `rtmp://127.0.0.1:${port}/live/stalled`,
@@ -283,5 +309,4 @@ test('backpressure from a stalled server shows as growing lag, and is caught up 
   const end = await ended;
   assert.equal(end.bytes, pub.stats().bytesSent);
   assert.ok(pub.stats().maxLagMs >= stalledLag);
-  await server.close();
 });
