@@ -20,6 +20,8 @@ export class PacedBody extends Readable implements TimerTarget {
   readonly #timer: Timer;
   #sent = 0;
   #startedAt = -1;
+  /** Elapsed ms at which the next release may happen. */
+  #nextAt = 0;
   /** Set while the consumer wants data and we wait for the clock. */
   #waiting = false;
 
@@ -38,7 +40,10 @@ export class PacedBody extends Readable implements TimerTarget {
   }
 
   override _read(): void {
-    if (this.#startedAt < 0) this.#startedAt = this.#scheduler.now();
+    if (this.#startedAt < 0) {
+      this.#startedAt = this.#scheduler.now();
+      this.#nextAt = Math.min(this.#step, this.#durationMs);
+    }
     this.#release();
   }
 
@@ -57,24 +62,26 @@ export class PacedBody extends Readable implements TimerTarget {
       this.push(null);
       return;
     }
-    const elapsed = this.#scheduler.now() - this.#startedAt;
+    const now = this.#scheduler.now();
+    const elapsed = now - this.#startedAt;
+    // One release per step at most: a consumer asking again right away gets nothing new, it waits.
+    if (this.#durationMs > 0 && elapsed < this.#nextAt) {
+      this.#waiting = true;
+      this.#scheduler.schedule(this.#timer, Math.max(1, this.#nextAt - elapsed));
+      return;
+    }
     const due =
       this.#durationMs === 0 ? total : Math.min(total, Math.floor((total * elapsed) / this.#durationMs));
+    // Never sleep past the end: the last bytes go out on time.
+    this.#nextAt = Math.min(elapsed + this.#step, this.#durationMs);
+    this.#waiting = false;
     if (due > this.#sent) {
       const chunk = this.#bytes.subarray(this.#sent, due);
       this.#sent = due;
-      this.#waiting = false;
-      // The consumer calls _read again when it wants more; that re-checks the clock.
-      if (this.#sent >= total) {
-        this.push(chunk);
-        this.push(null);
-      } else {
-        this.push(chunk);
-      }
+      this.push(chunk);
+      if (due >= total) this.push(null);
       return;
     }
-    this.#waiting = true;
-    // Never sleep past the end: the last bytes go out on time.
-    this.#scheduler.schedule(this.#timer, Math.max(1, Math.min(this.#step, this.#durationMs - elapsed)));
+    this.#release();
   }
 }
