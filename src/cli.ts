@@ -59,6 +59,16 @@ function readPassword(
   return value;
 }
 
+interface RunFlags {
+  out?: string;
+  shard?: string;
+  metricsPort?: number;
+  workers?: number;
+  quiet?: boolean;
+  baseline?: string;
+  tolerances?: string;
+}
+
 const program = new Command('ivtfarm')
   .description(
     'Device emulator farm for load testing video cloud platforms (IVR RPC devices: cameras and NVRs)',
@@ -83,54 +93,117 @@ program
     positiveInt('--workers'),
   )
   .option('-q, --quiet', 'no live progress line')
-  .action(
-    async (
-      file: string,
-      opts: { out?: string; shard?: string; metricsPort?: number; workers?: number; quiet?: boolean },
-    ) => {
-      const { loadScenario, ScenarioError } = await import('./scenario/index.js');
-      const { parseShard } = await import('./farm/plan.js');
-      const { runScenario } = await import('./farm/coordinator.js');
-      const { ProgressDisplay } = await import('./farm/progress.js');
-      let scenario: Awaited<ReturnType<typeof loadScenario>>;
+  .option(
+    '--baseline <run>',
+    'compare with an earlier run (directory or summary.json); a regression exits 98',
+  )
+  .option('--tolerances <file>', 'regression tolerances for --baseline (YAML/JSON, see docs/ci.md)')
+  .action(async (file: string, opts: RunFlags) => {
+    const { loadScenario, ScenarioError } = await import('./scenario/index.js');
+    const { parseShard } = await import('./farm/plan.js');
+    const { runScenario } = await import('./farm/coordinator.js');
+    const { ProgressDisplay } = await import('./farm/progress.js');
+    let scenario: Awaited<ReturnType<typeof loadScenario>>;
+    try {
+      scenario = loadScenario(file);
+    } catch (error) {
+      if (error instanceof ScenarioError) throw new UserError(error.message);
+      throw error;
+    }
+    if (opts.workers) scenario.workers = opts.workers;
+    const report = await import('./report/index.js');
+    const baseline = opts.baseline ?? scenario.report.baseline ?? undefined;
+    if (baseline) {
       try {
-        scenario = loadScenario(file);
+        report.readRunSummary(baseline);
       } catch (error) {
-        if (error instanceof ScenarioError) throw new UserError(error.message);
-        throw error;
+        throw new UserError(`--baseline: ${(error as Error).message}`);
       }
-      if (opts.workers) scenario.workers = opts.workers;
-      const progress = new ProgressDisplay(process.stderr, 5000, !opts.quiet);
-      let interrupts = 0;
-      const interrupt = new Promise<string>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals) => {
-          interrupts++;
-          if (interrupts === 1) {
-            progress.log(
-              `${signal}: stopping devices and writing results (press Ctrl-C again to quit at once)`,
-            );
-            resolve(signal);
-          } else {
-            process.exit(130);
-          }
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      });
-      const result = await runScenario(scenario, {
-        progress,
-        shard: opts.shard ? parseShard(opts.shard) : undefined,
-        metricsPort: opts.metricsPort,
-        outputDir: opts.out,
-        interrupt,
-      });
-      const { printSummary } = await import('./report/console.js');
-      printSummary(result.summary, process.stdout);
-      console.log(`results: ${result.dir}`);
-      console.log(`summary: ${result.summaryPath}`);
+    }
+    const progress = new ProgressDisplay(process.stderr, 5000, !opts.quiet);
+    let interrupts = 0;
+    const interrupt = new Promise<string>((resolve) => {
+      const onSignal = (signal: NodeJS.Signals) => {
+        interrupts++;
+        if (interrupts === 1) {
+          progress.log(
+            `${signal}: stopping devices and writing results (press Ctrl-C again to quit at once)`,
+          );
+          resolve(signal);
+        } else {
+          process.exit(130);
+        }
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    });
+    const result = await runScenario(scenario, {
+      progress,
+      shard: opts.shard ? parseShard(opts.shard) : undefined,
+      metricsPort: opts.metricsPort,
+      outputDir: opts.out,
+      interrupt,
+    });
+    let exitCode = result.exitCode;
+    let files: { html: string | null; junit: string | null };
+    if (baseline) {
+      const compared = await report.applyBaseline(
+        result.dir,
+        baseline,
+        result.exitCode,
+        opts.tolerances,
+        scenario.report.formats,
+      );
+      exitCode = compared.exitCode;
+      files = compared;
+    } else {
+      files = await report.writeRunReports(result.dir, scenario.report.formats);
+    }
+    const { printSummary } = await import('./report/console.js');
+    printSummary(report.readRunSummary(result.dir) as typeof result.summary, process.stdout);
+    console.log(`results: ${result.dir}`);
+    console.log(`summary: ${result.summaryPath}`);
+    if (files.junit) console.log(`junit:   ${files.junit}`);
+    if (files.html) console.log(`report:  ${files.html}`);
+    process.exitCode = exitCode;
+  });
+
+program
+  .command('report')
+  .description(
+    '(re)build report.html and junit.xml of a run directory, also of an interrupted or crashed run',
+  )
+  .argument('<dir>', 'a run directory, e.g. reports/smoke-20261126-111903')
+  .action(async (dir: string) => {
+    const report = await import('./report/index.js');
+    try {
+      const files = await report.writeRunReports(dir);
+      if (files.junit) console.log(`junit:  ${files.junit}`);
+      if (files.html) console.log(`report: ${files.html}`);
+    } catch (error) {
+      if (error instanceof report.RunDirError) throw new UserError(error.message);
+      throw error;
+    }
+  });
+
+program
+  .command('compare')
+  .description('compare two runs and flag regressions (capacity down, p99 up, errors up); exit 98 on one')
+  .argument('<base>', 'the baseline run (directory or summary.json)')
+  .argument('<new>', 'the run to judge')
+  .option('--tolerances <file>', 'regression tolerances (YAML/JSON, see docs/ci.md)')
+  .action(async (base: string, next: string, opts: { tolerances?: string }) => {
+    const report = await import('./report/index.js');
+    try {
+      const result = report.compareCommand(base, next, opts.tolerances);
+      console.log(result.text);
       process.exitCode = result.exitCode;
-    },
-  );
+    } catch (error) {
+      if (error instanceof report.BaselineError || error instanceof report.RunDirError)
+        throw new UserError(error.message);
+      throw error;
+    }
+  });
 
 program
   .command('validate')

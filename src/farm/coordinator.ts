@@ -35,12 +35,13 @@ import { RunOutput } from './run-output.js';
 import { buildSummary, type RunSummary } from './summary.js';
 import { WorkerPool } from './worker-pool.js';
 
-/** Exit codes of `ivtfarm run` (documented in docs/exit-codes.md). */
+/** Exit codes of `ivtfarm run` (README and docs/ci.md). */
 export const ExitCode = {
   Ok: 0,
   RuntimeError: 1,
   UsageError: 2,
   WorkerLost: 97,
+  BaselineRegression: 98,
   ThresholdsFailed: 99,
   Interrupted: 105,
 } as const;
@@ -270,7 +271,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const shapeMs = stagesDurationMs(load.stages);
   const totalMs = Math.min(scenario.durationMs, shapeMs > 0 ? shapeMs : scenario.durationMs);
   // Workers load their modules first (a second or more); a crash meanwhile must not hang the run.
-  await Promise.race([ready, stopRequested, new Promise((r) => setTimeout(r, 30_000))]);
+  let readyTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    ready,
+    stopRequested,
+    new Promise((r) => {
+      readyTimer = setTimeout(r, 30_000);
+    }),
+  ]);
+  clearTimeout(readyTimer);
   runStartMs = Date.now();
   finder = makeFinder();
   const t0 = performance.now();
