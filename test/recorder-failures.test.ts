@@ -164,6 +164,54 @@ describe('cloud recorder: failures', () => {
     assert.match(failures[0]!, /http_503/);
   });
 
+  test('stop while a PUT hangs: abandoned after the stop bound, then op=save', async () => {
+    const ops: string[] = [];
+    const server = createHttpServer((req, res) => {
+      if (req.method === 'PUT') {
+        ops.push('PUT');
+        req.resume(); // takes the bytes, never answers
+        return;
+      }
+      let body = '';
+      req.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        ops.push(`${form.get('op')}:${form.get('name') ?? ''}`);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          form.get('op') === 'create' ? JSON.stringify({ name: 'a.ts', uri: `${base}/up/a.ts` }) : '{}',
+        );
+      });
+    });
+    const base = `http://127.0.0.1:${await listen(server)}`;
+    const log: ObserverCall[] = [];
+    const failures: string[] = [];
+    const recorder = new CloudRecorder({
+      params: params(`${base}/record/h`),
+      startTs: 1_764_000_000,
+      media: ldTsPath,
+      scheduler,
+      observer: logObserver(log),
+      onFailure: (detail) => failures.push(detail),
+      stopTimeoutMs: 300,
+    });
+    await until(() => ops.includes('PUT'), 5000, 'the PUT');
+    const t0 = performance.now();
+    recorder.stop();
+    await recorder.closed;
+    const waited = performance.now() - t0;
+    assert.ok(waited >= 250 && waited < 3000, `closed after ${Math.round(waited)} ms`);
+    assert.deepEqual(ops, ['create:', 'PUT', 'save:']);
+    assert.deepEqual(
+      log.filter((c) => c.kind === 'uploadFailed').map((c) => c.args[0]),
+      ['timeout'],
+    );
+    assert.deepEqual(log.find((c) => c.kind === 'saved')?.args, [true]);
+    assert.deepEqual(failures, []);
+  });
+
   test('an invalid cbk_url fails the recording without a request', async () => {
     const failures: string[] = [];
     const recorder = new CloudRecorder({

@@ -153,7 +153,7 @@ export class UploadClient {
     }
   }
 
-  /** Aborts requests in flight (they end as `network` failures). */
+  /** Aborts requests in flight (they end as `timeout` failures: the caller gave up waiting). */
   abort(): void {
     this.#abort.abort();
     this.#abort = new AbortController();
@@ -243,5 +243,8 @@ function failureOf(error: unknown): HttpFailure {
   if (error instanceof errors.HeadersTimeoutError || error instanceof errors.BodyTimeoutError)
     return 'timeout';
   if (error instanceof errors.ConnectTimeoutError) return 'timeout';
+  // Only our own bound aborts a request (a stop that waited long enough): a timeout too.
+  if (error instanceof errors.RequestAbortedError || (error as Error | null)?.name === 'AbortError')
+    return 'timeout';
   return 'network';
 }
