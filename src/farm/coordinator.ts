@@ -229,7 +229,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     progress.log(
       `worker ${exit.index} crashed (${exit.error.message}); its ${exit.deviceCount} devices are lost`,
     );
-    if (options.onWorkerCrash === 'abort' || pool.aliveCount === 0)
+    if ((options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort' || pool.aliveCount === 0)
       requestStop('worker_lost', exit.error.message);
   });
 

@@ -117,6 +117,7 @@ class Normalizer {
       thresholds: this.thresholds(raw),
       capacity,
       workers: raw.workers ?? availableParallelism(),
+      onWorkerCrash: raw.on_worker_crash ?? 'continue',
       output: { dir: resolve(this.ctx.cwd, raw.output?.dir ?? DEFAULTS.outputDir) },
       report: {
         title: raw.report?.title ?? name,

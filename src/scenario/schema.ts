@@ -291,6 +291,7 @@ export const ScenarioFileSchema = Type.Object(
     thresholds: Type.Optional(ThresholdsSchema),
     capacity: Type.Optional(CapacitySchema),
     workers: Type.Optional(Count(1, 1024)),
+    on_worker_crash: Type.Optional(StringEnum(['continue', 'abort'] as const)),
     output: Type.Optional(OutputSchema),
     report: Type.Optional(ReportSchema),
   },

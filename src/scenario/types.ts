@@ -198,6 +198,8 @@ export interface Scenario {
   /** The limit finder; when set, `load` is the staircase it plays. */
   capacity: CapacityPlan | null;
   workers: number;
+  /** A crashed worker's devices are lost; the run goes on with the others, or stops. */
+  onWorkerCrash: 'continue' | 'abort';
   output: { dir: string };
   report: { title: string; formats: ReportFormat[]; percentiles: number[]; baseline: string | null };
 }
