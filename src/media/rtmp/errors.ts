@@ -25,7 +25,9 @@ export type RtmpFailureReason =
   /** A socket error (reset, ...). */
   | 'socket_error'
   /** The server sent bytes we cannot parse. */
-  | 'protocol_error';
+  | 'protocol_error'
+  /** The rendition file could not be loaded (publisher pool). */
+  | 'media_error';
 
 export type RtmpPhase = 'connect' | 'handshake' | 'publish' | 'streaming';
 
