@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CommandError, type IvcCommands } from './commands.js';
 import { conformanceRules } from './conformance.js';
+import type { DeviceRecord } from './device-record.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from './http-util.js';
 import type { IvcPlatform } from './platform.js';
 
@@ -34,7 +35,7 @@ export async function handleAdminApi(
       listDevices(platform, res, url.searchParams);
     } else if (method === 'GET' && parts.length === 2 && parts[0] === 'devices') {
       const record = platform.devices.get(loginCode);
-      if (record) sendJson(res, 200, record);
+      if (record) sendJson(res, 200, deviceView(platform, record));
       else sendError(res, 404, `unknown device ${loginCode}`);
     } else if (method === 'GET' && parts.length === 1 && parts[0] === 'stats') {
       const memory = process.memoryUsage();
@@ -78,13 +79,13 @@ function listDevices(platform: IvcPlatform, res: ServerResponse, query: URLSearc
     sendError(res, 400, 'limit must be an integer');
     return;
   }
-  const devices = [];
+  const devices: Record<string, unknown>[] = [];
   const source = onlineOnly
     ? [...platform.sessions.values()].map((s) => s.record)
     : platform.devices.values();
   for (const record of source) {
     if (devices.length >= limit) break;
-    devices.push(record);
+    devices.push(deviceView(platform, record));
   }
   sendJson(res, 200, { count: devices.length, online: platform.sessions.size, devices });
 }
@@ -136,4 +137,34 @@ function parseJsonCommand(body: string, key: 'req' | 'event'): { name: string; p
   if (typeof o[key] !== 'string' || o[key] === '')
     throw new CommandError(400, `${usage}; "${key}" is missing`);
   return { name: o[key] as string, params: o.params };
+}
+
+/**
+ * A device as the admin API shows it: its record, each channel with what the platform received
+ * for it — the RTMP stream of its `stream_id` (bytes, bitrate) and the segments uploaded for its
+ * `record_session`.
+ */
+function deviceView(platform: IvcPlatform, record: DeviceRecord): Record<string, unknown> {
+  const view = record.toJSON();
+  view.channels = record.channels.map((ch) => {
+    const stream = ch.stream_id && platform.ingest ? platform.ingest.stream(ch.stream_id) : null;
+    const recording = ch.record_session ? platform.recordings.describe(ch.record_session) : null;
+    return {
+      ...ch,
+      ...(stream
+        ? {
+            rtmp_in: {
+              bytes: stream.bytes,
+              bitrate: stream.bitrate,
+              live: stream.endedAt === null,
+              violations: stream.violations,
+            },
+          }
+        : {}),
+      ...(recording
+        ? { record_in: { segments: recording.segments, bytes: recording.bytes, fails: recording.fails } }
+        : {}),
+    };
+  });
+  return view;
 }
