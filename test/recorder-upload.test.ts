@@ -28,13 +28,17 @@ describe('cloud recorder: the cbk_url flow against the reference IVC', () => {
       const creates = rig.tap.ops('create');
       const puts = rig.tap.puts();
       // Stopping ≥ 1 s after the last cut makes the part recorded since then a last segment.
+      // (3, or more on a slow machine: the stop arrives after the next cut.)
       const n = puts.length;
-      assert.ok(n === 3 || n === 4, `${n} PUTs`);
+      assert.ok(n >= 3, `${n} PUTs`);
       assert.equal(creates.length, n, 'one create and one PUT per segment, no retry needed');
       const names = rig.tap.seen
         .filter((t) => t.form?.get('op') === 'create')
         .map((t) => (JSON.parse(t.answer) as { name: string }).name);
-      assert.deepEqual(names, ['0001.ts', '0002.ts', '0003.ts', '0004.ts'].slice(0, n));
+      assert.deepEqual(
+        names,
+        names.map((_, k) => `${String(k + 1).padStart(4, '0')}.ts`),
+      );
       // The first create confirms nothing; each later one confirms the previous upload.
       assert.equal(creates[0]!.has('last_file_name'), false);
       assert.deepEqual(
@@ -129,9 +133,17 @@ describe('cloud recorder: the cbk_url flow against the reference IVC', () => {
       // The first PUT is being paced now (≈ 1.6 s); stop in the middle of it.
       await rig.stop();
       const ops = rig.tap.seen.map((t) => t.form?.get('op') ?? t.method);
-      assert.deepEqual(ops, ['create', 'PUT', 'save']);
-      assert.equal(rig.tap.seen.at(-1)!.form!.get('name'), '0001.ts');
-      assert.equal(rig.recorder.stats.uploaded, 1);
+      // (A slow machine may stop ≥ 1 s after the cut: then a last short segment follows.)
+      assert.deepEqual(ops.slice(0, 2), ['create', 'PUT']);
+      assert.equal(ops.at(-1), 'save');
+      assert.ok(ops.length === 3 || ops.length === 5, ops.join(' '));
+      const puts = rig.tap.puts();
+      assert.ok(puts.every((p) => p.status === 200));
+      assert.equal(rig.recorder.stats.uploaded, puts.length);
+      assert.ok(
+        puts.at(-1)!.path.endsWith(`/${rig.tap.seen.at(-1)!.form!.get('name')}`),
+        'save names the last upload',
+      );
       // Stopping again changes nothing.
       rig.recorder.stop();
       await rig.recorder.closed;
