@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { RunningIvc } from '../ivc/server.js';
 import { startIvc } from '../ivc/server.js';
+import { ensureLadder } from '../media/build.js';
 import {
   type Aggregator,
   Aggregator as MetricsAggregator,
@@ -133,6 +134,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     url = scenario.target.url;
   }
 
+  // ---- the media ladder: the committed one when it sends the scenario's bitrates, else built once ----
+  const catalogue = await ensureLadder({
+    bitrates: scenario.media,
+    onProgress: (p) => {
+      if (p.phase === 'done')
+        progress.log(`media ladder: ${p.quality} built (${Math.round(p.overall * 100)}%)`);
+    },
+  });
+  const mediaDir = catalogue.dir;
+
   // ---- the devices ----
   const shard = options.shard ?? { index: 0, count: 1 };
   const planned = planDevices(scenario, { shard });
@@ -248,6 +259,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       timings: options.deviceTimings ?? {},
       startupJitterMs: scenario.devices.startupJitterMs,
       alarms: scenario.alarms,
+      mediaDir,
+      sourceAddresses: scenario.devices.sourceAddresses,
       crashAfterMs: options.crashWorkers?.[w],
     };
     pool.spawn(w, devices.length, init);

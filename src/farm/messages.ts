@@ -18,6 +18,10 @@ export interface WorkerInit {
   timings: Partial<DeviceTimings>;
   startupJitterMs: number;
   alarms: AlarmPlan | null;
+  /** The rendition ladder (manifest.json) for RTMP pushes and recordings; null: media is not sent. */
+  mediaDir: string | null;
+  /** Local addresses for media sockets (RTMP, HTTP uploads), as for the devices' WebSockets. */
+  sourceAddresses: string[];
   /** Fault injection for tests of crash handling: the worker throws after this many ms. */
   crashAfterMs?: number;
 }

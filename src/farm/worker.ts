@@ -12,6 +12,7 @@ import { startDeltaTicker } from '../metrics/ticker.js';
 import type { AlarmPlan } from '../scenario/types.js';
 import { AlarmGenerator } from './alarm-generator.js';
 import { DeviceMetrics } from './device-metrics.js';
+import { createMediaSink } from './media-sink.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 
 const init = workerData as WorkerInit;
@@ -22,6 +23,7 @@ const registry = new MetricsRegistry({ source: `worker-${init.workerIndex}` });
 const observer = new DeviceMetrics(registry);
 const health = new GeneratorHealthSampler(registry, { worker: String(init.workerIndex) });
 const scheduler = new Scheduler();
+const media = createMediaSink(init, registry);
 const random = seededRandom(deviceSeed(init.seed, 1_000_000 + init.workerIndex));
 
 // Devices are built when first started: a shard's tail may never be reached by the ramp.
@@ -50,7 +52,12 @@ function device(i: number): SimulatedDevice {
         bitrates: init.bitrates,
         timings: { startDelayMaxMs: init.startupJitterMs, ...init.timings },
       },
-      { scheduler, observer, random: seededRandom(deviceSeed(init.seed, plan.index)) },
+      {
+        scheduler,
+        observer,
+        media: media ?? undefined,
+        random: seededRandom(deviceSeed(init.seed, plan.index)),
+      },
     );
     devices[i] = d;
   }
@@ -93,7 +100,10 @@ const alarms = new AlarmGenerator(scheduler, random, () => running, device);
 alarms.setPlan(init.alarms);
 
 const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', delta }), {
-  beforeTake: () => health.tick(),
+  beforeTake: () => {
+    health.tick();
+    media?.tick();
+  },
 });
 
 async function stopAll(): Promise<void> {
@@ -103,7 +113,9 @@ async function stopAll(): Promise<void> {
   const stops: Promise<void>[] = [];
   for (let i = 0; i < devices.length; i++) if (devices[i]) stops.push(devices[i]!.stop());
   // A platform that never completes a close handshake must not hold the run hostage.
+  stops.push(media?.close() ?? Promise.resolve());
   await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 3000))]);
+  media?.tick();
   ticker.stop(false);
   health.tick();
   post({ type: 'stopped', delta: registry.takeDelta() });

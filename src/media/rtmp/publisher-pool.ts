@@ -30,6 +30,8 @@ export interface PublishRequest {
   flvPath: string;
   /** Called at most once, when the push fails (never after stop()). */
   onFailed?: (error: RtmpPublishError) => void;
+  /** Called once on NetStream.Publish.Start (never after stop()). */
+  onStarted?: (publisher: RtmpPublisher) => void;
 }
 
 export interface PublishTask {
@@ -119,7 +121,12 @@ export class RtmpPublisherPool {
         });
         publisher = p;
         this.active.add(p);
-        p.start().catch(() => {}); // failures arrive through `closed`
+        p.start().then(
+          () => {
+            if (!stopped) req.onStarted?.(p);
+          },
+          () => {}, // failures arrive through `closed`
+        );
         void p.closed.then((err) => {
           if (err) failed(err);
         });

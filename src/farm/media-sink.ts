@@ -1,0 +1,149 @@
+import type {
+  AlarmPictureJob,
+  MediaEvents,
+  MediaSink,
+  MediaTask,
+  PublishJob,
+  RecordJob,
+} from '../device/media-sink.js';
+import { noMedia } from '../device/media-sink.js';
+import { type Catalogue, loadCatalogue, type Quality } from '../media/catalogue.js';
+import type { RtmpPublisher } from '../media/rtmp/publisher.js';
+import { type PublishTask, RtmpPublisherPool } from '../media/rtmp/publisher-pool.js';
+import type {
+  CounterHandle,
+  Family,
+  GaugeHandle,
+  HistogramHandle,
+  MetricsRegistry,
+} from '../metrics/registry.js';
+import type { WorkerInit } from './messages.js';
+
+/** How often each live stream's achieved bitrate is sampled against its rendition's. */
+const BITRATE_SAMPLE_S = 5;
+
+interface LiveStream {
+  quality: Quality;
+  /** The rendition's measured bit/s: what the stream should achieve. */
+  target: number;
+  publisher: RtmpPublisher | null;
+  lastMediaBytes: number;
+  lastSampleAt: number;
+}
+
+/**
+ * The farm's `MediaSink`: a device's accepted RTMPPublish becomes a real RTMP push of the
+ * rendition for its quality (one shared publisher pool per worker), and every outcome becomes a
+ * metric — start latency (RTMPPublish accepted → NetStream.Publish.Start), failures by reason,
+ * streams live, achieved vs target bitrate, pacing lag, bytes sent.
+ */
+export class FarmMediaSink implements MediaSink {
+  private readonly live = new Map<PublishTask, LiveStream>();
+  private readonly startDuration: Family<HistogramHandle>;
+  private readonly publishes: Family<CounterHandle>;
+  private readonly streamsLive: Family<GaugeHandle>;
+  private readonly bitrateRatio: Family<HistogramHandle>;
+  private readonly rtmpBytes: CounterHandle;
+  private lastBytes = 0;
+
+  constructor(
+    private readonly catalogue: Catalogue,
+    private readonly pool: RtmpPublisherPool,
+    registry: MetricsRegistry,
+    private readonly recorder: Pick<MediaSink, 'startRecord' | 'uploadAlarmPicture'>,
+  ) {
+    this.startDuration = registry.histogramFamily('publish_start_duration', ['quality']);
+    this.publishes = registry.counterFamily('publishes', ['result', 'reason', 'quality']);
+    this.streamsLive = registry.gaugeFamily('streams_live', ['quality']);
+    this.bitrateRatio = registry.histogramFamily('bitrate_achieved_ratio', ['quality']);
+    this.rtmpBytes = registry.counter('bytes_sent', { kind: 'rtmp' });
+  }
+
+  startPublish(job: PublishJob, events: MediaEvents): MediaTask {
+    const rendition = this.catalogue.rendition(job.quality);
+    const acceptedAt = performance.now();
+    const stream: LiveStream = {
+      quality: job.quality,
+      target: rendition.bitrate,
+      publisher: null,
+      lastMediaBytes: 0,
+      lastSampleAt: 0,
+    };
+    let ended = false;
+    const end = () => {
+      if (ended) return false;
+      ended = true;
+      if (stream.publisher) this.streamsLive.get(job.quality).add(-1);
+      this.live.delete(task);
+      return true;
+    };
+    const mediaTask: MediaTask = {
+      stop: () => {
+        if (end()) void task.stop();
+      },
+    };
+    const task = this.pool.publish({
+      url: job.url,
+      flvPath: rendition.flvPath,
+      onStarted: (publisher) => {
+        stream.publisher = publisher;
+        stream.lastSampleAt = performance.now();
+        this.startDuration.get(job.quality).record(stream.lastSampleAt - acceptedAt);
+        this.publishes.get('ok', 'ok', job.quality).add(1);
+        this.streamsLive.get(job.quality).add(1);
+      },
+      onFailed: (error) => {
+        this.publishes.get('failed', error.reason, job.quality).add(1);
+        if (end()) events.mediaFailed(mediaTask, `${error.reason}: ${error.message}`);
+      },
+    });
+    this.live.set(task, stream);
+    return mediaTask;
+  }
+
+  startRecord(job: RecordJob, events: MediaEvents): MediaTask {
+    return this.recorder.startRecord(job, events);
+  }
+
+  uploadAlarmPicture(job: AlarmPictureJob): void {
+    this.recorder.uploadAlarmPicture(job);
+  }
+
+  /** Once a second (before the worker's metric delta): bytes sent, and bitrate samples every few seconds. */
+  tick(): void {
+    const snapshot = this.pool.snapshot();
+    this.rtmpBytes.add(snapshot.bytesSent - this.lastBytes);
+    this.lastBytes = snapshot.bytesSent;
+    const now = performance.now();
+    for (const stream of this.live.values()) {
+      const p = stream.publisher;
+      if (!p) continue;
+      const seconds = (now - stream.lastSampleAt) / 1000;
+      if (seconds < BITRATE_SAMPLE_S) continue;
+      const bytes = p.stats().mediaBytesSent;
+      this.bitrateRatio
+        .get(stream.quality)
+        .record(((bytes - stream.lastMediaBytes) * 8) / seconds / stream.target);
+      stream.lastMediaBytes = bytes;
+      stream.lastSampleAt = now;
+    }
+  }
+
+  async close(): Promise<void> {
+    const stops = [...this.live.keys()].map((t) => t.stop());
+    this.live.clear();
+    await Promise.all(stops);
+  }
+}
+
+/** The worker's sink: real media when the run has a ladder, else none (devices still answer). */
+export function createMediaSink(init: WorkerInit, registry: MetricsRegistry): FarmMediaSink | null {
+  if (!init.mediaDir) return null;
+  const catalogue = loadCatalogue({ dir: init.mediaDir, bitrates: init.bitrates });
+  const lag = registry.histogram('pacing_lag');
+  const pool = new RtmpPublisherPool({
+    sourceAddresses: init.sourceAddresses,
+    onLag: (ms) => lag.record(ms),
+  });
+  return new FarmMediaSink(catalogue, pool, registry, noMedia);
+}
