@@ -126,6 +126,26 @@ describe('cloud recorder: the cbk_url flow against the reference IVC', () => {
     }
   });
 
+  test('seg_max_size: segments end at the last key frame under the cap, still continuous', async () => {
+    // ld is ≈ 41 kB per 1 s GOP: a 2 s segment (≈ 83 kB) does not fit in 60 000 bytes, one GOP does.
+    const rig = await startRig(scheduler, {}, { seg_duration: 2, seg_max_size: 60_000, start_ts: START_TS });
+    try {
+      await until(() => rig.recorder.stats.uploaded >= 3, 15_000, 'three uploads');
+      await rig.stop();
+      const creates = rig.tap.ops('create');
+      let expected = START_TS;
+      for (const f of creates) {
+        assert.ok(Number(f.get('size')) <= 60_000, `size ${f.get('size')}`);
+        assert.equal(f.get('duration'), '1.000000');
+        assert.equal(f.get('start'), expected.toFixed(6));
+        expected += 1;
+      }
+      assert.deepEqual(await recordViolations(rig), {});
+    } finally {
+      await rig.close();
+    }
+  });
+
   test('stop while an upload is in flight: it finishes, then op=save names it', async () => {
     const rig = await startRig(scheduler, {}, { seg_duration: 2, start_ts: START_TS });
     try {

@@ -29,7 +29,7 @@ export interface CloudRecorderOptions {
   stopTimeoutMs?: number;
   /** Bound on one callback, and on a PUT beyond its pacing time, ms (default 30 s). */
   timeoutMs?: number;
-  /** GOP of the loop to start at (spread recordings over the loop); default 0. */
+  /** GOP of the loop to start at, any integer ≥ 0 (taken modulo the GOP count: a device index spreads recordings over the loop); default 0. */
   startGop?: number;
   localAddress?: string;
   random?: () => number;
@@ -122,7 +122,7 @@ export class CloudRecorder implements TimerTarget {
     });
     try {
       const loop = typeof options.media === 'string' ? TsLoop.shared(options.media) : options.media;
-      this.#segmenter = loop.segmenter({ startGop: options.startGop ?? 0 });
+      this.#segmenter = loop.segmenter({ startGop: (options.startGop ?? 0) % loop.gopCount });
       this.#client = new UploadClient({
         cbkUrl: p.cbk_url,
         scheduler: this.#scheduler,
