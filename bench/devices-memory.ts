@@ -21,6 +21,8 @@ if (process.argv[2] === 'serve') {
       if (m && text.includes('"req"')) ws.send(`{"seq":${m[1]},"resp":{}}`);
     });
   });
+  // Never outlive the measuring process, even when it crashes.
+  process.on('disconnect', () => process.exit(0));
   wss.on('listening', () => {
     const address = wss.address();
     if (address && typeof address === 'object') process.send?.(address.port);
