@@ -20,6 +20,8 @@ describe('cloud recorder: pre-recording queue', () => {
       scheduler,
       { record: { emptyCreates: 2 } },
       { seg_duration: 1, prerecord_seconds: 3, seg_max_count: 5, start_ts: START_TS },
+      // A farm spreads its devices over loopback source addresses.
+      { localAddress: '127.0.0.2' },
     );
     try {
       await until(() => rig.recorder.stats.uploaded >= 5, 15_000, 'five uploads');
@@ -37,6 +39,10 @@ describe('cloud recorder: pre-recording queue', () => {
         'uploaded in order with continuous starts',
       );
       assert.equal(count(rig.log, 'createDeferred'), 2);
+      assert.ok(
+        rig.tap.seen.every((t) => t.remoteAddress.endsWith('127.0.0.2')),
+        'bound to localAddress',
+      );
       assert.equal(count(rig.log, 'segmentDropped'), 0);
       const summary = await platformRecording(rig);
       assert.equal(summary.segments, starts.length);

@@ -28,6 +28,7 @@ export interface Tapped {
   contentLength: string;
   /** The device's source port: tells which connection carried the request. */
   remotePort: number;
+  remoteAddress: string;
   /** Status the tap answered (the IVC's, or 0 when the tap cut the connection). */
   status: number;
   /** The IVC's answer body as forwarded (after the uri rewrite). */
@@ -88,6 +89,7 @@ export class Tap {
       contentType: req.headers['content-type'] ?? '',
       contentLength: req.headers['content-length'] ?? '',
       remotePort: req.socket.remotePort ?? 0,
+      remoteAddress: req.socket.remoteAddress ?? '',
       status: 0,
       answer: '',
       firstByteAt,
