@@ -93,6 +93,8 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   private slow: SlowAnswer | null = null;
   private readonly kaParams: { state: 1 | 2 | 3; channels: readonly Channel[] };
   private readonly kaTimer: Timer;
+  /** When the armed keepalive is due (scheduler clock), to measure how late it fires. */
+  private kaDueAt = 0;
   private readonly lifeTimer: Timer;
   /** Preview, firmware, slow-answer and upgrade timers, created on first use. */
   private aux: Array<Timer | null> | null = null;
@@ -389,6 +391,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     const peer = this.peer;
     if (!peer) return;
     this.scheduler.schedule(this.kaTimer, this.timings.keepaliveMs);
+    this.kaDueAt = this.scheduler.now() + this.timings.keepaliveMs;
     const p = this.config.faults?.malformedProbability;
     if (p && this.random() < p) {
       peer.sendRaw(MALFORMED_PACKET);
@@ -599,6 +602,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   onTimer(kind: number): void {
     switch (kind) {
       case K_KEEPALIVE:
+        this.observer.keepaliveLate?.(this, this.scheduler.now() - this.kaDueAt);
         this.sendKeepalive();
         return;
       case K_LIFE:

@@ -44,6 +44,8 @@ export interface DeviceObserver {
   eventReceived(device: DeviceIdentity, event: string, known: boolean): void;
   alarmRaised(device: DeviceIdentity, channel: number, type: number): void;
   /** A channel's push or recording failed in the media layer; the channel dropped it (state back to 1). */
+  /** A periodic keepalive fired `ms` after it was due (the generator's own timer lateness). */
+  keepaliveLate?(device: DeviceIdentity, ms: number): void;
   mediaFailed?(device: DeviceIdentity, channel: number, kind: 'publish' | 'record', detail: string): void;
   /** A firmware check ended: `upgraded` (downloaded `bytes`, reconnecting), `skipped` (same version or not http), `failed`. */
   firmwareChecked?(device: DeviceIdentity, outcome: 'upgraded' | 'skipped' | 'failed', bytes: number): void;

@@ -28,6 +28,7 @@ export class DeviceMetrics implements DeviceObserver {
   private readonly logins: Family<CounterHandle>;
   private readonly loginDuration: HistogramHandle;
   private readonly keepaliveRtt: HistogramHandle;
+  private readonly keepaliveLateness: HistogramHandle;
   private readonly alarmRtt: HistogramHandle;
   private readonly rpcs: Family<CounterHandle>;
   private readonly rpcDuration: Family<HistogramHandle>;
@@ -42,6 +43,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.logins = registry.counterFamily('logins', ['result', 'reason']);
     this.loginDuration = registry.histogram('login_duration');
     this.keepaliveRtt = registry.histogram('keepalive_rtt');
+    this.keepaliveLateness = registry.histogram('keepalive_lateness');
     this.alarmRtt = registry.histogram('alarm_rtt');
     this.rpcs = registry.counterFamily('rpcs', ['method', 'direction']);
     this.rpcDuration = registry.histogramFamily('rpc_duration', ['method', 'direction']);
@@ -83,6 +85,10 @@ export class DeviceMetrics implements DeviceObserver {
       if (method === 'Keepalive') this.keepaliveRtt.record(ms);
       else if (method === 'AlarmNotify') this.alarmRtt.record(ms);
     }
+  }
+
+  keepaliveLate(_d: DeviceIdentity, ms: number): void {
+    this.keepaliveLateness.record(ms);
   }
 
   disconnected(_d: DeviceIdentity, reason: DisconnectReason): void {

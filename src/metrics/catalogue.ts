@@ -105,6 +105,14 @@ export const CATALOGUE: readonly MetricDef[] = [
     description: 'Keepalive request sent → its response received.',
   },
   {
+    name: 'keepalive_lateness',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description:
+      'How late each periodic keepalive left the device after it was due (timer lateness of the load generator, not the platform).',
+  },
+  {
     name: 'rpcs',
     kind: 'counter',
     unit: 'count',
