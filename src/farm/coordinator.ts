@@ -385,7 +385,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
   // ---- wind down: stop devices, collect the last deltas, close every second ----
   driver?.stop();
-  await pool.stop({ type: 'stop' }, 8000);
+  await pool.stop({ type: 'stop' }, 20_000);
   mainTicker.stop(true);
   mainHealth.stop();
   clearInterval(closeSeconds);

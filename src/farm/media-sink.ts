@@ -6,8 +6,9 @@ import type {
   PublishJob,
   RecordJob,
 } from '../device/media-sink.js';
-import { noMedia } from '../device/media-sink.js';
+import type { Scheduler } from '../device/scheduler.js';
 import { type Catalogue, loadCatalogue, type Quality } from '../media/catalogue.js';
+import { CloudRecorder, sharedAlarmJpeg, uploadAlarmPicture } from '../media/recorder/index.js';
 import type { RtmpPublisher } from '../media/rtmp/publisher.js';
 import { type PublishTask, RtmpPublisherPool } from '../media/rtmp/publisher-pool.js';
 import type {
@@ -18,6 +19,7 @@ import type {
   MetricsRegistry,
 } from '../metrics/registry.js';
 import type { WorkerInit } from './messages.js';
+import { RecordingMetrics } from './recording-metrics.js';
 
 /** How often each live stream's achieved bitrate is sampled against its rendition's. */
 const BITRATE_SAMPLE_S = 5;
@@ -46,12 +48,20 @@ export class FarmMediaSink implements MediaSink {
   private readonly rtmpBytes: CounterHandle;
   private lastBytes = 0;
 
+  private readonly recordings = new Set<CloudRecorder>();
+  private readonly closing = new Set<Promise<void>>();
+  private readonly recordingMetrics: RecordingMetrics;
+  private nextSource = 0;
+  private recordingsStarted = 0;
+
   constructor(
     private readonly catalogue: Catalogue,
     private readonly pool: RtmpPublisherPool,
     registry: MetricsRegistry,
-    private readonly recorder: Pick<MediaSink, 'startRecord' | 'uploadAlarmPicture'>,
+    private readonly scheduler: Scheduler,
+    private readonly sourceAddresses: readonly string[] = [],
   ) {
+    this.recordingMetrics = new RecordingMetrics(registry);
     this.startDuration = registry.histogramFamily('publish_start_duration', ['quality']);
     this.publishes = registry.counterFamily('publishes', ['result', 'reason', 'quality']);
     this.streamsLive = registry.gaugeFamily('streams_live', ['quality']);
@@ -101,12 +111,49 @@ export class FarmMediaSink implements MediaSink {
     return mediaTask;
   }
 
+  /** StartCloudRecord accepted: TS segments of the quality's rendition through the cbk_url flow. */
   startRecord(job: RecordJob, events: MediaEvents): MediaTask {
-    return this.recorder.startRecord(job, events);
+    const sources = this.sourceAddresses;
+    const recorder: CloudRecorder = new CloudRecorder({
+      params: job.params,
+      startTs: job.startTs,
+      media: this.catalogue.rendition(job.params.quality).tsPath,
+      scheduler: this.scheduler,
+      observer: this.recordingMetrics,
+      // Recordings of one worker start at different points of the loop, as real cameras would.
+      startGop: this.recordingsStarted++,
+      ...(sources.length > 0 ? { localAddress: sources[this.nextSource++ % sources.length] } : {}),
+      onFailure: (detail) => {
+        if (this.forget(recorder)) events.mediaFailed(task, detail);
+      },
+    });
+    this.recordings.add(recorder);
+    this.recordingMetrics.recordingsLive.add(1);
+    const task: MediaTask = {
+      stop: () => {
+        if (this.forget(recorder)) this.finish(recorder);
+      },
+    };
+    return task;
   }
 
   uploadAlarmPicture(job: AlarmPictureJob): void {
-    this.recorder.uploadAlarmPicture(job);
+    const jpeg = this.catalogue.alarmJpegPath;
+    if (!jpeg || !job.url) return;
+    void uploadAlarmPicture(job.url, sharedAlarmJpeg(jpeg), this.recordingMetrics);
+  }
+
+  /** Stops a recording and keeps its end (last upload, op=save) awaited by `close()`. */
+  private finish(recorder: CloudRecorder): void {
+    recorder.stop();
+    const closed = recorder.closed.finally(() => this.closing.delete(closed));
+    this.closing.add(closed);
+  }
+
+  private forget(recorder: CloudRecorder): boolean {
+    if (!this.recordings.delete(recorder)) return false;
+    this.recordingMetrics.recordingsLive.add(-1);
+    return true;
   }
 
   /** Once a second (before the worker's metric delta): bytes sent, and bitrate samples every few seconds. */
@@ -129,15 +176,25 @@ export class FarmMediaSink implements MediaSink {
     }
   }
 
+  /** Stops every push and recording (recordings send op=save); resolves when all are closed. */
   async close(): Promise<void> {
-    const stops = [...this.live.keys()].map((t) => t.stop());
+    const stops: Promise<void>[] = [...this.live.keys()].map((t) => t.stop());
     this.live.clear();
-    await Promise.all(stops);
+    for (const r of [...this.recordings]) {
+      this.forget(r);
+      this.finish(r);
+    }
+    // Recordings stopped by their devices are still uploading their last segment and saving.
+    await Promise.all([...stops, ...this.closing]);
   }
 }
 
 /** The worker's sink: real media when the run has a ladder, else none (devices still answer). */
-export function createMediaSink(init: WorkerInit, registry: MetricsRegistry): FarmMediaSink | null {
+export function createMediaSink(
+  init: WorkerInit,
+  registry: MetricsRegistry,
+  scheduler: Scheduler,
+): FarmMediaSink | null {
   if (!init.mediaDir) return null;
   const catalogue = loadCatalogue({ dir: init.mediaDir, bitrates: init.bitrates });
   const lag = registry.histogram('pacing_lag');
@@ -145,5 +202,5 @@ export function createMediaSink(init: WorkerInit, registry: MetricsRegistry): Fa
     sourceAddresses: init.sourceAddresses,
     onLag: (ms) => lag.record(ms),
   });
-  return new FarmMediaSink(catalogue, pool, registry, noMedia);
+  return new FarmMediaSink(catalogue, pool, registry, scheduler, init.sourceAddresses);
 }

@@ -23,7 +23,7 @@ const registry = new MetricsRegistry({ source: `worker-${init.workerIndex}` });
 const observer = new DeviceMetrics(registry);
 const health = new GeneratorHealthSampler(registry, { worker: String(init.workerIndex) });
 const scheduler = new Scheduler();
-const media = createMediaSink(init, registry);
+const media = createMediaSink(init, registry, scheduler);
 const random = seededRandom(deviceSeed(init.seed, 1_000_000 + init.workerIndex));
 
 // Devices are built when first started: a shard's tail may never be reached by the ramp.
@@ -106,6 +106,14 @@ const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', del
   },
 });
 
+function within(work: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
+}
+
 async function stopAll(): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -113,8 +121,9 @@ async function stopAll(): Promise<void> {
   const stops: Promise<void>[] = [];
   for (let i = 0; i < devices.length; i++) if (devices[i]) stops.push(devices[i]!.stop());
   // A platform that never completes a close handshake must not hold the run hostage.
-  stops.push(media?.close() ?? Promise.resolve());
-  await Promise.race([Promise.all(stops), new Promise((r) => setTimeout(r, 3000))]);
+  await within(Promise.all(stops), 3000);
+  // Recordings finish their last upload and send op=save (each bounded by its own stop timeout).
+  if (media) await within(media.close(), 12_000);
   media?.tick();
   ticker.stop(false);
   health.tick();

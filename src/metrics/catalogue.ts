@@ -273,9 +273,18 @@ export const CATALOGUE: readonly MetricDef[] = [
     name: 'segments_dropped',
     kind: 'counter',
     unit: 'count',
-    labels: [],
+    labels: ['reason'],
     rate: { of: 'segments_created' },
-    description: 'Segments dropped because the pre-record queue was full.',
+    description:
+      'Finished segments never uploaded: queue_full (the pre-record queue or memory bound was full), stopped (still waiting when the recording stopped). Segments under 1 s, which the contract discards, are not counted.',
+  },
+  {
+    name: 'segment_creates_failed',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['reason'],
+    description:
+      'op=create (or fail/save) requests to cbk_url without a usable answer: http_<status>, network, timeout, bad_answer. An empty name/uri ("not now") is not a failure.',
   },
   // --- load generator health
   {
