@@ -392,6 +392,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   aggregator.closeAll();
   const endedAt = new Date();
   const platformStats = ivc ? ivc.platform.stats.toJSON(ivc.platform.devices.size) : null;
+  const received = driver?.mediaReceived((q) => catalogue.rendition(q).bitrate) ?? null;
   await metricsServer?.close();
   await ivc?.close();
   await output.close();
@@ -429,6 +430,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           publishes: driver?.publishes ?? null,
           records: driver?.records ?? null,
           events: driver?.events ?? {},
+          received,
         }
       : null,
     finalDeltas,

@@ -2,7 +2,33 @@ import type { DeviceRecord } from '../ivc/device-record.js';
 import type { RunningIvc } from '../ivc/server.js';
 import type { AnswerPacket } from '../protocol/envelope.js';
 import { createRandom, type Random } from '../scenario/random.js';
-import type { OrderPlan, PlatformEvent, PlatformPlan, RecordPlan } from '../scenario/types.js';
+import type { OrderPlan, PlatformEvent, PlatformPlan, Quality, RecordPlan } from '../scenario/types.js';
+
+/** What the platform received for the streams and recordings it ordered (embedded target). */
+export interface MediaReceived {
+  streams: {
+    ordered: number;
+    /** Streams the ingest saw publishing. */
+    received: number;
+    /** Received long enough (≥ 10 s) to judge their bitrate. */
+    judged: number;
+    /** Judged streams whose received bitrate was within ±10 % of the rendition's. */
+    within_10pct: number;
+    ratio_min: number | null;
+    ratio_max: number | null;
+    /** Streams with validation violations at the ingest (timestamps, missing headers). */
+    with_violations: number;
+  };
+  recordings: {
+    ordered: number;
+    /** Recordings that uploaded at least one segment. */
+    with_segments: number;
+    segments: number;
+    bytes: number;
+    fails: number;
+    saved: number;
+  };
+}
 
 /** What the platform ordered and how the devices answered, for the summary. */
 export interface OrderCounts {
@@ -40,6 +66,9 @@ export class PlatformDriver {
   readonly events: Record<string, number> = {};
   private readonly activePublishes = new Map<string, ActiveOrder>();
   private readonly activeRecords = new Map<string, ActiveOrder>();
+  /** Every accepted order, to judge at the end what the platform received. */
+  private readonly orderedStreams = new Map<string, Quality>();
+  private readonly orderedSessions: string[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly random: Random;
   private unsubscribe: Array<() => void> = [];
@@ -82,6 +111,68 @@ export class PlatformDriver {
     }
     this.events[event.event] = (this.events[event.event] ?? 0) + sent;
     return sent;
+  }
+
+  /**
+   * Judges what arrived: each ordered stream's bitrate at the ingest against its rendition's
+   * measured bitrate, and each ordered recording's uploaded segments.
+   */
+  mediaReceived(renditionBitrate: (q: Quality) => number): MediaReceived {
+    const ingest = this.ivc.platform.ingest;
+    let received = 0;
+    let judged = 0;
+    let within = 0;
+    let violations = 0;
+    let min: number | null = null;
+    let max: number | null = null;
+    for (const [streamId, quality] of this.orderedStreams) {
+      const s = ingest?.stream(streamId);
+      if (!s) continue;
+      received++;
+      if (s.violations > 0) violations++;
+      const lifeMs = (s.endedAt ?? Date.now()) - s.startedAt;
+      if (lifeMs < 10_000) continue;
+      judged++;
+      const ratio = (s.mediaBytes * 8) / (lifeMs / 1000) / renditionBitrate(quality);
+      if (Math.abs(ratio - 1) <= 0.1) within++;
+      min = min === null ? ratio : Math.min(min, ratio);
+      max = max === null ? ratio : Math.max(max, ratio);
+    }
+    const recordings = {
+      ordered: this.orderedSessions.length,
+      with_segments: 0,
+      segments: 0,
+      bytes: 0,
+      fails: 0,
+      saved: 0,
+    };
+    for (const session of this.orderedSessions) {
+      const r = this.ivc.platform.recordings.describe(session) as {
+        segments: number;
+        bytes: number;
+        fails: number;
+        saved: boolean;
+      } | null;
+      if (!r) continue;
+      if (r.segments > 0) recordings.with_segments++;
+      recordings.segments += r.segments;
+      recordings.bytes += r.bytes;
+      recordings.fails += r.fails;
+      if (r.saved) recordings.saved++;
+    }
+    const round = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 1000);
+    return {
+      streams: {
+        ordered: this.orderedStreams.size,
+        received,
+        judged,
+        within_10pct: within,
+        ratio_min: round(min),
+        ratio_max: round(max),
+        with_violations: violations,
+      },
+      recordings,
+    };
   }
 
   stop(): void {
@@ -154,7 +245,9 @@ export class PlatformDriver {
         quality: plan.quality,
         maxBitrate: plan.maxBitrate,
       });
-      return this.count(this.publishes, answer) ? streamId : null;
+      if (!this.count(this.publishes, answer)) return null;
+      this.orderedStreams.set(streamId, plan.quality);
+      return streamId;
     } catch (error) {
       this.fail(this.publishes, error);
       return null;
@@ -173,7 +266,9 @@ export class PlatformDriver {
         seg_max_count: plan.segMaxCount,
         prerecord_seconds: plan.prerecordSeconds,
       });
-      return this.count(this.records, answer) ? sessionId : null;
+      if (!this.count(this.records, answer)) return null;
+      this.orderedSessions.push(sessionId);
+      return sessionId;
     } catch (error) {
       this.fail(this.records, error);
       return null;

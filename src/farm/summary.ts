@@ -11,7 +11,7 @@ import type { Scenario } from '../scenario/types.js';
 import type { StopReason } from './coordinator.js';
 import type { CapacitySummary } from './limit-finder.js';
 import type { Shard } from './plan.js';
-import type { OrderCounts } from './platform-driver.js';
+import type { MediaReceived, OrderCounts } from './platform-driver.js';
 
 /** Version of the summary.json layout; bump on any incompatible change (docs/summary.md). */
 export const SUMMARY_SCHEMA = 'ivtfarm.summary/1';
@@ -61,6 +61,8 @@ export interface RunSummary {
     publishes: OrderCounts | null;
     records: OrderCounts | null;
     events: Record<string, number>;
+    /** What the embedded platform received for its orders (streams' bitrate, recordings' segments). */
+    received: MediaReceived | null;
   } | null;
   /** The limit finder's result, when the scenario has `capacity:`. */
   capacity: CapacitySummary | null;

@@ -86,6 +86,23 @@ export function formatSummary(s: RunSummary): string {
       `  recordings      ordered ${r.ordered}  ok ${r.ok}  failed ${Object.values(r.failed).reduce((a, b) => a + b, 0)}`,
     );
   }
+  const got = s.platform?.received;
+  if (got && got.streams.ordered > 0) {
+    const st = got.streams;
+    const range = st.ratio_min === null ? '' : `, received/target ${fmt(st.ratio_min)}–${fmt(st.ratio_max)}`;
+    lines.push(
+      `  streams in      ${st.received}/${st.ordered} received, ${st.within_10pct}/${st.judged} within ±10 % of their bitrate${range}${st.with_violations ? `, ${st.with_violations} with violations` : ''}`,
+    );
+  }
+  if (got && got.recordings.ordered > 0) {
+    const r = got.recordings;
+    const dropped = Object.entries(c)
+      .filter(([k]) => k.startsWith('segments_dropped'))
+      .reduce((n, [, v]) => n + v, 0);
+    lines.push(
+      `  recordings in   ${r.with_segments}/${r.ordered} uploaded segments: ${r.segments} segments, ${(r.bytes / 2 ** 20).toFixed(1)} MB, ${r.fails} failed, ${dropped} dropped, ${r.saved} saved`,
+    );
+  }
   if (s.capacity) lines.push(`  ${capacitySentence(s.capacity)}`);
   if (s.thresholds.length > 0) {
     lines.push('  thresholds');

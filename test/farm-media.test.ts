@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { runScenario } from '../src/farm/coordinator.js';
+import { ProgressDisplay } from '../src/farm/progress.js';
+import { parseScenario } from '../src/scenario/load.js';
+
+test('ordered streams reach the embedded ingest at their bitrate and recordings upload every segment', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-media-'));
+  const { scenario, problems } = parseScenario(
+    `
+name: farm-media
+target: embedded
+devices:
+  count: 8
+  login_code: "fm-{index:02}"
+  mix: [{ weight: 1, kind: nvr, channels: 4 }]
+stages:
+  - { duration: 2s, target: 8 }
+  - { duration: 24s, target: 8 }
+alarms: { per_channel: "1/10s", types: { motion: 1 }, duration: 2s }
+platform:
+  publish: { count: 10, quality: ld, after: 1s }
+  record: { count: 5, quality: ld, after: 1s, seg_duration: 4 }
+`,
+    { file: join(dir, 'media.yaml') },
+  );
+  assert.ok(scenario, JSON.stringify(problems));
+  const result = await runScenario(scenario, {
+    progress: new ProgressDisplay(process.stderr, 60_000, false),
+    outputDir: join(dir, 'reports'),
+  });
+  const s = result.summary;
+  const c = s.metrics.counters;
+  const got = s.platform?.received;
+  assert.ok(got);
+  assert.equal(got.streams.ordered, 10);
+  assert.equal(got.streams.received, 10);
+  assert.equal(got.streams.within_10pct, got.streams.judged);
+  assert.ok(got.streams.judged >= 8, `streams judged: ${got.streams.judged}`);
+  assert.equal(got.streams.with_violations, 0);
+  assert.equal(c['publishes{result:ok,reason:ok,quality:ld}'], 10);
+  assert.ok((s.metrics.histograms['publish_start_duration{quality:ld}']?.count ?? 0) === 10);
+  assert.ok((c['bytes_sent{kind:rtmp}'] ?? 0) > (10 * 20 * 200_000) / 8, 'about 20 s of ld per stream');
+
+  assert.equal(got.recordings.ordered, 5);
+  assert.equal(got.recordings.with_segments, 5);
+  assert.equal(got.recordings.saved, 5, 'op=save at the end of every recording');
+  assert.equal(got.recordings.fails, 0);
+  // What the devices say they uploaded is what the platform received.
+  assert.equal(got.recordings.segments, c.segments_created);
+  assert.equal(got.recordings.bytes, c['bytes_sent{kind:upload}']);
+  assert.ok(got.recordings.segments >= 5 * 4, `segments: ${got.recordings.segments}`);
+  assert.equal(Object.keys(c).filter((k) => k.startsWith('segments_dropped')).length, 0);
+
+  // Alarm pictures went up after AlarmNotify start.
+  assert.ok((c['bytes_sent{kind:picture}'] ?? 0) > 0);
+  assert.ok((s.metrics.histograms.alarm_picture_upload_duration?.count ?? 0) > 0);
+  assert.equal(result.exitCode, 0);
+});
