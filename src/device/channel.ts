@@ -10,6 +10,7 @@ export interface ChannelOwner {
 }
 
 export interface PublishInfo {
+  /** The platform's stream_id; "" for a standing push of SetRTMPPublishConfig (none to report). */
   readonly streamId: string;
   readonly quality: Quality;
   readonly url: string;
@@ -104,7 +105,7 @@ export class Channel implements MediaEvents {
 
   startPublish(info: PublishInfo): void {
     this.x.publish = info;
-    this.stream_id = info.streamId;
+    this.stream_id = info.streamId === '' ? undefined : info.streamId;
     if (this.state !== 0) this.state = 2;
   }
 

@@ -1,5 +1,5 @@
 import type { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
-import type { Quality } from '../protocol/methods.js';
+import type { Quality, RTMPPublishConfigEntry } from '../protocol/methods.js';
 import type { MediaSink } from './media-sink.js';
 import type { DeviceObserver } from './observer.js';
 import type { DeviceTimings, ProfileName } from './profile.js';
@@ -54,6 +54,11 @@ export interface DeviceConfig {
   tls?: DeviceTls;
   bitrates?: Partial<Bitrates>;
   timings?: Partial<DeviceTimings>;
+  /**
+   * A standing push configuration the device starts with (as if SetRTMPPublishConfig had set it):
+   * entries with `enable: true` push from login on, by themselves, and are retried after failures.
+   */
+  rtmpPublishConfig?: RTMPPublishConfigEntry[];
   /** Simulated PTZ presets per channel (default 3) and preset tours (default 2). */
   ptzPresets?: number;
   ptzTours?: number;

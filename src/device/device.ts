@@ -30,6 +30,8 @@ const K_SLOW = 4;
 const K_UPGRADE = 5;
 const CHANNEL_KIND_BASE = 8;
 const SLOT_REBOOT = 0;
+/** Retry of a failed standing push (slots 2–4 are the alarm types). */
+const SLOT_PUSH_RETRY = 1;
 
 /** What a misbehaving device sends instead of a packet: cut-off JSON. */
 const MALFORMED_PACKET = '{"req":"Keepalive","seq":';
@@ -117,6 +119,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this._firmware = config.firmwareModel ?? 'sim-1.0.0';
     this.ptzPresets = config.ptzPresets ?? 3;
     this.ptzTours = config.ptzTours ?? 2;
+    this._rtmpConfig = config.rtmpPublishConfig ?? null;
     const count = this.kind === 'camera' ? 1 : Math.max(1, config.channels ?? 4);
     const channels: Channel[] = [];
     for (let i = 0; i < count; i++) channels.push(new Channel(i, this));
@@ -191,6 +194,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
 
   set rtmpPublishConfig(config: RTMPPublishConfigEntry[]) {
     this._rtmpConfig = config;
+    if (this.peer) this.applyPublishConfig();
   }
 
   // ---- control ----
@@ -370,6 +374,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.setState('online');
     if (this.traits.previewServer) this.callPreviewServer();
     this.sendKeepalive();
+    this.applyPublishConfig();
     if (this.traits.dailyFirmwareCheck) {
       const t = this.auxTimer(K_FIRMWARE);
       if (!t.pending) this.scheduler.schedule(t, this.untilDailyFirmwareCheck());
@@ -503,6 +508,55 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
 
   channelMediaFailed(ch: Channel, kind: 'publish' | 'record', detail: string): void {
     this.observer.mediaFailed?.(this, ch.channel, kind, detail);
+    // A standing push does not give up: it is tried again while its entry stays enabled.
+    if (kind === 'publish' && this.standingEntry(ch)) {
+      const timer = ch.timer(SLOT_PUSH_RETRY, () =>
+        this.scheduler.timer(this, CHANNEL_KIND_BASE + ch.channel * 8 + SLOT_PUSH_RETRY),
+      );
+      this.scheduler.schedule(timer, this.timings.pushRetryMs);
+    }
+  }
+
+  /**
+   * Brings pushes in line with the standing configuration (SetRTMPPublishConfig): every enabled
+   * entry of an online channel that is not publishing starts its push; a standing push whose
+   * entry was disabled or changed stops. Called on login, on a new configuration, when a channel
+   * comes back from a reboot and when a failed push is due for a retry.
+   */
+  applyPublishConfig(): void {
+    if (!this._rtmpConfig) return;
+    for (const ch of this.channels) {
+      const entry = this.standingEntry(ch);
+      const current = ch.publishing;
+      if (
+        current &&
+        current.streamId === '' &&
+        (!entry || entry.url !== current.url || entry.quality !== current.quality)
+      ) {
+        ch.stopPublish();
+      }
+      if (!entry || ch.publishing || ch.state === 0) continue;
+      const bitrate = this.bitrates[entry.quality];
+      const task = this.media.startPublish(
+        {
+          loginCode: this.loginCode,
+          channel: ch.channel,
+          quality: entry.quality,
+          url: entry.url,
+          streamId: '',
+          bitrate,
+        },
+        ch,
+      );
+      ch.startPublish({ streamId: '', quality: entry.quality, url: entry.url, task });
+    }
+  }
+
+  private standingEntry(ch: Channel): RTMPPublishConfigEntry | null {
+    const config = this._rtmpConfig;
+    if (!config) return null;
+    for (const e of config) if (e.enable && e.url !== '' && e.channel === ch.channel) return e;
+    return null;
   }
 
   // ---- PeerHandler ----
@@ -632,6 +686,9 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     const slot = (kind - CHANNEL_KIND_BASE) & 7;
     if (slot === SLOT_REBOOT) {
       ch.setOnline(true);
+      this.applyPublishConfig();
+    } else if (slot === SLOT_PUSH_RETRY) {
+      this.applyPublishConfig();
     } else if (ch.isAlarmActive(slot)) {
       ch.setAlarm(slot, false, this.traits.alarmBitOffset);
       this.notifyAlarm(ch.channel, slot, 'end');

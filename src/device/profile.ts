@@ -30,6 +30,8 @@ export interface DeviceTimings {
   quickRetries: number;
   /** Period of the vendor's `preview_server` request. */
   previewServerMs: number;
+  /** A standing push (SetRTMPPublishConfig `enable: true`) that failed is retried after this long. */
+  pushRetryMs: number;
   /** Largest random delay before the first login (spreads a fleet's start); 0 = none. */
   startDelayMaxMs: number;
 }
@@ -71,6 +73,7 @@ const common = {
   quickRetryMaxMs: 3_000,
   quickRetries: 2,
   previewServerMs: 15 * 60_000,
+  pushRetryMs: 5_000,
   startDelayMaxMs: 0,
 };
 
