@@ -373,8 +373,9 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.observer.loginSucceeded(this, now - this.attemptStartedAt);
     this.setState('online');
     if (this.traits.previewServer) this.callPreviewServer();
-    this.sendKeepalive();
+    // Standing pushes first, so the first keepalive already shows those channels live.
     this.applyPublishConfig();
+    this.sendKeepalive();
     if (this.traits.dailyFirmwareCheck) {
       const t = this.auxTimer(K_FIRMWARE);
       if (!t.pending) this.scheduler.schedule(t, this.untilDailyFirmwareCheck());

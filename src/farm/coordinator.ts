@@ -87,6 +87,13 @@ function isErrorSeries(key: string): boolean {
   return name === 'disconnects' && faultDisconnects.has(labels.reason ?? '');
 }
 
+/** `devices.push` with `url: embedded` pointed at the embedded platform's ingest. */
+function resolvePush(scenario: Scenario, ivc: RunningIvc | null): WorkerInit['push'] {
+  const push = scenario.devices.push;
+  if (push?.url !== 'embedded') return push;
+  return { ...push, url: `${ivc!.rtmpUrl}/{login_code}-{channel}` };
+}
+
 /** Converts the scenario's threshold list to the metrics module's k6-style config. */
 function thresholdsConfig(scenario: Scenario): ThresholdsConfig {
   const config: ThresholdsConfig = {};
@@ -122,7 +129,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       port: 0,
       auth: { password: scenario.devices.password },
       maxDevices: scenario.platform?.refuseLoginsAfter ?? undefined,
-      rtmpIngest: scenario.platform?.publish ? { port: 0 } : undefined,
+      rtmpIngest:
+        scenario.platform?.publish || scenario.devices.push?.url === 'embedded' ? { port: 0 } : undefined,
       firmware:
         upgrade && upgrade.action === 'upgrade'
           ? [{ firmware_model: upgrade.firmwareModel ?? 'ivc-fw-2.0.0', size: 256 * 1024 }]
@@ -261,6 +269,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       alarms: scenario.alarms,
       mediaDir,
       sourceAddresses: scenario.devices.sourceAddresses,
+      push: resolvePush(scenario, ivc),
       crashAfterMs: options.crashWorkers?.[w],
     };
     pool.spawn(w, devices.length, init);

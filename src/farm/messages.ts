@@ -1,7 +1,7 @@
 import type { DeviceTls } from '../device/config.js';
 import type { DeviceTimings } from '../device/profile.js';
 import type { MetricsDelta } from '../metrics/delta.js';
-import type { AlarmPlan, Quality } from '../scenario/types.js';
+import type { AlarmPlan, DevicePush, Quality } from '../scenario/types.js';
 import type { PlannedDevice } from './plan.js';
 
 /** Everything a worker needs to run its shard; structured-cloned once at spawn. */
@@ -22,6 +22,8 @@ export interface WorkerInit {
   mediaDir: string | null;
   /** Local addresses for media sockets (RTMP, HTTP uploads), as for the devices' WebSockets. */
   sourceAddresses: string[];
+  /** Devices that push by themselves; `url` has {login_code} and {channel} to fill in. */
+  push: DevicePush | null;
   /** Fault injection for tests of crash handling: the worker throws after this many ms. */
   crashAfterMs?: number;
 }

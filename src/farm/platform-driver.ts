@@ -193,7 +193,8 @@ export class PlatformDriver {
 
   private deviceOnline(device: DeviceRecord): void {
     for (const ch of device.channels) {
-      if (ch.state === 0) continue;
+      // Offline channels cannot, and live ones (pushing by themselves) need not, be ordered.
+      if (ch.state !== 1) continue;
       const { publish, record } = this.plan;
       if (publish && this.chosen(publish, this.activePublishes)) {
         this.order(this.activePublishes, device.loginCode, ch.channel, publish, () =>

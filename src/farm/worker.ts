@@ -9,6 +9,7 @@ import { Scheduler } from '../device/scheduler.js';
 import { GeneratorHealthSampler } from '../metrics/health.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { startDeltaTicker } from '../metrics/ticker.js';
+import type { RTMPPublishConfigEntry } from '../protocol/methods.js';
 import type { AlarmPlan } from '../scenario/types.js';
 import { AlarmGenerator } from './alarm-generator.js';
 import { DeviceMetrics } from './device-metrics.js';
@@ -51,6 +52,7 @@ function device(i: number): SimulatedDevice {
         tls: init.tls ?? undefined,
         bitrates: init.bitrates,
         timings: { startDelayMaxMs: init.startupJitterMs, ...init.timings },
+        rtmpPublishConfig: standingPush(plan.index, plan.loginCode, plan.channels),
       },
       {
         scheduler,
@@ -62,6 +64,24 @@ function device(i: number): SimulatedDevice {
     devices[i] = d;
   }
   return d;
+}
+
+/** The standing push of a device chosen by `devices.push` (deterministic per seed and index). */
+function standingPush(
+  index: number,
+  loginCode: string,
+  channels: number,
+): RTMPPublishConfigEntry[] | undefined {
+  const push = init.push;
+  if (!push || seededRandom(deviceSeed(init.seed ^ 0x70757368, index))() >= push.fraction) return undefined;
+  const entries: RTMPPublishConfigEntry[] = [];
+  for (let ch = 0; ch < Math.min(push.channels, channels); ch++) {
+    const url = push.url
+      .replaceAll('{login_code}', encodeURIComponent(loginCode))
+      .replaceAll('{channel}', String(ch));
+    entries.push({ enable: true, channel: ch, quality: push.quality, url });
+  }
+  return entries;
 }
 
 function setRunning(target: number): void {

@@ -16,6 +16,7 @@ import type {
   AlarmPlan,
   AlarmType,
   CapacityPlan,
+  DevicePush,
   Faults,
   Load,
   MixEntry,
@@ -236,7 +237,25 @@ class Normalizer {
       sourceAddresses: [...sourceAddresses],
       startupJitterMs:
         d.startup_jitter !== undefined ? this.duration(d.startup_jitter, ['devices', 'startup_jitter']) : 0,
+      push: d.push ? this.push(d.push, target) : null,
     };
+  }
+
+  push(p: NonNullable<ScenarioFile['devices']['push']>, target: Target): DevicePush {
+    const path: PathSegment[] = ['devices', 'push', 'url'];
+    if (p.url === 'embedded') {
+      if (target.kind !== 'embedded')
+        this.problem(path, '`embedded` needs the embedded target', 'an rtmp:// URL');
+    } else if (!/^rtmps?:\/\/[^/]+\/.+/.test(p.url)) {
+      this.problem(path, 'not an RTMP URL', 'rtmp://host:port/app/{login_code}-{channel}');
+    } else if (!p.url.includes('{login_code}')) {
+      this.problem(
+        path,
+        'every device needs its own stream name',
+        'a template with {login_code} (and {channel})',
+      );
+    }
+    return { url: p.url, quality: p.quality ?? 'sd', channels: p.channels ?? 1, fraction: p.fraction ?? 1 };
   }
 
   faults(

@@ -120,6 +120,14 @@ export const DevicesSchema = Strict({
     }),
   ),
   startup_jitter: Type.Optional(DurationSchema),
+  push: Type.Optional(
+    Strict({
+      url: NonEmpty('"embedded", or rtmp://host:port/app/{login_code}-{channel}'),
+      quality: Type.Optional(StringEnum(QUALITIES)),
+      channels: Type.Optional(Count(1, 256)),
+      fraction: Type.Optional(FractionSchema),
+    }),
+  ),
 });
 
 export const StageSchema = Strict({

@@ -58,6 +58,18 @@ export interface Devices {
   /** Empty: let the OS choose. CIDR blocks are already expanded. */
   sourceAddresses: string[];
   startupJitterMs: number;
+  /** Devices that publish by themselves (a standing SetRTMPPublishConfig), or null. */
+  push: DevicePush | null;
+}
+
+/** `devices.push`: a share of the devices push RTMP from login on, without being asked. */
+export interface DevicePush {
+  /** `embedded` (the embedded platform's ingest) or an rtmp:// template with {login_code} and {channel}. */
+  url: string;
+  quality: Quality;
+  /** The first N channels of each pushing device push. */
+  channels: number;
+  fraction: number;
 }
 
 export interface Stage {
