@@ -25,6 +25,10 @@ capacity:
   ramp: 2s
   hold: 5s
   sustain: 2s
+  # What this test is about: refusals past the cap. (Latency service levels would judge this
+  # machine's load as much as the platform.)
+  service_levels:
+    "logins{result:refused}": "rate<0.001"
 `;
 
 test('the limit finder reports the capped reference platform’s capacity within one step, and what broke', async () => {
@@ -52,4 +56,43 @@ test('the limit finder reports the capped reference platform’s capacity within
   );
   assert.equal(result.summary.run.stop_reason, 'limit_found');
   assert.equal(result.exitCode, 0);
+});
+
+test('streams mode: the platform’s publish orders climb until the ingest refuses; capacity within one step', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-lf-streams-'));
+  const { scenario, problems } = parseScenario(
+    `
+name: stream-capacity-test
+target: embedded
+devices:
+  count: 20
+  login_code: "lfs-{index:03}"
+  mix: [{ weight: 1, kind: nvr, channels: 4 }]
+platform:
+  publish: { quality: ld }
+  refuse_streams_after: 33
+capacity:
+  mode: streams
+  start: 10
+  step: 10
+  max: 60
+  ramp: 3s
+  hold: 5s
+  sustain: 2s
+`,
+    { file: join(dir, 'lfs.yaml') },
+  );
+  assert.ok(scenario, JSON.stringify(problems));
+  const progress = new ProgressDisplay(process.stderr, 60_000, false);
+  const result = await runScenario(scenario, { progress, outputDir: join(dir, 'reports') });
+  const c = result.summary.capacity;
+  assert.ok(c);
+  assert.equal(c.unit, 'streams');
+  assert.equal(c.capacity, 30);
+  assert.equal(c.broke_at, 40);
+  assert.match(c.first_broken ?? '', /streams_live|publishes\{result:failed\}/);
+  assert.deepEqual(
+    c.steps.map((s) => s.held),
+    [true, true, true, false],
+  );
 });

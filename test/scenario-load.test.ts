@@ -263,7 +263,16 @@ describe('defaults and units', () => {
     assert.equal(s.devices.mix.length, 1);
     assert.equal(s.devices.mix[0]!.kind, 'camera');
     assert.ok(s.workers >= 1);
-    assert.deepEqual(s.platform, { publish: null, record: null, events: [], refuseLoginsAfter: null });
+    assert.deepEqual(s.platform, {
+      publish: null,
+      record: null,
+      events: [],
+      refuseLoginsAfter: null,
+      refuseStreamsAfter: null,
+    });
+    assert.equal(s.capacity, null);
+    assert.equal(s.devices.push, null);
+    assert.equal(s.onWorkerCrash, 'continue');
   });
 
   it('converts durations to ms, rates to per second, bitrates to bit/s and sizes to bytes', () => {
@@ -424,5 +433,57 @@ describe('secrets', () => {
     // A password of the wrong type: the problem says so without echoing it.
     const list = problems(`devices: { count: 1, password: [ "${SECRET}" ] }\n`);
     assert.ok(!list.map(formatProblem).join('\n').includes(SECRET));
+  });
+});
+
+describe('capacity, devices.push and threshold expressions', () => {
+  it('a capacity block becomes the staircase; its mistakes are located', () => {
+    const { scenario: s } = parseScenario(
+      'devices: { count: 500 }\ncapacity: { start: 100, step: 100, ramp: 2s, hold: 4s, sustain: 1s }\n',
+      { env: {} },
+    );
+    assert.ok(s?.capacity);
+    assert.equal(s.capacity.max, 500);
+    assert.equal(s.load.stages.length, 10);
+    assert.deepEqual(s.load.stages.slice(0, 2), [
+      { durationMs: 2000, target: 100 },
+      { durationMs: 4000, target: 100 },
+    ]);
+    const p = only(
+      problems('devices: { count: 5 }\ncapacity: { start: 1, step: 1, hold: 2s, sustain: 5s }\n'),
+      'capacity.sustain',
+    );
+    assert.equal(p.line, 2);
+    assert.match(p.message, /longer than `hold`/);
+    only(
+      problems('devices: { count: 5 }\ncapacity: { mode: streams, start: 1, step: 1 }\n'),
+      'capacity.mode',
+    );
+    only(
+      problems(
+        'devices: { count: 5 }\nstages: [{ duration: 1s, target: 5 }]\ncapacity: { start: 1, step: 1 }\n',
+      ),
+      'stages',
+    );
+  });
+
+  it('devices.push: embedded or an rtmp:// template naming each device', () => {
+    const { scenario: s } = parseScenario('devices: { count: 2, push: { url: embedded, quality: ld } }\n', {
+      env: {},
+    });
+    assert.deepEqual(s?.devices.push, { url: 'embedded', quality: 'ld', channels: 1, fraction: 1 });
+    const p = only(
+      problems('devices: { count: 2, push: { url: "rtmp://127.0.0.1/live/same" } }\n'),
+      'devices.push.url',
+    );
+    assert.match(p.message, /own stream name/);
+  });
+
+  it('an unknown metric or a malformed threshold expression is found at load time, with its line', () => {
+    const list = problems(
+      'devices: { count: 1 }\nthresholds:\n  login_duration: ["p(99)<<1"]\n  nosuch: ["count==0"]\n',
+    );
+    assert.equal(only(list, 'thresholds.login_duration[0]').line, 3);
+    assert.match(only(list, 'thresholds.nosuch[0]').message, /unknown metric/);
   });
 });

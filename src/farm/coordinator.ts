@@ -24,6 +24,7 @@ import {
   type ThresholdsConfig,
 } from '../metrics/thresholds.js';
 import { startDeltaTicker } from '../metrics/ticker.js';
+import { capacityStages } from '../scenario/normalize.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import { arrivalsUntil, stagesDurationMs, targetAt } from '../scenario/stages.js';
 import type { Scenario, ScenarioEvent } from '../scenario/types.js';
@@ -130,7 +131,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       auth: { password: scenario.devices.password },
       maxDevices: scenario.platform?.refuseLoginsAfter ?? undefined,
       rtmpIngest:
-        scenario.platform?.publish || scenario.devices.push?.url === 'embedded' ? { port: 0 } : undefined,
+        scenario.platform?.publish || scenario.devices.push?.url === 'embedded'
+          ? { port: 0, maxStreams: scenario.platform?.refuseStreamsAfter ?? undefined }
+          : undefined,
       firmware:
         upgrade && upgrade.action === 'upgrade'
           ? [{ firmware_model: upgrade.firmwareModel ?? 'ivc-fw-2.0.0', size: 256 * 1024 }]
@@ -183,7 +186,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const makeFinder = () =>
     scenario.capacity
       ? new LimitFinder(scenario.capacity, runStartMs, (step) => {
-          const unit = scenario.capacity!.mode === 'devices' ? 'devices' : 'logins/s';
+          const unit = { devices: 'devices', streams: 'streams', login_rate: 'logins/s' }[
+            scenario.capacity!.mode
+          ];
           requestStop('limit_found', `at ${step.level} ${unit}, ${step.broken[0]} broke`);
         })
       : null;
@@ -285,7 +290,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     progress.log(`Prometheus metrics on http://127.0.0.1:${metricsServer.port}/metrics`);
   }
 
-  const driver = ivc && scenario.platform ? new PlatformDriver(ivc, scenario.platform, scenario.seed) : null;
+  const noOrders = {
+    publish: null,
+    record: null,
+    events: [],
+    refuseLoginsAfter: null,
+    refuseStreamsAfter: null,
+  };
+  const driver = ivc ? new PlatformDriver(ivc, scenario.platform ?? noOrders, scenario.seed) : null;
+  // Streams mode of the limit finder: the platform's publish orders climb the staircase.
+  const streamStairs = scenario.capacity?.mode === 'streams' ? capacityStages(scenario.capacity) : null;
+  if (streamStairs) driver?.setPublishTarget(0);
   driver?.start();
 
   // ---- the load shape and timed events ----
@@ -325,6 +340,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         pool.post(w, { type: 'target', running: shardShare(shardTarget, { index: w, count: workerCount }) });
       }
     }
+    if (streamStairs) driver?.setPublishTarget(Math.floor(targetAt(streamStairs, elapsed)));
     while (pendingEvents.length > 0 && pendingEvents[0]!.atMs <= elapsed) fireEvent(pendingEvents.shift()!);
     if (live.aborted)
       requestStop('aborted', `threshold ${live.aborted.metric} ${live.aborted.expression} failed`);
@@ -353,12 +369,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         break;
       case 'upgrade':
         if (driver) driver.sendEvent({ event: 'UpgradeFirmware', fraction: event.fraction, params: null });
-        else if (ivc)
-          new PlatformDriver(
-            ivc,
-            { publish: null, record: null, events: [], refuseLoginsAfter: null },
-            scenario.seed,
-          ).sendEvent({ event: 'UpgradeFirmware', fraction: event.fraction, params: null });
         else progress.log('upgrade storm skipped: only the embedded platform can send UpgradeFirmware');
         break;
     }

@@ -32,7 +32,18 @@ export interface CapacitySummary {
   ended: 'broken' | 'max_reached' | 'stopped';
 }
 
-const ONLINE = 'devices_online';
+/** The level itself as a service level: devices online (devices mode), streams live (streams mode). */
+const LEVEL_CHECK: Partial<Record<CapacityPlan['mode'], { name: string; metric: string; prefix: string }>> = {
+  devices: { name: 'devices_online', metric: 'devices{state:online}', prefix: 'devices{state:online}' },
+  streams: { name: 'streams_live', metric: 'streams_live', prefix: 'streams_live' },
+};
+
+/** Sum of the gauges whose series key starts with `prefix` (all qualities of streams_live). */
+function gaugeSum(gauges: Record<string, number>, prefix: string): number {
+  let sum = 0;
+  for (const [key, v] of Object.entries(gauges)) if (key.startsWith(prefix)) sum += v;
+  return sum;
+}
 
 interface ActiveStep {
   index: number;
@@ -60,7 +71,8 @@ export class LimitFinder {
     private readonly onBroken: (step: CapacityStep) => void,
   ) {
     this.names = plan.serviceLevels.map((s) => `${s.metric} ${s.expression}`);
-    if (plan.mode === 'devices') this.names.push(`${ONLINE} >= ${plan.onlineRatio * 100}%`);
+    const check = LEVEL_CHECK[plan.mode];
+    if (check) this.names.push(`${check.name} >= ${plan.onlineRatio * 100}%`);
   }
 
   /** Called for each closed second, with whether the generator is saturated in it. */
@@ -80,8 +92,9 @@ export class LimitFinder {
     let brokenBy: string | null = a.live.aborted
       ? `${a.live.aborted.metric} ${a.live.aborted.expression}`
       : null;
-    if (this.plan.mode === 'devices') {
-      const online = sample.gauges['devices{state:online}'] ?? 0;
+    const check = LEVEL_CHECK[this.plan.mode];
+    if (check) {
+      const online = gaugeSum(sample.gauges, check.prefix);
       const name = this.names.at(-1)!;
       a.step.observed[name] = online / a.step.level;
       if (online < this.plan.onlineRatio * a.step.level) {
@@ -109,13 +122,17 @@ export class LimitFinder {
     const broken = this.steps.find((s) => !s.held) ?? null;
     return {
       mode: this.plan.mode,
-      unit: this.plan.mode === 'devices' ? 'devices' : 'logins/s',
+      unit: { devices: 'devices', streams: 'streams', login_rate: 'logins/s' }[this.plan.mode],
       steps: this.steps,
       service_levels: this.names.map((name, i) => {
         const sl = this.plan.serviceLevels[i];
         return sl
           ? { name, metric: sl.metric, expression: sl.expression }
-          : { name, metric: 'devices{state:online}', expression: `value>=${this.plan.onlineRatio}×level` };
+          : {
+              name,
+              metric: LEVEL_CHECK[this.plan.mode]?.metric ?? '',
+              expression: `value>=${this.plan.onlineRatio}×level`,
+            };
       }),
       capacity: held.at(-1)?.level ?? null,
       broke_at: broken?.level ?? null,

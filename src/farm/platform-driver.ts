@@ -44,7 +44,12 @@ interface ActiveOrder {
   channel: number;
   id: string;
   stopTimer: NodeJS.Timeout | null;
+  /** When the device accepted the order (0 until then). */
+  acceptedAt: number;
 }
+
+/** A keepalive this long after the acceptance must show the stream live, or it has ended. */
+const LIVE_GRACE_MS = 500;
 
 function emptyCounts(): OrderCounts {
   return { ordered: 0, ok: 0, failed: {}, stopped: 0 };
@@ -72,6 +77,8 @@ export class PlatformDriver {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly random: Random;
   private unsubscribe: Array<() => void> = [];
+  /** Streams mode of the limit finder: keep this many publishes ordered (null: the plan's fraction/count). */
+  private publishTarget: number | null = null;
   private stopped = false;
 
   constructor(
@@ -175,6 +182,44 @@ export class PlatformDriver {
     };
   }
 
+  /**
+   * Keeps `n` streams ordered: streams that ended (refused by the ingest, failed) are forgotten,
+   * and online channels that are not live get new orders until `n` are active.
+   */
+  setPublishTarget(n: number): void {
+    this.publishTarget = n;
+    const plan = this.plan.publish;
+    if (!plan || this.stopped) return;
+    this.forgetEndedPublishes();
+    let missing = n - this.activePublishes.size;
+    if (missing <= 0) return;
+    const now = { ...plan, afterMs: 0, durationMs: null };
+    for (const device of this.ivc.commands.devicesOnline()) {
+      for (const ch of device.channels) {
+        if (missing <= 0) return;
+        if (ch.state !== 1 || this.activePublishes.has(`${device.loginCode}/${ch.channel}`)) continue;
+        this.order(this.activePublishes, device.loginCode, ch.channel, now, () =>
+          this.publish(device, ch.channel, now),
+        );
+        missing--;
+      }
+    }
+  }
+
+  private forgetEndedPublishes(): void {
+    for (const [key, order] of this.activePublishes) {
+      if (order.acceptedAt === 0) continue;
+      const record = this.ivc.platform.devices.get(order.loginCode);
+      // Only a keepalive sent after the acceptance tells whether the stream still runs.
+      if (!record || record.lastKeepaliveAt < order.acceptedAt + LIVE_GRACE_MS) continue;
+      const ch = record.channels.find((c) => c.channel === order.channel);
+      if (ch?.stream_id !== order.id) {
+        this.activePublishes.delete(key);
+        this.publishes.failed.ended = (this.publishes.failed.ended ?? 0) + 1;
+      }
+    }
+  }
+
   stop(): void {
     this.stopped = true;
     for (const u of this.unsubscribe) u();
@@ -196,7 +241,7 @@ export class PlatformDriver {
       // Offline channels cannot, and live ones (pushing by themselves) need not, be ordered.
       if (ch.state !== 1) continue;
       const { publish, record } = this.plan;
-      if (publish && this.chosen(publish, this.activePublishes)) {
+      if (publish && this.publishTarget === null && this.chosen(publish, this.activePublishes)) {
         this.order(this.activePublishes, device.loginCode, ch.channel, publish, () =>
           this.publish(device, ch.channel, publish),
         );
@@ -223,7 +268,7 @@ export class PlatformDriver {
   ): void {
     const key = `${loginCode}/${channel}`;
     if (active.has(key)) return;
-    const entry: ActiveOrder = { loginCode, channel, id: '', stopTimer: null };
+    const entry: ActiveOrder = { loginCode, channel, id: '', stopTimer: null, acceptedAt: 0 };
     active.set(key, entry);
     this.later(plan.afterMs, () => {
       void run().then((id) => {
@@ -232,6 +277,7 @@ export class PlatformDriver {
           return;
         }
         entry.id = id;
+        entry.acceptedAt = Date.now();
         if (plan.durationMs !== null)
           entry.stopTimer = this.later(plan.durationMs, () => this.stopOrder(active, key));
       });

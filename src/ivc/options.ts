@@ -17,6 +17,8 @@ export interface IngestOptions {
   port?: number;
   /** Only count bytes of a publish, do not parse tags (cheaper under load). */
   discard?: boolean;
+  /** Test knob: refuse a publish (NetStream.Publish.BadName) once this many streams are live. */
+  maxStreams?: number;
 }
 
 /** How logins are checked. Every given check must pass; with none given every login is accepted. */
@@ -130,6 +132,8 @@ export function resolveOptions(o: IvcOptions): ResolvedOptions {
       ? {
           port: (o.rtmpIngest === true ? undefined : o.rtmpIngest.port) ?? 0,
           discard: (o.rtmpIngest === true ? undefined : o.rtmpIngest.discard) ?? false,
+          maxStreams:
+            (o.rtmpIngest === true ? undefined : o.rtmpIngest.maxStreams) ?? Number.POSITIVE_INFINITY,
         }
       : null,
     record: { emptyCreates: o.record?.emptyCreates ?? 0, failPuts: o.record?.failPuts ?? false },

@@ -110,9 +110,14 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
 /** Starts the RTMP ingest beside the platform, with the same clear message for a taken port. */
 async function startIngest(
   host: string,
-  options: { port: number; discard: boolean },
+  options: { port: number; discard: boolean; maxStreams: number },
 ): Promise<RtmpIngestServer> {
-  const ingest = new RtmpIngestServer({ host, port: options.port, discard: options.discard });
+  const ingest: RtmpIngestServer = new RtmpIngestServer({
+    host,
+    port: options.port,
+    discard: options.discard,
+    authorize: () => ingest.liveCount < options.maxStreams,
+  });
   try {
     await ingest.listen();
   } catch (error) {

@@ -99,7 +99,7 @@ class Normalizer {
     const onLoopback = target.kind === 'embedded' || isLoopbackHost(new URL(target.url).hostname);
     const devices = this.devices(raw, target, onLoopback);
     const capacity = raw.capacity ? this.capacity(raw, devices.count) : null;
-    const load = capacity ? capacityLoad(capacity) : this.load(raw, devices.count);
+    const load = capacity ? capacityLoad(capacity, devices.count) : this.load(raw, devices.count);
     const durationMs = this.runDuration(raw, load);
     const name = raw.name ?? (this.ctx.file ? basename(this.ctx.file, extname(this.ctx.file)) : 'scenario');
     return {
@@ -325,6 +325,20 @@ class Normalizer {
       }
     }
     const max = c.max ?? (mode === 'devices' ? count : c.start + 9 * c.step);
+    if (mode === 'streams') {
+      if (raw.target !== undefined && raw.target !== 'embedded') {
+        this.problem(
+          ['capacity', 'mode'],
+          '`streams` needs the embedded target (its platform orders the streams)',
+        );
+      } else if (!raw.platform?.publish) {
+        this.problem(
+          ['capacity', 'mode'],
+          '`streams` needs `platform.publish` (quality, max_bitrate of the orders)',
+          '{ quality: sd }',
+        );
+      }
+    }
     if (mode === 'devices' && max > count) {
       this.problem(['capacity', 'max'], `exceeds devices.count (${count})`, `at most ${count}`);
     }
@@ -332,7 +346,9 @@ class Normalizer {
     const defaults: Record<string, string> =
       mode === 'devices'
         ? { ...DEFAULT_SERVICE_LEVELS, keepalive_rtt: 'p(99)<500' }
-        : { ...DEFAULT_SERVICE_LEVELS };
+        : mode === 'streams'
+          ? STREAM_SERVICE_LEVELS
+          : { ...DEFAULT_SERVICE_LEVELS };
     const levels = c.service_levels ?? defaults;
     for (const [key, expression] of Object.entries(levels)) {
       if (c.service_levels) this.expression(key, expression, ['capacity', 'service_levels', key]);
@@ -556,6 +572,7 @@ class Normalizer {
         params: e.params ?? null,
       })),
       refuseLoginsAfter: p?.refuse_logins_after ?? null,
+      refuseStreamsAfter: p?.refuse_streams_after ?? null,
     };
   }
 
@@ -629,19 +646,45 @@ export const DEFAULT_SERVICE_LEVELS: Readonly<Record<string, string>> = {
   rpc_errors: 'rate<0.001',
 };
 
+/** Service levels of the streams mode when the scenario names none. */
+export const STREAM_SERVICE_LEVELS: Readonly<Record<string, string>> = {
+  'publishes{result:failed}': 'rate<0.001',
+  publish_start_duration: 'p(95)<2000',
+  bitrate_achieved_ratio: 'p(5)>0.95',
+  rpc_errors: 'rate<0.001',
+};
+
 /** Number of steps of a capacity plan. */
 export function capacitySteps(plan: CapacityPlan): number {
   return Math.floor((plan.max - plan.start) / plan.step + 1e-9) + 1;
 }
 
-/** The staircase: ramp to each level over `rampMs`, hold it for `holdMs`. */
-export function capacityLoad(plan: CapacityPlan): Load {
+/** The staircase of levels: ramp to each level over `rampMs`, hold it for `holdMs`. */
+export function capacityStages(plan: CapacityPlan): Stage[] {
   const stages: Stage[] = [];
   for (let k = 0; k < capacitySteps(plan); k++) {
     const level = plan.start + k * plan.step;
     stages.push({ durationMs: plan.rampMs, target: level }, { durationMs: plan.holdMs, target: level });
   }
-  return plan.mode === 'devices' ? { model: 'closed', stages } : { model: 'open', startRate: 0, stages };
+  return stages;
+}
+
+/**
+ * The device load of a capacity plan: the staircase itself (devices, login rate), or in streams
+ * mode every device online from the first ramp while the platform's orders climb the staircase.
+ */
+export function capacityLoad(plan: CapacityPlan, deviceCount = 0): Load {
+  const stages = capacityStages(plan);
+  if (plan.mode === 'login_rate') return { model: 'open', startRate: 0, stages };
+  if (plan.mode === 'devices') return { model: 'closed', stages };
+  const totalMs = stagesDurationMs(stages);
+  return {
+    model: 'closed',
+    stages: [
+      { durationMs: plan.rampMs, target: deviceCount },
+      { durationMs: totalMs - plan.rampMs, target: deviceCount },
+    ],
+  };
 }
 
 export function parseThresholdKey(key: string): { metric: string; tags: Record<string, string> } | undefined {

@@ -217,6 +217,7 @@ export const PlatformSchema = Strict({
   record: Type.Optional(RecordPlanSchema),
   events: Type.Optional(Type.Array(PlatformEventSchema)),
   refuse_logins_after: Type.Optional(Count(0, 10_000_000)),
+  refuse_streams_after: Type.Optional(Count(0, 10_000_000)),
 });
 
 export const MediaSchema = Strict({
@@ -247,7 +248,7 @@ export const ThresholdsSchema = Type.Record(
   { expected: 'an object of metric: [expressions]' },
 );
 
-export const CAPACITY_MODES = ['devices', 'login_rate'] as const;
+export const CAPACITY_MODES = ['devices', 'streams', 'login_rate'] as const;
 
 /** The limit finder: step the load up until a service level breaks; the last level that held is the capacity. */
 export const CapacitySchema = Strict({

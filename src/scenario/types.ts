@@ -148,6 +148,8 @@ export interface PlatformPlan {
   events: PlatformEvent[];
   /** Test knob: refuse every login after this many successful ones (null: never). */
   refuseLoginsAfter: number | null;
+  /** Test knob: the embedded ingest refuses publishes past this many live streams (null: never). */
+  refuseStreamsAfter: number | null;
 }
 
 export interface ThresholdRule {
@@ -177,7 +179,8 @@ export interface ServiceLevel {
 
 /** The limit finder (`capacity:`): the load steps up until a service level breaks. */
 export interface CapacityPlan {
-  mode: 'devices' | 'login_rate';
+  /** What steps up: concurrent devices, concurrent streams (embedded platform orders), or logins/s. */
+  mode: 'devices' | 'streams' | 'login_rate';
   start: number;
   step: number;
   max: number;
@@ -185,7 +188,7 @@ export interface CapacityPlan {
   holdMs: number;
   /** A service level must fail this long within a hold for the step to count as broken. */
   sustainMs: number;
-  /** Devices mode: at least this share of the level must be online at the end of each hold. */
+  /** Devices / streams mode: at least this share of the level must be online / live during each hold. */
   onlineRatio: number;
   serviceLevels: ServiceLevel[];
 }
