@@ -95,6 +95,28 @@ describe('ivtfarm run', () => {
     assert.match(asRun, /"password": "\*\*\*"/);
   });
 
+  test('--metrics-port serves Prometheus text while the run goes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-run-'));
+    const file = scenarioFile(dir, small());
+    let scraped = '';
+    let scraping: Promise<void> | null = null;
+    const r = await runCli(['run', file, '--out', join(dir, 'reports'), '--metrics-port', '0'], {
+      onStderr: (text) => {
+        const m = /Prometheus metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(text);
+        if (m && !scraping && /online [1-9]/.test(text)) {
+          scraping = fetch(m[1]!).then(async (res) => {
+            scraped = await res.text();
+          });
+        }
+      },
+    });
+    await scraping;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(scraped, /^# TYPE ivtfarm_logins_total counter$/m);
+    assert.match(scraped, /^ivtfarm_logins_total\{result="ok",reason="ok"\} [1-9]\d*$/m);
+    assert.match(scraped, /^ivtfarm_keepalive_rtt/m);
+  });
+
   test('a failing threshold exits 99 and says which', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-run-'));
     const file = scenarioFile(dir, small(`thresholds:\n  "logins{result:ok}": ["count<5"]\n`));
