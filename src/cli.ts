@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { FleetOptions } from './farm/fleet.js';
 
 /** An error whose message is for the person at the terminal: printed without a stack trace. */
 class UserError extends Error {
@@ -58,6 +59,12 @@ function readPassword(
   if (opts.passwordEnv && value === undefined) throw new UserError(`environment variable ${name} is not set`);
   return value;
 }
+
+/** `ivtfarm device` flags: the fleet's options, with the password's source instead of the password. */
+type DeviceFlags = Omit<FleetOptions, 'password' | 'out' | 'until' | 'statusEveryMs'> & {
+  passwordEnv?: string;
+  passwordFile?: string;
+};
 
 interface RunFlags {
   out?: string;
@@ -333,33 +340,16 @@ program
     positiveInt('--startup-jitter-ms'),
     0,
   )
-  .action(
-    async (opts: {
-      url: string;
-      count: number;
-      channels: number;
-      loginCode: string;
-      firstIndex: number;
-      passwordEnv?: string;
-      passwordFile?: string;
-      profile: 'spec' | 'vendor';
-      hardwareModel: string;
-      firmwareModel: string;
-      sourceAddress?: string[];
-      ca?: string;
-      insecure?: boolean;
-      startupJitterMs: number;
-    }) => {
-      const { runDevices } = await import('./farm/fleet.js');
-      const password = readPassword(opts, 'IVT_PASSWORD');
-      if (password === undefined) {
-        throw new UserError(
-          'no device password: set IVT_PASSWORD, or use --password-env NAME / --password-file FILE',
-        );
-      }
-      await runDevices({ ...opts, password, out: process.stderr });
-    },
-  );
+  .action(async (opts: DeviceFlags) => {
+    const { runDevices } = await import('./farm/fleet.js');
+    const password = readPassword(opts, 'IVT_PASSWORD');
+    if (password === undefined) {
+      throw new UserError(
+        'no device password: set IVT_PASSWORD, or use --password-env NAME / --password-file FILE',
+      );
+    }
+    await runDevices({ ...opts, password, out: process.stderr });
+  });
 
 program
   .command('media')

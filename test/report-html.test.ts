@@ -207,7 +207,7 @@ describe('HTML report', () => {
     // A hand-edited time series: label values with markup, as chart legends.
     const line = JSON.stringify({
       t: Math.floor(Date.now() / 1000) + 3600,
-      counters: { [`disconnects{reason:${evil}}`]: 1, [`alarms{type:"><svg onload=window.pwned=3>}`]: 1 },
+      counters: { [`disconnects{reason:${evil}}`]: 1, 'alarms{type:"><svg onload=window.pwned=3>}': 1 },
       gauges: {},
       histograms: {},
     });

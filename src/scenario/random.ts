@@ -2,20 +2,11 @@
 // times) draws from a stream derived from the scenario's seed and a purpose name, so adding a
 // new random use does not shift the others, and the same seed replays the same run.
 
-/** Uniform floats in [0, 1). */
-export type Random = () => number;
+import { type Random, seededRandom } from '../device/random.js';
 
-/** mulberry32: 32-bit state, fast, good enough for load shaping (not for cryptography). */
-export function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type { Random };
+/** mulberry32, the same generator the devices use. */
+export const mulberry32 = seededRandom;
 
 /** FNV-1a of `purpose` mixed with the seed: independent streams per purpose. */
 export function deriveSeed(seed: number, purpose: string): number {
