@@ -265,6 +265,11 @@ program
     positiveInt('--rtmp-port'),
   )
   .option('--firmware-model <name>', 'firmware version answered by GetFirmware', 'ivc-fw-1.0.0')
+  .option(
+    '--firmware-size <bytes>',
+    'size of the generated firmware download',
+    positiveInt('--firmware-size'),
+  )
   .option('--public-host <name>', 'host name put in URLs handed to devices')
   .action(
     async (opts: {
@@ -280,6 +285,7 @@ program
       keepaliveMs?: number;
       rtmpPort?: number;
       firmwareModel: string;
+      firmwareSize?: number;
       publicHost?: string;
     }) => {
       const { startIvc } = await import('./ivc/server.js');
@@ -293,7 +299,7 @@ program
         rpcTimeoutMs: opts.rpcTimeoutMs,
         keepaliveMs: opts.keepaliveMs,
         rtmpIngest: opts.rtmpPort !== undefined ? { port: opts.rtmpPort } : undefined,
-        firmware: [{ firmware_model: opts.firmwareModel }],
+        firmware: [{ firmware_model: opts.firmwareModel, size: opts.firmwareSize }],
         publicHost: opts.publicHost,
       }).catch((error: Error) => {
         throw new UserError(error.message);
