@@ -105,8 +105,6 @@ describe('RPC peer', () => {
     client.on('message', (d) => seen.push(d.toString()));
     assert.deepEqual(await clientPeer.call('Keepalive', { state: 1, channels: [] }), { echo: 'Keepalive' });
     assert.deepEqual(await clientPeer.call('GetFirmware'), { echo: 'GetFirmware' });
-    const fromServer = new Recorder();
-    void fromServer;
     // Server-side calls start at its own counter (0), independent of the client's.
     const answers: string[] = [];
     serverSide.on('message', (d) => answers.push(d.toString()));

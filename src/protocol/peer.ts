@@ -63,7 +63,8 @@ export class PeerClosedError extends Error {
  */
 export class RpcPeer {
   private nextSeq: number;
-  private readonly pending: PendingCall[] = [];
+  /** Calls in send order; answered ones before `pendingHead` are cleared to undefined. */
+  private readonly pending: Array<PendingCall | undefined> = [];
   private pendingHead = 0;
   private readonly inbox: RequestPacket[] = [];
   private inboxHead = 0;
@@ -197,7 +198,7 @@ export class RpcPeer {
       }
       return;
     }
-    this.pending[this.pendingHead++] = undefined as unknown as PendingCall;
+    this.pending[this.pendingHead++] = undefined;
     this.compactPending();
     const ms = performance.now() - expected.sentAt;
     const errCode = 'err' in answer && answer.err ? answer.err.code : null;
@@ -266,7 +267,7 @@ export class RpcPeer {
     this.inboxArrivals = [];
     this.inboxHead = 0;
     const error = new PeerClosedError(info);
-    for (const call of failed) call.reject(error);
+    for (const call of failed) call?.reject(error);
     this.handler.onPeerClose(info);
   }
 }
