@@ -91,6 +91,8 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   private intent: CloseIntent | null = null;
   private stormDelayMs = -1;
   private pendingReboot: Channel | null = null;
+  /** How long the reboot in progress keeps the device offline (a storm may set its own). */
+  private rebootDowntimeMs = 0;
   private pendingFirmware: string | null = null;
   private slow: SlowAnswer | null = null;
   private readonly kaParams: { state: 1 | 2 | 3; channels: readonly Channel[] };
@@ -251,8 +253,9 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   }
 
   /** Reboots the whole device: every channel offline, disconnect, log in again after `rebootMs`. */
-  reboot(): void {
+  reboot(downtimeMs = this.timings.rebootMs): void {
     if (this._state === 'idle' || this._state === 'stopped' || this._state === 'rebooting') return;
+    this.rebootDowntimeMs = downtimeMs;
     for (const ch of this.channels) {
       ch.setOnline(false);
       this.clearAlarms(ch);
@@ -270,7 +273,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
       ws.terminate();
     }
     this.setState('rebooting');
-    this.scheduler.schedule(this.lifeTimer, this.timings.rebootMs);
+    this.scheduler.schedule(this.lifeTimer, this.rebootDowntimeMs);
   }
 
   /** Keepalive device state 3 ("abnormal") while set. */
@@ -470,9 +473,20 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.pendingReboot = ch;
   }
 
-  private rebootChannel(ch: Channel): void {
+  /**
+   * Reboots one channel now (a reboot storm; RebootChannel goes through the answer first): it
+   * reports state 0 for `downtimeMs`; on a camera the whole device restarts.
+   */
+  rebootChannelNow(channel: number, downtimeMs = this.timings.rebootMs): boolean {
+    const ch = this.channelOf(channel);
+    if (!ch || ch.state === 0 || !this.peer) return false;
+    this.rebootChannel(ch, downtimeMs);
+    return true;
+  }
+
+  private rebootChannel(ch: Channel, downtimeMs = this.timings.rebootMs): void {
     if (this.kind === 'camera') {
-      this.reboot();
+      this.reboot(downtimeMs);
       return;
     }
     ch.setOnline(false);
@@ -480,7 +494,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     const timer = ch.timer(SLOT_REBOOT, () =>
       this.scheduler.timer(this, CHANNEL_KIND_BASE + ch.channel * 8 + SLOT_REBOOT),
     );
-    this.scheduler.schedule(timer, this.timings.rebootMs);
+    this.scheduler.schedule(timer, downtimeMs);
   }
 
   private clearAlarms(ch: Channel): void {
@@ -630,7 +644,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
         return;
       case 'reboot':
         this.setState('rebooting');
-        this.scheduler.schedule(this.lifeTimer, this.timings.rebootMs);
+        this.scheduler.schedule(this.lifeTimer, this.rebootDowntimeMs);
         return;
       case 'upgrade':
         this._firmware = firmware ?? this._firmware;

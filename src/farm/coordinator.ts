@@ -156,6 +156,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const mediaDir = catalogue.dir;
 
   // ---- the devices ----
+  const upgradeEvent = scenario.events.find((e) => e.action === 'upgrade');
   const shard = options.shard ?? { index: 0, count: 1 };
   const planned = planDevices(scenario, { shard });
   const workerCount = Math.max(1, Math.min(scenario.workers || availableParallelism(), planned.length || 1));
@@ -269,7 +270,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       devices,
       seed: scenario.seed,
       bitrates: scenario.media,
-      timings: options.deviceTimings ?? {},
+      timings: {
+        ...(upgradeEvent ? { upgradeMs: upgradeEvent.durationMs } : {}),
+        ...options.deviceTimings,
+      },
       startupJitterMs: scenario.devices.startupJitterMs,
       alarms: scenario.alarms,
       mediaDir,
@@ -361,6 +365,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           type: 'reboot',
           fraction: event.fraction,
           channel: event.channel,
+          downtimeMs: event.downtimeMs,
           overMs: event.overMs,
         });
         break;

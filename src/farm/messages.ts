@@ -34,7 +34,7 @@ export type ToWorker =
   /** Drop a fraction of the online devices; each reconnects after `reconnectAfterMs` (null: its own back-off). */
   | { type: 'disconnect'; fraction: number; reconnectAfterMs: number | null; overMs: number }
   /** Reboot a fraction of the online devices (a channel, or the whole device when `channel` is null). */
-  | { type: 'reboot'; fraction: number; channel: number | null; overMs: number }
+  | { type: 'reboot'; fraction: number; channel: number | null; downtimeMs: number; overMs: number }
   | { type: 'alarms'; plan: AlarmPlan | null }
   /** Stop every device cleanly, flush metrics, exit. */
   | { type: 'stop' };

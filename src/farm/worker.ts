@@ -165,8 +165,8 @@ port.on('message', (message: ToWorker) => {
       break;
     case 'reboot':
       spread(onlineDevices(), message.fraction, message.overMs, (d) => {
-        if (message.channel === null) d.reboot();
-        else void d.handleRequest('RebootChannel', { channel: message.channel });
+        if (message.channel === null) d.reboot(message.downtimeMs);
+        else d.rebootChannelNow(message.channel, message.downtimeMs);
       });
       break;
     case 'alarms':
