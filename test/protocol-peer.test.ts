@@ -194,7 +194,7 @@ describe('RPC peer', () => {
     assert.ok(performance.now() - started >= 300);
   });
 
-  test('with closeOnSeqMismatch off (vendor) an unexpected seq is ignored and the right one still resolves', async () => {
+  test('with closeOnSeqMismatch off (vendor) an unexpected seq is ignored, the request resent, and the right answer resolves', async () => {
     const { client, serverSide } = await connectPair();
     let ignored = 0;
     const handler = Object.assign(new Recorder(), {
@@ -202,11 +202,17 @@ describe('RPC peer', () => {
         ignored++;
       },
     });
-    const peer = new RpcPeer(client, handler, { closeOnSeqMismatch: false, firstSeq: 0 });
+    const peer = new RpcPeer(client, handler, {
+      closeOnSeqMismatch: false,
+      resendOnSeqMismatch: true,
+      firstSeq: 0,
+    });
     const pending = peer.call('preview_server');
     const sent = JSON.parse(await nextMessage(serverSide));
     assert.equal(sent.seq, 0);
+    const resent = nextMessage(serverSide);
     serverSide.send('{"seq":5,"resp":{}}');
+    assert.deepEqual(JSON.parse(await resent), sent, 'the awaited request is sent again, same seq');
     serverSide.send('{"seq":0,"resp":{"url":""}}');
     assert.deepEqual(await pending, { url: '' });
     assert.equal(ignored, 1);

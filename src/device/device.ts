@@ -369,6 +369,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
       firstSeq: this.traits.firstSeq,
       rpcTimeoutMs: this.timings.rpcTimeoutMs,
       closeOnSeqMismatch: this.traits.closeOnSeqMismatch,
+      resendOnSeqMismatch: !this.traits.closeOnSeqMismatch,
       ...(this.sweeper ? { sweeper: this.sweeper } : {}),
     });
     this.connectedAt = now;

@@ -22,7 +22,7 @@ export interface PeerHandler {
   onCallDone?(method: string, ms: number, errCode: number | null): void;
   /** We answered a request of the peer: time from its arrival to our answer, in ms. */
   onRequestServed?(method: string, ms: number, errCode: number | null): void;
-  /** An answer with an unexpected seq was ignored (only when `closeOnSeqMismatch` is off). */
+  /** An answer with an unexpected seq was ignored (only when `closeOnSeqMismatch` is off); the awaited request was sent again when `resendOnSeqMismatch`. */
   onSeqMismatchIgnored?(expected: number | null, got: number): void;
   /** Every packet text in both directions; only set it when someone watches (costs a call per packet). */
   onPacket?(direction: 'in' | 'out', text: string): void;
@@ -35,6 +35,8 @@ export interface PeerOptions {
   rpcTimeoutMs?: number;
   /** The document closes on an unexpected answer seq; the vendor SDK ignores it. */
   closeOnSeqMismatch?: boolean;
+  /** With `closeOnSeqMismatch` off: send the awaited request again (the vendor SDK does). */
+  resendOnSeqMismatch?: boolean;
   sweeper?: DeadlineSweeper;
 }
 
@@ -42,6 +44,8 @@ export interface PeerOptions {
 interface PendingCall {
   seq: number;
   method: string;
+  /** The request as sent, kept while it waits (for a resend). */
+  text: string;
   sentAt: number;
   resolve: (answer: AnswerPacket) => void;
   reject: (error: Error) => void;
@@ -73,6 +77,7 @@ export class RpcPeer {
   private closed = false;
   private readonly rpcTimeoutMs: number;
   private readonly closeOnSeqMismatch: boolean;
+  private readonly resendOnSeqMismatch: boolean;
   private readonly sweeper: DeadlineSweeper;
 
   constructor(
@@ -83,6 +88,7 @@ export class RpcPeer {
     this.nextSeq = options.firstSeq ?? 1;
     this.rpcTimeoutMs = options.rpcTimeoutMs ?? 20_000;
     this.closeOnSeqMismatch = options.closeOnSeqMismatch ?? true;
+    this.resendOnSeqMismatch = options.resendOnSeqMismatch ?? false;
     this.sweeper = options.sweeper ?? sharedSweeper;
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
     socket.on('close', (code, reason) => this.onSocketClose(code, reason.toString()));
@@ -108,7 +114,7 @@ export class RpcPeer {
     const text = JSON.stringify(params === undefined ? { req: method, seq } : { req: method, params, seq });
     return new Promise<AnswerPacket>((resolve, reject) => {
       if (this.outstanding === 0) this.sweeper.add(this);
-      this.pending.push({ seq, method, sentAt: performance.now(), resolve, reject });
+      this.pending.push({ seq, method, text, sentAt: performance.now(), resolve, reject });
       this.sendText(text);
     });
   }
@@ -195,6 +201,7 @@ export class RpcPeer {
         this.close('seq_mismatch', `answer seq ${answer.seq}, expected ${expected ? expected.seq : 'none'}`);
       } else {
         this.handler.onSeqMismatchIgnored?.(expected ? expected.seq : null, answer.seq);
+        if (expected && this.resendOnSeqMismatch) this.sendText(expected.text);
       }
       return;
     }
