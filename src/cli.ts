@@ -194,6 +194,30 @@ program
   });
 
 program
+  .command('merge')
+  .description('merge the run directories of the shards of one run (--shard i/n) into one, then report it')
+  .argument('<out>', 'directory for the merged run')
+  .argument('<shards...>', "the shards' run directories")
+  .action(async (out: string, shards: string[]) => {
+    const { mergeRuns, MergeError } = await import('./farm/merge.js');
+    const report = await import('./report/index.js');
+    let summary: Awaited<ReturnType<typeof mergeRuns>>;
+    try {
+      summary = mergeRuns(out, shards);
+    } catch (error) {
+      if (error instanceof MergeError) throw new UserError(error.message);
+      throw error;
+    }
+    const files = await report.writeRunReports(out);
+    const { printSummary } = await import('./report/console.js');
+    printSummary(summary, process.stdout);
+    console.log(`summary: ${out}/summary.json`);
+    if (files.junit) console.log(`junit:   ${files.junit}`);
+    if (files.html) console.log(`report:  ${files.html}`);
+    process.exitCode = summary.run.exit_code;
+  });
+
+program
   .command('compare')
   .description('compare two runs and flag regressions (capacity down, p99 up, errors up); exit 98 on one')
   .argument('<base>', 'the baseline run (directory or summary.json)')

@@ -98,19 +98,29 @@ describe('ivtfarm run', () => {
   test('--metrics-port serves Prometheus text while the run goes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-run-'));
     const file = scenarioFile(dir, small());
+    let endpoint: string | null = null;
     let scraped = '';
-    let scraping: Promise<void> | null = null;
+    let done = false;
+    // Scrape every 300 ms while the run goes; keep the last scrape that saw logins.
+    const scraper = (async () => {
+      while (!done) {
+        if (endpoint) {
+          const text = await fetch(endpoint).then(
+            (r) => r.text(),
+            () => '',
+          );
+          if (/ivtfarm_logins_total\{/.test(text)) scraped = text;
+        }
+        await new Promise((r) => setTimeout(r, 300));
+      }
+    })();
     const r = await runCli(['run', file, '--out', join(dir, 'reports'), '--metrics-port', '0'], {
       onStderr: (text) => {
-        const m = /Prometheus metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(text);
-        if (m && !scraping && /online [1-9]/.test(text)) {
-          scraping = fetch(m[1]!).then(async (res) => {
-            scraped = await res.text();
-          });
-        }
+        endpoint ??= /Prometheus metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(text)?.[1] ?? null;
       },
     });
-    await scraping;
+    done = true;
+    await scraper;
     assert.equal(r.code, 0, r.stderr);
     assert.match(scraped, /^# TYPE ivtfarm_logins_total counter$/m);
     assert.match(scraped, /^ivtfarm_logins_total\{result="ok",reason="ok"\} [1-9]\d*$/m);

@@ -96,7 +96,7 @@ function resolvePush(scenario: Scenario, ivc: RunningIvc | null): WorkerInit['pu
 }
 
 /** Converts the scenario's threshold list to the metrics module's k6-style config. */
-function thresholdsConfig(scenario: Scenario): ThresholdsConfig {
+export function thresholdsConfig(scenario: Scenario): ThresholdsConfig {
   const config: ThresholdsConfig = {};
   for (const t of scenario.thresholds) {
     config[t.key] = t.rules.map((r) => ({
@@ -305,7 +305,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // Streams mode of the limit finder: the platform's publish orders climb the staircase.
   const streamStairs = scenario.capacity?.mode === 'streams' ? capacityStages(scenario.capacity) : null;
   if (streamStairs) driver?.setPublishTarget(0);
-  driver?.start();
 
   // ---- the load shape and timed events ----
   const load = scenario.load;
@@ -323,6 +322,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   clearTimeout(readyTimer);
   runStartMs = Date.now();
   finder = makeFinder();
+  // The platform's timed events count from the same start as the devices' load.
+  driver?.start();
   const t0 = performance.now();
   const pendingEvents = [...scenario.events].sort((a, b) => a.atMs - b.atMs);
   let lastRunning = -1;

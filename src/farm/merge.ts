@@ -1,0 +1,180 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { SecondSample } from '../metrics/aggregator.js';
+import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
+import type { HistogramSummary } from '../metrics/summary.js';
+import { evaluateThresholds, parseThresholds } from '../metrics/thresholds.js';
+import { gaugeCombine, mergeTotals, RunTotals } from '../metrics/totals.js';
+import type { Scenario } from '../scenario/types.js';
+import { ExitCode, thresholdsConfig } from './coordinator.js';
+import { metricTables, type RunSummary } from './summary.js';
+
+/** A run directory that cannot be merged, with the reason for the person at the terminal. */
+export class MergeError extends Error {}
+
+interface ShardRun {
+  dir: string;
+  summary: RunSummary;
+  scenario: Scenario;
+}
+
+function readShard(dir: string): ShardRun {
+  const read = (file: string): unknown => {
+    try {
+      return JSON.parse(readFileSync(join(dir, file), 'utf8'));
+    } catch (error) {
+      throw new MergeError(
+        `${dir}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
+    }
+  };
+  const summary = read('summary.json') as RunSummary;
+  if (summary.schema !== 'ivtfarm.summary/1')
+    throw new MergeError(`${dir}/summary.json is not an ivtfarm summary`);
+  return { dir, summary, scenario: read('scenario.json') as Scenario };
+}
+
+/**
+ * Per-second samples of several shards combined: counters add up, gauges add up (or take the
+ * maximum, as the catalogue says for each); a
+ * histogram's count, min, max and mean combine exactly, its percentiles only as the worst shard's
+ * (the per-second files keep summaries, not buckets). The whole-run figures and thresholds come
+ * from the exact totals instead.
+ */
+export function mergeSeconds(series: readonly SecondSample[][]): SecondSample[] {
+  const byT = new Map<number, SecondSample>();
+  for (const samples of series) {
+    for (const s of samples) {
+      const into = byT.get(s.t);
+      if (!into) {
+        byT.set(s.t, structuredClone(s));
+        continue;
+      }
+      for (const [k, v] of Object.entries(s.counters)) into.counters[k] = (into.counters[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(s.gauges)) {
+        const prev = into.gauges[k];
+        into.gauges[k] =
+          prev === undefined
+            ? v
+            : gaugeCombine(k, DEFAULT_CATALOGUE) === 'max'
+              ? Math.max(prev, v)
+              : prev + v;
+      }
+      for (const [k, h] of Object.entries(s.histograms)) {
+        const a = into.histograms[k];
+        into.histograms[k] = a ? combine(a, h) : { ...h };
+      }
+    }
+  }
+  return [...byT.values()].sort((a, b) => a.t - b.t);
+}
+
+function combine(a: HistogramSummary, b: HistogramSummary): HistogramSummary {
+  const count = a.count + b.count;
+  return {
+    count,
+    min: Math.min(a.min, b.min),
+    mean: count > 0 ? (a.mean * a.count + b.mean * b.count) / count : 0,
+    p50: Math.max(a.p50, b.p50),
+    p90: Math.max(a.p90, b.p90),
+    p95: Math.max(a.p95, b.p95),
+    p99: Math.max(a.p99, b.p99),
+    max: Math.max(a.max, b.max),
+  };
+}
+
+function readSeries(dir: string): SecondSample[] {
+  let text = '';
+  try {
+    text = readFileSync(join(dir, 'timeseries.jsonl'), 'utf8');
+  } catch {
+    return [];
+  }
+  const out: SecondSample[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as SecondSample);
+    } catch {
+      // a torn last line of a killed shard
+    }
+  }
+  return out;
+}
+
+/**
+ * `ivtfarm merge OUT SHARD…`: the shards of one run (`--shard i/n` on several machines) as one
+ * run directory — exact totals and thresholds, combined time series, the scenario — ready for
+ * `ivtfarm report`. Returns the merged summary.
+ */
+export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSummary {
+  if (shardDirs.length < 2) throw new MergeError('give at least two shard run directories');
+  const shards = shardDirs.map((d) => readShard(resolve(d)));
+  const first = shards[0]!;
+  const names = new Set(shards.map((s) => s.summary.run.name));
+  if (names.size > 1)
+    throw new MergeError(`the runs come from different scenarios: ${[...names].join(', ')}`);
+  const seen = new Set<string>();
+  for (const s of shards) {
+    if (seen.has(s.summary.devices.shard)) {
+      throw new MergeError(`shard ${s.summary.devices.shard} is given twice (${s.dir})`);
+    }
+    seen.add(s.summary.devices.shard);
+  }
+  const totals = mergeTotals(shards.map((s) => RunTotals.deserialize(s.summary.totals)));
+  const thresholds = evaluateThresholds(parseThresholds(thresholdsConfig(first.scenario)), totals);
+  const passed = thresholds.every((t) => t.ok);
+  const interrupted = shards.some((s) => s.summary.run.verdict === 'interrupted');
+  const lost = shards.flatMap((s) => s.summary.devices.lost);
+  const startedAt = Math.min(...shards.map((s) => Date.parse(s.summary.run.started_at)));
+  const endedAt = Math.max(...shards.map((s) => Date.parse(s.summary.run.ended_at)));
+  const exitCode = interrupted
+    ? ExitCode.Interrupted
+    : !passed
+      ? ExitCode.ThresholdsFailed
+      : lost.length > 0
+        ? ExitCode.WorkerLost
+        : ExitCode.Ok;
+  const limited = shards.filter((s) => s.summary.generator.limited);
+  const summary: RunSummary = {
+    ...first.summary,
+    run: {
+      ...first.summary.run,
+      started_at: new Date(startedAt).toISOString(),
+      ended_at: new Date(endedAt).toISOString(),
+      duration_s: Math.round((endedAt - startedAt) / 100) / 10,
+      stop_detail: `merged from ${shards.length} shards`,
+      exit_code: exitCode,
+      verdict: interrupted ? 'interrupted' : passed ? 'pass' : 'fail',
+    },
+    devices: {
+      planned: shards.reduce((n, s) => n + s.summary.devices.planned, 0),
+      workers: shards.reduce((n, s) => n + s.summary.devices.workers, 0),
+      shard: `merged ${[...seen].sort().join(' ')}`,
+      lost,
+    },
+    thresholds,
+    aborted_by: shards.find((s) => s.summary.aborted_by)?.summary.aborted_by ?? null,
+    generator: {
+      limited: limited.length > 0,
+      limitedSeconds: limited.reduce((n, s) => n + s.summary.generator.limitedSeconds, 0),
+      firstLimitedAt:
+        limited.length > 0
+          ? Math.min(...limited.map((s) => s.summary.generator.firstLimitedAt ?? Infinity))
+          : null,
+      reasons: [...new Set(limited.flatMap((s) => s.summary.generator.reasons))],
+    },
+    metrics: metricTables(totals),
+    totals: totals.serialize(),
+    platform: null,
+    capacity: null,
+    logs: shards.flatMap((s) => s.summary.logs.map((l) => `${s.summary.devices.shard}: ${l}`)),
+  };
+  const out = resolve(outDir);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'scenario.json'), `${JSON.stringify(first.scenario, null, 2)}\n`);
+  const merged = mergeSeconds(shards.map((s) => readSeries(s.dir)));
+  writeFileSync(join(out, 'timeseries.jsonl'), merged.map((s) => `${JSON.stringify(s)}\n`).join(''));
+  writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  return summary;
+}
