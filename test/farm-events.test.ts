@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { runScenario } from '../src/farm/coordinator.js';
-import { ProgressDisplay } from '../src/farm/progress.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { runInline } from './farm-support.js';
 
 test('timed events: disconnect, reboot and upgrade storms, a platform SyncTime, an alarm storm', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-events-'));
-  const { scenario, problems } = parseScenario(
+  const result = await runInline(
     `
 name: farm-events
 target: embedded
@@ -34,13 +28,7 @@ platform:
 thresholds:
   "logins{result:ok}": ["count>=60"]
 `,
-    { file: join(dir, 'events.yaml') },
   );
-  assert.ok(scenario, JSON.stringify(problems));
-  const result = await runScenario(scenario, {
-    progress: new ProgressDisplay(process.stderr, 60_000, false),
-    outputDir: join(dir, 'reports'),
-  });
   const s = result.summary;
   const c = s.metrics.counters;
   // Half of the 40 online devices were cut by the farm (labelled "scenario", not a platform fault)…
@@ -48,7 +36,8 @@ thresholds:
   // …a quarter of the online ones rebooted, and every one upgraded (GetFirmware → download → reconnect).
   assert.equal(c['disconnects{reason:reboot}'], 10);
   assert.ok((c['disconnects{reason:upgrade}'] ?? 0) >= 30, `upgrades: ${c['disconnects{reason:upgrade}']}`);
-  assert.ok(((s.platform?.stats as { firmware_downloads: number }).firmware_downloads ?? 0) >= 30);
+  const stats = s.platform?.stats as { firmware_downloads?: number } | undefined;
+  assert.ok((stats?.firmware_downloads ?? 0) >= 30);
   assert.equal(c['events_received{event:SyncTime}'], 40);
   assert.ok((c['events_received{event:UpgradeFirmware}'] ?? 0) >= 30);
   // Everybody came back: one login each at the start, plus one after each storm.

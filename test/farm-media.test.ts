@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { runScenario } from '../src/farm/coordinator.js';
-import { ProgressDisplay } from '../src/farm/progress.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { runInline } from './farm-support.js';
 
 test('ordered streams reach the embedded ingest at their bitrate and recordings upload every segment', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-media-'));
-  const { scenario, problems } = parseScenario(
+  const result = await runInline(
     `
 name: farm-media
 target: embedded
@@ -26,13 +20,7 @@ platform:
   publish: { count: 10, quality: ld, after: 1s }
   record: { count: 5, quality: ld, after: 1s, seg_duration: 4 }
 `,
-    { file: join(dir, 'media.yaml') },
   );
-  assert.ok(scenario, JSON.stringify(problems));
-  const result = await runScenario(scenario, {
-    progress: new ProgressDisplay(process.stderr, 60_000, false),
-    outputDir: join(dir, 'reports'),
-  });
   const s = result.summary;
   const c = s.metrics.counters;
   const got = s.platform?.received;

@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { runScenario } from '../src/farm/coordinator.js';
-import { ProgressDisplay } from '../src/farm/progress.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { runInline } from './farm-support.js';
 
 test('2,000 NVRs × 4 channels ramp over 30 s against the embedded platform and every one ends online', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-scale-'));
-  const { scenario, problems } = parseScenario(
+  const result = await runInline(
     `
 name: scale-2000x4
 target: embedded
@@ -26,13 +20,7 @@ thresholds:
   "logins{result:failed}": ["count==0"]
   "logins{result:refused}": ["count==0"]
 `,
-    { file: join(dir, 'scale.yaml') },
   );
-  assert.ok(scenario, JSON.stringify(problems));
-  const result = await runScenario(scenario, {
-    progress: new ProgressDisplay(process.stderr, 60_000, false),
-    outputDir: join(dir, 'reports'),
-  });
   const s = result.summary;
   assert.equal(s.metrics.gauges['devices{state:online}']?.max, 2000);
   assert.equal(s.metrics.counters['logins{result:ok,reason:ok}'], 2000);

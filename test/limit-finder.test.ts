@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { runScenario } from '../src/farm/coordinator.js';
-import { ProgressDisplay } from '../src/farm/progress.js';
-import { parseScenario } from '../src/scenario/load.js';
+import { runInline } from './farm-support.js';
 
 const scenarioText = (cap: number) => `
 name: limit-finder-test
@@ -32,11 +27,7 @@ capacity:
 `;
 
 test('the limit finder reports the capped reference platform’s capacity within one step, and what broke', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-lf-'));
-  const { scenario, problems } = parseScenario(scenarioText(1180), { file: join(dir, 'lf.yaml') });
-  assert.ok(scenario, JSON.stringify(problems));
-  const progress = new ProgressDisplay(process.stderr, 60_000, false);
-  const result = await runScenario(scenario, { progress, outputDir: join(dir, 'reports') });
+  const result = await runInline(scenarioText(1180));
   const c = result.summary.capacity;
   assert.ok(c, 'a capacity section');
   // Steps: 800, 950, 1100 hold; 1250 exceeds the cap of 1180 and breaks.
@@ -59,8 +50,7 @@ test('the limit finder reports the capped reference platform’s capacity within
 });
 
 test('streams mode: the platform’s publish orders climb until the ingest refuses; capacity within one step', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-lf-streams-'));
-  const { scenario, problems } = parseScenario(
+  const result = await runInline(
     `
 name: stream-capacity-test
 target: embedded
@@ -80,11 +70,7 @@ capacity:
   hold: 5s
   sustain: 2s
 `,
-    { file: join(dir, 'lfs.yaml') },
   );
-  assert.ok(scenario, JSON.stringify(problems));
-  const progress = new ProgressDisplay(process.stderr, 60_000, false);
-  const result = await runScenario(scenario, { progress, outputDir: join(dir, 'reports') });
   const c = result.summary.capacity;
   assert.ok(c);
   assert.equal(c.unit, 'streams');

@@ -48,6 +48,13 @@ export const ExitCode = {
   Interrupted: 105,
 } as const;
 
+/** A run's exit code: an interruption first, then failed thresholds, then lost workers. */
+export function runExitCode(interrupted: boolean, thresholdsPassed: boolean, workersLost: number): number {
+  if (interrupted) return ExitCode.Interrupted;
+  if (!thresholdsPassed) return ExitCode.ThresholdsFailed;
+  return workersLost > 0 ? ExitCode.WorkerLost : ExitCode.Ok;
+}
+
 export interface RunOptions {
   /** Live display and log lines (stderr). */
   progress: ProgressDisplay;
@@ -425,14 +432,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const results: ThresholdResult[] = evaluateThresholds(thresholds, aggregator.totals);
   const generator: GeneratorLimitSummary = limit.summary();
   const passed = allPassed(results) && !live.aborted;
-  const exitCode =
-    stop.reason === 'interrupted'
-      ? ExitCode.Interrupted
-      : !passed
-        ? ExitCode.ThresholdsFailed
-        : lost.length > 0
-          ? ExitCode.WorkerLost
-          : ExitCode.Ok;
+  const exitCode = runExitCode(stop.reason === 'interrupted', passed, lost.length);
   const summary = buildSummary({
     scenario,
     startedAt,

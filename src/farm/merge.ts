@@ -6,7 +6,7 @@ import type { HistogramSummary } from '../metrics/summary.js';
 import { evaluateThresholds, parseThresholds } from '../metrics/thresholds.js';
 import { gaugeCombine, mergeTotals, RunTotals } from '../metrics/totals.js';
 import type { Scenario } from '../scenario/types.js';
-import { ExitCode, thresholdsConfig } from './coordinator.js';
+import { runExitCode, thresholdsConfig } from './coordinator.js';
 import { metricTables, type RunSummary } from './summary.js';
 
 /** A run directory that cannot be merged, with the reason for the person at the terminal. */
@@ -128,13 +128,7 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
   const lost = shards.flatMap((s) => s.summary.devices.lost);
   const startedAt = Math.min(...shards.map((s) => Date.parse(s.summary.run.started_at)));
   const endedAt = Math.max(...shards.map((s) => Date.parse(s.summary.run.ended_at)));
-  const exitCode = interrupted
-    ? ExitCode.Interrupted
-    : !passed
-      ? ExitCode.ThresholdsFailed
-      : lost.length > 0
-        ? ExitCode.WorkerLost
-        : ExitCode.Ok;
+  const exitCode = runExitCode(interrupted, passed, lost.length);
   const limited = shards.filter((s) => s.summary.generator.limited);
   const summary: RunSummary = {
     ...first.summary,
