@@ -2,6 +2,7 @@ import type { RunSummary } from '../farm/summary.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import { formatComparison } from './compare.js';
 import type { ReportSummary } from './types.js';
+import { capacitySentence } from './types.js';
 
 function fmt(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '-';
@@ -19,23 +20,6 @@ function byLabel(counters: Record<string, number>, metric: string, label: string
     out.set(v, (out.get(v) ?? 0) + n);
   }
   return [...out].sort((a, b) => b[1] - a[1]);
-}
-
-/** "capacity 1400 devices; at 1500, devices_online broke first" — the answer for the meeting. */
-export function capacitySentence(c: NonNullable<RunSummary['capacity']>): string {
-  const found =
-    c.capacity === null
-      ? `capacity below ${c.steps[0]?.level ?? '?'} ${c.unit}: the first step already broke`
-      : c.ended === 'max_reached'
-        ? `capacity at least ${c.capacity} ${c.unit}: every step up to the maximum held`
-        : `capacity ${c.capacity} ${c.unit}`;
-  const broke =
-    c.broke_at !== null && c.first_broken ? `; at ${c.broke_at}, ${c.first_broken} broke first` : '';
-  const stopped = c.ended === 'stopped' ? ' (the run stopped before a step broke)' : '';
-  const bound = c.lower_bound
-    ? ` — a lower bound: the generator itself was saturated (${c.lower_bound_reason})`
-    : '';
-  return `${found}${broke}${stopped}${bound}`;
 }
 
 /** The end-of-run text, k6 style: verdict, key figures, thresholds, warnings. */

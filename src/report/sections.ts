@@ -284,6 +284,42 @@ export function errorsSection(i: SectionInput): string {
     }
     body += '<h3>What the platform ordered</h3>';
     body += table(['order', 'ordered', 'ok', 'failed'], rows);
+    const got = pf.received;
+    if (got && (got.streams.ordered > 0 || got.recordings.ordered > 0)) {
+      const st = got.streams;
+      const r = got.recordings;
+      body += '<h3>What the platform received</h3>';
+      body += table(
+        [
+          'what',
+          'ordered',
+          'received',
+          'judged',
+          'within ±10 % of bitrate',
+          'received / target',
+          'with violations',
+        ],
+        st.ordered > 0
+          ? [
+              [
+                'streams',
+                st.ordered,
+                st.received,
+                st.judged,
+                st.within_10pct,
+                st.ratio_min === null ? null : `${num(st.ratio_min)} – ${num(st.ratio_max ?? st.ratio_min)}`,
+                st.with_violations,
+              ],
+            ]
+          : [],
+      );
+      if (r.ordered > 0) {
+        body += table(
+          ['recordings', 'ordered', 'with segments', 'segments', 'bytes', 'failed uploads', 'saved'],
+          [['recordings', r.ordered, r.with_segments, r.segments, r.bytes, r.fails, r.saved]],
+        );
+      }
+    }
     const events = Object.entries(pf.events);
     if (events.length > 0)
       body += table(
