@@ -69,6 +69,10 @@ capacity:
   ramp: 3s
   hold: 5s
   sustain: 2s
+  # The ingest's refusals are what this test is about; bitrate and start-latency levels would also
+  # judge how busy this machine is.
+  service_levels:
+    "publishes{result:failed}": "rate<0.001"
 `,
   );
   const c = result.summary.capacity;
