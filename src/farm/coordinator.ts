@@ -28,7 +28,7 @@ import { capacityStages } from '../scenario/normalize.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import { arrivalsUntil, stagesDurationMs, targetAt } from '../scenario/stages.js';
 import type { Scenario, ScenarioEvent } from '../scenario/types.js';
-import { LimitFinder } from './limit-finder.js';
+import { capacityUnit, LimitFinder } from './limit-finder.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { type PlannedDevice, planDevices, type Shard, shardShare } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
@@ -130,8 +130,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   // ---- the platform ----
   let ivc: RunningIvc | null = null;
   let url: string;
+  const upgrade = scenario.events.find((e) => e.action === 'upgrade');
   if (scenario.target.kind === 'embedded') {
-    const upgrade = scenario.events.find((e) => e.action === 'upgrade');
     ivc = await startIvc({
       host: '127.0.0.1',
       port: 0,
@@ -141,10 +141,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         scenario.platform?.publish || scenario.devices.push?.url === 'embedded'
           ? { port: 0, maxStreams: scenario.platform?.refuseStreamsAfter ?? undefined }
           : undefined,
-      firmware:
-        upgrade && upgrade.action === 'upgrade'
-          ? [{ firmware_model: upgrade.firmwareModel ?? 'ivc-fw-2.0.0', size: 256 * 1024 }]
-          : undefined,
+      firmware: upgrade
+        ? [{ firmware_model: upgrade.firmwareModel ?? 'ivc-fw-2.0.0', size: 256 * 1024 }]
+        : undefined,
     });
     url = ivc.url;
     progress.log(`embedded reference IVC on ${ivc.httpUrl} (devices: ${ivc.url})`);
@@ -163,7 +162,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const mediaDir = catalogue.dir;
 
   // ---- the devices ----
-  const upgradeEvent = scenario.events.find((e) => e.action === 'upgrade');
   const shard = options.shard ?? { index: 0, count: 1 };
   const planned = planDevices(scenario, { shard });
   const workerCount = Math.max(1, Math.min(scenario.workers || availableParallelism(), planned.length || 1));
@@ -194,10 +192,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const makeFinder = () =>
     scenario.capacity
       ? new LimitFinder(scenario.capacity, runStartMs, (step) => {
-          const unit = { devices: 'devices', streams: 'streams', login_rate: 'logins/s' }[
-            scenario.capacity!.mode
-          ];
-          requestStop('limit_found', `at ${step.level} ${unit}, ${step.broken[0]} broke`);
+          requestStop(
+            'limit_found',
+            `at ${step.level} ${capacityUnit(scenario.capacity!)}, ${step.broken[0]} broke`,
+          );
         })
       : null;
   aggregator.onSecond((raw, sample) => {
@@ -258,6 +256,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   pool.on('exit', (exit) => {
     if (!exit.error) return;
     lost.push({ worker: exit.index, devices: exit.deviceCount, error: exit.error.message });
+    // Its devices are gone: its last gauges (devices online, streams live) must not linger in the sums.
+    aggregator.removeSource(`worker-${exit.index}`);
     progress.log(
       `worker ${exit.index} crashed (${exit.error.message}); its ${exit.deviceCount} devices are lost`,
     );
@@ -278,7 +278,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       seed: scenario.seed,
       bitrates: scenario.media,
       timings: {
-        ...(upgradeEvent ? { upgradeMs: upgradeEvent.durationMs } : {}),
+        ...(upgrade ? { upgradeMs: upgrade.durationMs } : {}),
         ...options.deviceTimings,
       },
       startupJitterMs: scenario.devices.startupJitterMs,

@@ -38,6 +38,11 @@ const LEVEL_CHECK: Partial<Record<CapacityPlan['mode'], { name: string; metric: 
   streams: { name: 'streams_live', metric: 'streams_live', prefix: 'streams_live' },
 };
 
+/** What a level counts: devices, streams or logins/s. */
+export function capacityUnit(plan: Pick<CapacityPlan, 'mode'>): string {
+  return { devices: 'devices', streams: 'streams', login_rate: 'logins/s' }[plan.mode];
+}
+
 /** Sum of the gauges whose series key starts with `prefix` (all qualities of streams_live). */
 function gaugeSum(gauges: Record<string, number>, prefix: string): number {
   let sum = 0;
@@ -122,7 +127,7 @@ export class LimitFinder {
     const broken = this.steps.find((s) => !s.held) ?? null;
     return {
       mode: this.plan.mode,
-      unit: { devices: 'devices', streams: 'streams', login_rate: 'logins/s' }[this.plan.mode],
+      unit: capacityUnit(this.plan),
       steps: this.steps,
       service_levels: this.names.map((name, i) => {
         const sl = this.plan.serviceLevels[i];
