@@ -249,7 +249,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         break;
       case 'ready':
         readyWorkers++;
-        if (readyWorkers === workerCount) allReady();
+        if (readyWorkers >= pool.aliveCount) allReady();
         break;
     }
   });
@@ -258,6 +258,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     lost.push({ worker: exit.index, devices: exit.deviceCount, error: exit.error.message });
     // Its devices are gone: its last gauges (devices online, streams live) must not linger in the sums.
     aggregator.removeSource(`worker-${exit.index}`);
+    // A worker that died while loading must not keep the others waiting for it.
+    if (readyWorkers >= pool.aliveCount) allReady();
     progress.log(
       `worker ${exit.index} crashed (${exit.error.message}); its ${exit.deviceCount} devices are lost`,
     );
