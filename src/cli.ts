@@ -118,6 +118,12 @@ program
       throw error;
     }
     if (opts.workers) scenario.workers = opts.workers;
+    let shard: ReturnType<typeof parseShard> | undefined;
+    try {
+      shard = opts.shard ? parseShard(opts.shard) : undefined;
+    } catch (error) {
+      throw new UserError(`--shard: ${(error as Error).message}`);
+    }
     const report = await import('./report/index.js');
     const baseline = opts.baseline ?? scenario.report.baseline ?? undefined;
     if (baseline) {
@@ -146,7 +152,7 @@ program
     });
     const result = await runScenario(scenario, {
       progress,
-      shard: opts.shard ? parseShard(opts.shard) : undefined,
+      shard,
       metricsPort: opts.metricsPort,
       outputDir: opts.out,
       interrupt,
