@@ -8,6 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SecondSample } from '../src/metrics/aggregator.js';
+import { DISCONNECT_REASONS } from '../src/metrics/catalogue.js';
 import type { HistogramSummary } from '../src/metrics/summary.js';
 import { writeHtmlReport } from '../src/report/html.js';
 
@@ -38,16 +39,7 @@ const hist = (base: number, count: number): HistogramSummary => {
   };
 };
 
-const reasons = [
-  'seq_mismatch',
-  'timeout',
-  'malformed',
-  'closed_by_peer',
-  'network',
-  'login_refused',
-  'reboot',
-  'upgrade',
-];
+const reasons = DISCONNECT_REASONS;
 const qualities = ['ld', 'sd', 'hd', 'fhd'];
 
 function sample(i: number, t0: number): SecondSample {

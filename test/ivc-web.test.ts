@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { inflateSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { startIvc } from '../src/ivc/index.js';
 import type { CloseInfo } from '../src/protocol/close-reason.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, hasChromium, launchChromium } from './browser-support.js';
 
 /** A device that answers GetNetConfig and nothing else. */
 class NetDevice implements PeerHandler {
@@ -48,23 +46,12 @@ function distinctPixelBytes(png: Buffer): number {
 test('the monitor page shows live keepalives and the answer to a hand-sent GetNetConfig', {
   timeout: 60_000,
 }, async (t) => {
-  if (!existsSync(CHROMIUM)) {
+  if (!hasChromium()) {
     t.skip(`${CHROMIUM} is missing: the browser test of the monitor page did not run`);
     return;
   }
   const ivc = await startIvc();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   const dir = mkdtempSync(join(tmpdir(), 'ivc-web-'));
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { runScenario } from '../src/farm/coordinator.js';
 import { ProgressDisplay } from '../src/farm/progress.js';
 import type { RunSummary } from '../src/farm/summary.js';
@@ -14,6 +14,7 @@ import { applyBaseline, writeRunReports } from '../src/report/index.js';
 import { writeJunit } from '../src/report/junit.js';
 import type { ReportSummary } from '../src/report/types.js';
 import { parseScenario } from '../src/scenario/load.js';
+import { CHROMIUM, hasChromium, launchChromium } from './browser-support.js';
 
 const scenarioText = (name: string, seconds: number) => `
 name: ${name}
@@ -141,22 +142,13 @@ async function open(file: string): Promise<Rendered> {
   return { ...info, errors, requests, png };
 }
 
-describe('HTML report', () => {
+describe('HTML report', {
+  skip: hasChromium() ? false : `${CHROMIUM} is missing: the browser tests of the report did not run`,
+}, () => {
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'ivtfarm-report-'));
     runDir = await run('report-html', 4, work);
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -46,7 +46,7 @@ export function histogramScale(unit: MetricUnit): number {
   }
 }
 
-const DISCONNECT_REASONS = [
+export const DISCONNECT_REASONS = [
   'seq_mismatch',
   'timeout',
   'malformed',
