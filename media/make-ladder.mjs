@@ -4,10 +4,12 @@
 // The wasm rebuild used at run time lives in src/media/build.ts; this script is what produced
 // the files checked into git, and it measures them with ffprobe for manifest.json.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+// The same command lines as `ivtfarm media build` (build first: `npm run build`).
+import { alarmJpegArgs, audioArgs, encodeArgs, remuxFlvArgs } from '../dist/src/media/ladder-args.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = process.argv[2] ?? here;
@@ -69,83 +71,30 @@ function probe(file) {
   return { v, a, fps: num / den, videoBytes: bytes.get('video'), audioBytes: bytes.get('audio'), keyframes };
 }
 
+mkdirSync(out, { recursive: true });
 const tmp = mkdtempSync(join(tmpdir(), 'ivt-ladder-'));
 const renditions = {};
 try {
   for (const r of LADDER) {
-    const fontsize = Math.round(r.height / 12);
+    const args = {
+      quality: r.quality,
+      width: r.width,
+      height: r.height,
+      fps: FPS,
+      gopFrames: GOP,
+      durationSeconds: DURATION,
+      videoBitrate: r.video,
+      audioBitrate: r.audio,
+      audioRate: AUDIO_RATE,
+      preset: 'fast',
+      fontPath: FONT,
+    };
     const adts = join(tmp, `${r.quality}.aac`);
-    // AAC adds 1024 priming samples: encode separately, then keep exactly AUDIO_FRAMES frames so
-    // audio starts with video at 0 and covers exactly DURATION seconds.
-    ff([
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=1000:beep_factor=4:sample_rate=${AUDIO_RATE}`,
-      '-t',
-      String(DURATION),
-      '-c:a',
-      'aac',
-      '-b:a',
-      String(r.audio),
-      '-ac',
-      '1',
-      '-f',
-      'adts',
-      adts,
-    ]);
     const ts = join(out, `${r.quality}.ts`);
     const flv = join(out, `${r.quality}.flv`);
-    const text = `${r.quality} ${r.width}x${r.height} %{pts\\:hms} f%{n}`;
-    ff([
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=${r.width}x${r.height}:rate=${FPS},drawtext=fontfile=${FONT}:text='${text}':x=${fontsize}:y=${fontsize}:fontsize=${fontsize}:fontcolor=white:box=1:boxcolor=black@0.6`,
-      '-i',
-      adts,
-      '-map',
-      '0:v',
-      '-map',
-      '1:a',
-      // -t (not -frames:v) so each stream stops on its own: -frames:v would close the whole
-      // output and cut the audio, which the muxer interleaves behind the video.
-      '-t',
-      String(DURATION),
-      '-c:v',
-      'libx264',
-      '-preset',
-      'fast',
-      '-profile:v',
-      'main',
-      '-bf',
-      '0',
-      '-pix_fmt',
-      'yuv420p',
-      '-g',
-      String(GOP),
-      '-keyint_min',
-      String(GOP),
-      '-sc_threshold',
-      '0',
-      '-b:v',
-      String(r.video),
-      '-maxrate',
-      String(r.video),
-      '-bufsize',
-      String(r.video),
-      // CBR with filler: the test pattern compresses far below the target otherwise, and a load
-      // test needs the bytes on the wire to match the nominal bitrate.
-      '-x264-params',
-      'nal-hrd=cbr',
-      '-c:a',
-      'copy',
-      '-f',
-      'mpegts',
-      ts,
-    ]);
-    // Same bitstream in both containers (FLV gets avcC/ASC from the TS parser).
-    ff(['-i', ts, '-c', 'copy', '-f', 'flv', flv]);
+    ff(audioArgs(args, adts));
+    ff(encodeArgs(args, adts, ts));
+    ff(remuxFlvArgs(ts, flv));
     const p = probe(flv);
     const t = probe(ts);
     // Annex B start codes vs AVCC lengths make the byte counts differ slightly; the frames match.
@@ -171,17 +120,7 @@ try {
     };
     console.log(r.quality, renditions[r.quality].bitrate, 'bit/s');
   }
-  ff([
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=size=640x360:rate=1,drawtext=fontfile=${FONT}:text='ALARM':x=230:y=150:fontsize=64:fontcolor=red:box=1:boxcolor=white@0.8`,
-    '-frames:v',
-    '1',
-    '-q:v',
-    '5',
-    join(out, 'alarm.jpg'),
-  ]);
+  ff(alarmJpegArgs(FONT, join(out, 'alarm.jpg')));
   const manifest = {
     version: 1,
     generator: 'media/make-ladder.mjs (system ffmpeg, measured with ffprobe)',

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { RenditionEntry } from './catalogue.js';
+import { alarmJpegArgs, audioArgs, encodeArgs, type RenditionArgs, remuxFlvArgs } from './ladder-args.js';
 import { measureTs } from './ts/measure.js';
 
 export interface RenditionJob {
@@ -77,109 +78,26 @@ async function run(job: RenditionJob): Promise<RenditionEntry> {
     if (rc !== 0) throw new Error(`ffmpeg (wasm) failed with ${rc}: ${log.slice(-8).join('\n')}`);
   };
 
+  if (job.fontPath) core.FS.writeFile('/font.ttf', readFileSync(job.fontPath));
+  const args: RenditionArgs = { ...job, fontPath: job.fontPath ? '/font.ttf' : null };
   post({ type: 'progress', phase, fraction: 0 });
-  // AAC adds 1024 priming samples: encode alone, then keep exactly `durationSeconds` of it (-t on
-  // the mux) so audio starts with video and both end together: the loop has no gap or overlap.
-  ff(
-    '-f',
-    'lavfi',
-    '-i',
-    `sine=frequency=1000:beep_factor=4:sample_rate=${job.audioRate}`,
-    '-t',
-    String(job.durationSeconds + 1),
-    '-c:a',
-    'aac',
-    '-b:a',
-    String(job.audioBitrate),
-    '-ac',
-    '1',
-    '-f',
-    'adts',
-    'a.aac',
-  );
+  ff(...audioArgs(args, 'a.aac'));
 
   phase = 'video';
   post({ type: 'progress', phase, fraction: 0 });
-  let source = `testsrc=size=${job.width}x${job.height}:rate=${job.fps}`;
-  if (job.fontPath) {
-    core.FS.writeFile('/font.ttf', readFileSync(job.fontPath));
-    const size = Math.max(8, Math.round(job.height / 12));
-    const text = `${job.quality} ${job.width}x${job.height} %{pts\\:hms} f%{n}`;
-    source =
-      `testsrc2=size=${job.width}x${job.height}:rate=${job.fps},drawtext=fontfile=/font.ttf:text='${text}'` +
-      `:x=${size}:y=${size}:fontsize=${size}:fontcolor=white:box=1:boxcolor=black@0.6`;
-  }
-  const v = String(job.videoBitrate);
-  ff(
-    '-f',
-    'lavfi',
-    '-i',
-    source,
-    '-i',
-    'a.aac',
-    '-map',
-    '0:v',
-    '-map',
-    '1:a',
-    '-t',
-    String(job.durationSeconds),
-    '-c:v',
-    'libx264',
-    '-preset',
-    job.preset,
-    '-profile:v',
-    'main',
-    '-bf',
-    '0',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    String(job.gopFrames),
-    '-keyint_min',
-    String(job.gopFrames),
-    '-sc_threshold',
-    '0',
-    '-b:v',
-    v,
-    '-maxrate',
-    v,
-    '-bufsize',
-    v,
-    // CBR with filler: the pattern compresses far below target otherwise, and a load test needs
-    // the bytes on the wire to match the nominal bitrate.
-    '-x264-params',
-    'nal-hrd=cbr',
-    '-c:a',
-    'copy',
-    '-f',
-    'mpegts',
-    'out.ts',
-  );
+  ff(...encodeArgs(args, 'a.aac', 'out.ts'));
   core.FS.unlink('a.aac');
 
   phase = 'remux';
   post({ type: 'progress', phase, fraction: 0 });
-  ff('-i', 'out.ts', '-c', 'copy', '-f', 'flv', 'out.flv');
+  ff(...remuxFlvArgs('out.ts', 'out.flv'));
   const ts = core.FS.readFile('out.ts');
   const flv = core.FS.readFile('out.flv');
   writeFileSync(join(job.out, `${job.quality}.ts`), ts);
   writeFileSync(join(job.out, `${job.quality}.flv`), flv);
 
   if (job.alarmJpeg) {
-    const alarm = job.fontPath
-      ? `,drawtext=fontfile=/font.ttf:text='ALARM':x=230:y=150:fontsize=64:fontcolor=red:box=1:boxcolor=white@0.8`
-      : '';
-    ff(
-      '-f',
-      'lavfi',
-      '-i',
-      `testsrc2=size=640x360:rate=1${alarm}`,
-      '-frames:v',
-      '1',
-      '-q:v',
-      '5',
-      'alarm.jpg',
-    );
+    ff(...alarmJpegArgs(args.fontPath, 'alarm.jpg'));
     writeFileSync(join(job.out, 'alarm.jpg'), core.FS.readFile('alarm.jpg'));
   }
 
