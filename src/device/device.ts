@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { CloseInfo } from '../protocol/close-reason.js';
 import type { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
 import { RpcError } from '../protocol/errors.js';
-import type { AlarmType, GetFirmwareAnswer, RTMPPublishConfigEntry } from '../protocol/methods.js';
+import type { AlarmType, GetFirmwareAnswer, Quality, RTMPPublishConfigEntry } from '../protocol/methods.js';
 import { NO_ANSWER, type PeerHandler, RpcPeer } from '../protocol/peer.js';
 import { checkAnswer, ivcMethodValidators } from '../protocol/validators.js';
 import { quickRetriesExhausted, reconnectDelay } from './backoff.js';
@@ -552,20 +552,24 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
         ch.stopPublish();
       }
       if (!entry || ch.publishing || ch.state === 0) continue;
-      const bitrate = this.bitrates[entry.quality];
-      const task = this.media.startPublish(
-        {
-          loginCode: this.loginCode,
-          channel: ch.channel,
-          quality: entry.quality,
-          url: entry.url,
-          streamId: '',
-          bitrate,
-        },
-        ch,
-      );
-      ch.startPublish({ streamId: '', quality: entry.quality, url: entry.url, task });
+      this.startPush(ch, entry.quality, entry.url, '');
     }
+  }
+
+  /** Starts the channel's RTMP push through the media sink (platform order or standing push: streamId ""). */
+  startPush(ch: Channel, quality: Quality, url: string, streamId: string): void {
+    const task = this.media.startPublish(
+      {
+        loginCode: this.loginCode,
+        channel: ch.channel,
+        quality,
+        url,
+        streamId,
+        bitrate: this.bitrates[quality],
+      },
+      ch,
+    );
+    ch.startPublish({ streamId, quality, url, task });
   }
 
   private standingEntry(ch: Channel): RTMPPublishConfigEntry | null {

@@ -3,6 +3,7 @@ import type {
   IvtMethod,
   IvtParams,
   NetConfig,
+  Quality,
   RTMPPublishConfigEntry,
   WifiSsid,
 } from '../protocol/methods.js';
@@ -36,11 +37,19 @@ const ssidList: readonly WifiSsid[] = Object.freeze([
   Object.freeze({ ssid: 'guest', signal: 41, encrypt: 'NONE' }),
 ]);
 
-function bitrateTooHigh(device: SimulatedDevice, nominal: number, maxBitrate: number): boolean {
+/** The quality's nominal bitrate, or error 11 when it exceeds `max_bitrate` > 0 (contract item 7). */
+function checkBitrate(device: SimulatedDevice, quality: Quality, maxBitrate: number): number {
+  const nominal = device.bitrates[quality];
   const shift = device.traits.maxBitrateShift;
   // The vendor SDK compares in kbit/s (>> 10), so a limit under 1024 bit/s becomes "no limit".
   const limit = maxBitrate >> shift;
-  return limit > 0 && nominal >> shift > limit;
+  if (limit > 0 && nominal >> shift > limit) {
+    throw new RpcError(
+      ErrorCode.BitrateTooHigh,
+      `stream bitrate ${nominal} exceeds max_bitrate ${maxBitrate}`,
+    );
+  }
+  return nominal;
 }
 
 function netConfig(device: SimulatedDevice, channel: number): NetConfig[] {
@@ -72,25 +81,8 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
         if (current.streamId === p.stream_id) return EMPTY;
         throw new RpcError(ErrorCode.DuplicatePublish);
       }
-      const bitrate = device.bitrates[p.quality];
-      if (bitrateTooHigh(device, bitrate, p.max_bitrate)) {
-        throw new RpcError(
-          ErrorCode.BitrateTooHigh,
-          `stream bitrate ${bitrate} exceeds max_bitrate ${p.max_bitrate}`,
-        );
-      }
-      const task = device.media.startPublish(
-        {
-          loginCode: device.loginCode,
-          channel: ch.channel,
-          quality: p.quality,
-          url: p.url,
-          streamId: p.stream_id,
-          bitrate,
-        },
-        ch,
-      );
-      ch.startPublish({ streamId: p.stream_id, quality: p.quality, url: p.url, task });
+      checkBitrate(device, p.quality, p.max_bitrate);
+      device.startPush(ch, p.quality, p.url, p.stream_id);
       return EMPTY;
     },
   },
@@ -111,13 +103,7 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
         // One recording per channel: another session while one runs is a duplicate request.
         throw new RpcError(ErrorCode.DuplicatePublish, `channel ${ch.channel} is already recording`);
       }
-      const bitrate = device.bitrates[p.quality];
-      if (bitrateTooHigh(device, bitrate, p.max_bitrate)) {
-        throw new RpcError(
-          ErrorCode.BitrateTooHigh,
-          `stream bitrate ${bitrate} exceeds max_bitrate ${p.max_bitrate}`,
-        );
-      }
+      const bitrate = checkBitrate(device, p.quality, p.max_bitrate);
       const startTs = p.start_ts > 0 ? p.start_ts : Math.floor(device.now() / 1000);
       const params = Object.freeze({ ...p });
       const task = device.media.startRecord(
