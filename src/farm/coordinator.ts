@@ -28,7 +28,7 @@ import { capacityStages } from '../scenario/normalize.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import { arrivalsUntil, stagesDurationMs, targetAt } from '../scenario/stages.js';
 import type { Scenario, ScenarioEvent } from '../scenario/types.js';
-import { capacityUnit, LimitFinder } from './limit-finder.js';
+import { capacityUnit, gaugeSum, LimitFinder } from './limit-finder.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { type PlannedDevice, planDevices, type Shard, shardShare } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
@@ -400,10 +400,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       loginsPerSec: s?.counters['logins{result:ok,reason:ok}'] ?? 0,
       keepaliveP99Ms: s?.histograms.keepalive_rtt?.p99 ?? null,
       errors: errorsSoFar,
-      streamsLive: Object.entries(s?.gauges ?? {}).reduce(
-        (n, [k, v]) => (k.startsWith('streams_live') ? n + v : n),
-        0,
-      ),
+      streamsLive: gaugeSum(s?.gauges ?? {}, 'streams_live'),
       note: limit.limitedNow ? 'GENERATOR LIMITED' : undefined,
     };
     progress.update(snapshot);

@@ -44,7 +44,7 @@ export function capacityUnit(plan: Pick<CapacityPlan, 'mode'>): string {
 }
 
 /** Sum of the gauges whose series key starts with `prefix` (all qualities of streams_live). */
-function gaugeSum(gauges: Record<string, number>, prefix: string): number {
+export function gaugeSum(gauges: Record<string, number>, prefix: string): number {
   let sum = 0;
   for (const [key, v] of Object.entries(gauges)) if (key.startsWith(prefix)) sum += v;
   return sum;

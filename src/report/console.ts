@@ -1,6 +1,6 @@
 import type { RunSummary } from '../farm/summary.js';
-import { parseSeriesKey } from '../metrics/labels.js';
 import { formatComparison } from './compare.js';
+import { byLabel } from './counters.js';
 import type { ReportSummary } from './types.js';
 import { capacitySentence } from './types.js';
 
@@ -8,18 +8,6 @@ function fmt(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '-';
   const v = Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2);
   return `${v}${unit}`;
-}
-
-/** Counters of one metric summed by one label, e.g. disconnects by reason. */
-function byLabel(counters: Record<string, number>, metric: string, label: string): Array<[string, number]> {
-  const out = new Map<string, number>();
-  for (const [key, n] of Object.entries(counters)) {
-    const p = parseSeriesKey(key);
-    if (p.name !== metric) continue;
-    const v = (p.labels as Record<string, string>)[label] ?? '';
-    out.set(v, (out.get(v) ?? 0) + n);
-  }
-  return [...out].sort((a, b) => b[1] - a[1]);
 }
 
 /** The end-of-run text, k6 style: verdict, key figures, thresholds, warnings. */

@@ -5,6 +5,7 @@ import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import { MASK } from '../scenario/secrets.js';
 import { type Comparison, formatDelta, formatValue } from './compare.js';
+import { byLabels } from './counters.js';
 import { esc } from './escape.js';
 import { type Cell, isoSeconds, mark, num, p, raw, section, table } from './markup.js';
 import { DEFAULT_PERCENTILES, percentileRows, requestedPercentiles } from './percentiles.js';
@@ -27,25 +28,6 @@ export interface SectionInput {
 }
 
 const unitOf = (key: string): string => DEFAULT_CATALOGUE.get(parseSeriesKey(key).name)?.unit ?? '';
-
-/** Sums of a counter's series by a function of its labels. */
-function byLabels(
-  counters: Record<string, number>,
-  metric: string,
-  key: (l: Record<string, string>) => string[],
-): Array<[string[], number]> {
-  const out = new Map<string, [string[], number]>();
-  for (const [k, n] of Object.entries(counters)) {
-    const p = parseSeriesKey(k);
-    if (p.name !== metric) continue;
-    const parts = key(p.labels as Record<string, string>);
-    const id = parts.join('\u0000');
-    const cur = out.get(id);
-    if (cur) cur[1] += n;
-    else out.set(id, [parts, n]);
-  }
-  return [...out.values()].sort((a, b) => b[1] - a[1]);
-}
 
 /** The scenario's `report.title`, else the run's name. */
 export function reportTitle(s: ReportSummary | null, scenario: Record<string, unknown> | null): string {
