@@ -90,7 +90,7 @@ export class RpcPeer {
     this.closeOnSeqMismatch = options.closeOnSeqMismatch ?? true;
     this.resendOnSeqMismatch = options.resendOnSeqMismatch ?? false;
     this.sweeper = options.sweeper ?? sharedSweeper;
-    socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
+    socket.on('message', (data) => this.onMessage(data));
     socket.on('close', (code, reason) => this.onSocketClose(code, reason.toString()));
     // 'error' is always followed by 'close'; listening keeps it from being thrown.
     socket.on('error', () => {});
@@ -167,13 +167,14 @@ export class RpcPeer {
     this.socket.send(text);
   }
 
-  private onMessage(data: RawData, isBinary: boolean): void {
+  private onMessage(data: RawData): void {
     if (this.closed) return;
-    const text = Array.isArray(data)
-      ? Buffer.concat(data).toString()
-      : isBinary || Buffer.isBuffer(data)
-        ? Buffer.from(data as Buffer).toString()
-        : String(data);
+    // ws hands a Buffer per message (text or binary alike): decode it in place, never copy it.
+    const text = Buffer.isBuffer(data)
+      ? data.toString()
+      : Array.isArray(data)
+        ? Buffer.concat(data).toString()
+        : Buffer.from(data).toString();
     this.handler.onPacket?.('in', text);
     const parsed = parsePacket(text);
     switch (parsed.kind) {
