@@ -349,10 +349,11 @@ describe('reconnect rhythm', () => {
     for (const s of platform.sessions.filter((x) => x.loginCode.startsWith('fleet-'))) s.socket.terminate();
     await eventually(
       () => fleet.every(({ observer }, i) => observer.logins.length > loginsBefore[i]!),
-      5000,
+      30_000,
       'fleet back',
     );
-    const delays = fleet.map(({ observer }) => observer.logins.at(-1)! - dropAt);
+    // From the drop to the reconnect attempt: the back-off itself, not 50 logins' round trips.
+    const delays = fleet.map(({ observer }) => observer.attempts.at(-1)! - dropAt);
     const mean = delays.reduce((a, b) => a + b, 0) / delays.length;
     const sd = Math.sqrt(delays.reduce((a, b) => a + (b - mean) ** 2, 0) / delays.length);
     // Uniform on [0, 1000 ms] has sd ≈ 289 ms; lock-step would be ~0.
@@ -429,7 +430,7 @@ describe('vendor profile', () => {
     const { d, observer } = device({
       loginCode: 'vendor-loss',
       profile: 'vendor',
-      timings: { ...fast, quickRetryMinMs: 100, quickRetryMaxMs: 110, retryMinMs: 400, retryMaxMs: 410 },
+      timings: { ...fast, quickRetryMinMs: 100, quickRetryMaxMs: 110, retryMinMs: 1000, retryMaxMs: 1010 },
     });
     const s = await login(d);
     const pub = await s.call('RTMPPublish', {
@@ -459,13 +460,15 @@ describe('vendor profile', () => {
     await eventually(() => observer.loginFailures.length >= 1, 5000, 'first failure');
     assert.equal(d.channels[0]!.state, 1, 'vendor stops publishing on loss');
     assert.equal(d.channels[0]!.record_session, 'R'.repeat(22), 'recording survives the quick retries');
-    await eventually(() => observer.loginFailures.length >= 4, 5000, '4 failures');
+    await eventually(() => observer.loginFailures.length >= 4, 15_000, '4 failures');
     assert.equal(d.channels[0]!.record_session, undefined, 'recording stopped after the quick retries');
     platform.refuseWith = null;
     const at = observer.loginFailures.map((f) => f.at);
     const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    assert.ok(gaps[0]! < 250, `second quick retry after ${gaps[0]} ms`);
-    assert.ok(gaps[1]! >= 390 && gaps[2]! >= 390, `slow retries after ${gaps[1]}, ${gaps[2]} ms`);
+    // Timers never fire early, so the slow rhythm has a hard floor; the quick retry is only
+    // compared with it (a busy machine adds the same login round trip to every gap).
+    assert.ok(gaps[1]! >= 990 && gaps[2]! >= 990, `slow retries after ${gaps[1]}, ${gaps[2]} ms`);
+    assert.ok(gaps[0]! < Math.min(gaps[1]!, gaps[2]!) - 500, `quick retry after ${gaps[0]} ms`);
     await d.stop();
   });
 });

@@ -188,6 +188,8 @@ export class TestPlatform {
 /** An observer that records what a test wants to look at. */
 export class RecordingObserver implements DeviceObserver {
   states: Array<[DeviceState, DeviceState]> = [];
+  /** When each login attempt began (state → connecting): timer times, without the login round trip. */
+  attempts: number[] = [];
   logins: number[] = [];
   loginFailures: Array<{ failure: LoginFailure; at: number }> = [];
   rpcs: Array<{ direction: string; method: string; errCode: number | null }> = [];
@@ -201,6 +203,7 @@ export class RecordingObserver implements DeviceObserver {
 
   stateChanged(_d: DeviceIdentity, from: DeviceState, to: DeviceState): void {
     this.states.push([from, to]);
+    if (to === 'connecting') this.attempts.push(performance.now());
   }
   loginSucceeded(): void {
     this.logins.push(performance.now());
