@@ -310,7 +310,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     refuseLoginsAfter: null,
     refuseStreamsAfter: null,
   };
-  const driver = ivc ? new PlatformDriver(ivc, scenario.platform ?? noOrders, scenario.seed) : null;
+  const driver = ivc
+    ? new PlatformDriver(ivc, scenario.platform ?? noOrders, scenario.seed, resolvePush(scenario, ivc))
+    : null;
   // Streams mode of the limit finder: the platform's publish orders climb the staircase.
   const streamStairs = scenario.capacity?.mode === 'streams' ? capacityStages(scenario.capacity) : null;
   if (streamStairs) driver?.setPublishTarget(0);

@@ -2,13 +2,25 @@ import type { DeviceRecord } from '../ivc/device-record.js';
 import type { RunningIvc } from '../ivc/server.js';
 import type { AnswerPacket } from '../protocol/envelope.js';
 import { createRandom, type Random } from '../scenario/random.js';
-import type { OrderPlan, PlatformEvent, PlatformPlan, Quality, RecordPlan } from '../scenario/types.js';
+import type {
+  DevicePush,
+  OrderPlan,
+  PlatformEvent,
+  PlatformPlan,
+  Quality,
+  RecordPlan,
+} from '../scenario/types.js';
 
 /** What the platform received for the streams and recordings it ordered (embedded target). */
 export interface MediaReceived {
   streams: {
     ordered: number;
-    /** Streams the ingest saw publishing. */
+    /**
+     * Channels that came online already live without an order (`devices.push` to this
+     * platform's ingest): judged below like ordered streams.
+     */
+    pushed: number;
+    /** Streams (ordered or pushed) the ingest saw publishing. */
     received: number;
     /** Received long enough (≥ 10 s) to judge their bitrate. */
     judged: number;
@@ -74,6 +86,10 @@ export class PlatformDriver {
   /** Every accepted order, to judge at the end what the platform received. */
   private readonly orderedStreams = new Map<string, Quality>();
   private readonly orderedSessions: string[] = [];
+  /** Ingest stream names of channels pushing by themselves, first seen live at a login. */
+  private readonly pushedStreams = new Set<string>();
+  /** Channels we ever ordered to publish: live after a re-login is then our stream, not a push. */
+  private readonly orderedChannels = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly random: Random;
   private unsubscribe: Array<() => void> = [];
@@ -85,6 +101,8 @@ export class PlatformDriver {
     private readonly ivc: RunningIvc,
     private readonly plan: PlatformPlan,
     seed: number,
+    /** `devices.push` with its url resolved: pushes to this platform's ingest are judged too. */
+    private readonly push: DevicePush | null = null,
   ) {
     this.random = createRandom(seed, 'platform');
   }
@@ -132,7 +150,9 @@ export class PlatformDriver {
     let violations = 0;
     let min: number | null = null;
     let max: number | null = null;
-    for (const [streamId, quality] of this.orderedStreams) {
+    const expected: Array<[string, Quality]> = [...this.orderedStreams];
+    for (const name of this.pushedStreams) expected.push([name, this.push!.quality]);
+    for (const [streamId, quality] of expected) {
       const s = ingest?.stream(streamId);
       if (!s) continue;
       received++;
@@ -171,6 +191,7 @@ export class PlatformDriver {
     return {
       streams: {
         ordered: this.orderedStreams.size,
+        pushed: this.pushedStreams.size,
         received,
         judged,
         within_10pct: within,
@@ -238,6 +259,9 @@ export class PlatformDriver {
 
   private deviceOnline(device: DeviceRecord): void {
     for (const ch of device.channels) {
+      // Live at the first keepalive of a connection, never ordered by us: a standing push.
+      if (ch.state === 2 && !this.orderedChannels.has(`${device.loginCode}/${ch.channel}`))
+        this.notePush(device.loginCode, ch.channel);
       // Offline channels cannot, and live ones (pushing by themselves) need not, be ordered.
       if (ch.state !== 1) continue;
       const { publish, record } = this.plan;
@@ -252,6 +276,16 @@ export class PlatformDriver {
         );
       }
     }
+  }
+
+  /** Remembers a standing push when it goes to this platform's ingest (others are not seen here). */
+  private notePush(loginCode: string, channel: number): void {
+    const base = this.ivc.rtmpUrl;
+    if (!this.push || !base) return;
+    const url = this.push.url
+      .replaceAll('{login_code}', encodeURIComponent(loginCode))
+      .replaceAll('{channel}', String(channel));
+    if (url.startsWith(`${base}/`)) this.pushedStreams.add(url.slice(base.length + 1));
   }
 
   private chosen(plan: OrderPlan, active: Map<string, ActiveOrder>): boolean {
@@ -286,6 +320,7 @@ export class PlatformDriver {
 
   private async publish(device: DeviceRecord, channel: number, plan: OrderPlan): Promise<string | null> {
     this.publishes.ordered++;
+    this.orderedChannels.add(`${device.loginCode}/${channel}`);
     try {
       const { streamId, answer } = await this.ivc.commands.publish(device.loginCode, {
         channel,

@@ -1,4 +1,7 @@
 import type { RunSummary } from '../farm/summary.js';
+import { DEFAULT_CATALOGUE, type MetricUnit } from '../metrics/catalogue.js';
+import { parseSeriesKey } from '../metrics/labels.js';
+import type { HistogramSummary } from '../metrics/summary.js';
 import { formatComparison } from './compare.js';
 import { byLabel } from './counters.js';
 import type { ReportSummary } from './types.js';
@@ -8,6 +11,30 @@ function fmt(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '-';
   const v = Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 10 ? n.toFixed(1) : n.toFixed(2);
   return `${v}${unit}`;
+}
+
+const unitSuffix: Partial<Record<MetricUnit, string>> = { ms: 'ms', bytes: ' B', percent: '%' };
+const catalogueOrder = [...DEFAULT_CATALOGUE.keys()];
+
+/**
+ * One line per histogram series the run recorded (alarm_rtt, each RPC method, uploads…), in
+ * catalogue order, named by its series key as thresholds write it.
+ */
+export function percentileLines(histograms: Record<string, HistogramSummary>): string[] {
+  const rank = (key: string) => {
+    const i = catalogueOrder.indexOf(parseSeriesKey(key).name);
+    return i < 0 ? catalogueOrder.length : i;
+  };
+  const keys = Object.keys(histograms)
+    .filter((k) => (histograms[k]?.count ?? 0) > 0)
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const width = Math.max(15, ...keys.map((k) => k.length));
+  return keys.map((key) => {
+    const x = histograms[key]!;
+    const def = DEFAULT_CATALOGUE.get(parseSeriesKey(key).name);
+    const u = def ? (unitSuffix[def.unit] ?? '') : '';
+    return `  ${key.padEnd(width)} p50 ${fmt(x.p50, u)}  p95 ${fmt(x.p95, u)}  p99 ${fmt(x.p99, u)}  max ${fmt(x.max, u)}  (n=${x.count})`;
+  });
 }
 
 /** The end-of-run text, k6 style: verdict, key figures, thresholds, warnings. */
@@ -25,19 +52,7 @@ export function formatSummary(s: RunSummary): string {
   );
   const logins = byLabel(c, 'logins', 'result');
   lines.push(`  logins          ${logins.map(([k, n]) => `${k} ${n}`).join('  ') || '-'}`);
-  for (const [key, label] of [
-    ['login_duration', 'login time'],
-    ['keepalive_rtt', 'keepalive rtt'],
-    ['publish_start_duration', 'publish start'],
-    ['segment_upload_duration', 'segment upload'],
-  ] as const) {
-    const x = h[key];
-    if (x && x.count > 0) {
-      lines.push(
-        `  ${label.padEnd(15)} p50 ${fmt(x.p50, 'ms')}  p95 ${fmt(x.p95, 'ms')}  p99 ${fmt(x.p99, 'ms')}  max ${fmt(x.max, 'ms')}  (n=${x.count})`,
-      );
-    }
-  }
+  lines.push(...percentileLines(h));
   const disconnects = byLabel(c, 'disconnects', 'reason');
   if (disconnects.length > 0)
     lines.push(`  disconnects     ${disconnects.map(([k, n]) => `${k} ${n}`).join('  ')}`);
@@ -46,10 +61,12 @@ export function formatSummary(s: RunSummary): string {
     lines.push(`  rpc errors      ${rpcErrors.map(([k, n]) => `${k} ${n}`).join('  ')}`);
   const alarms = byLabel(c, 'alarms', 'type');
   if (alarms.length > 0) lines.push(`  alarms          ${alarms.map(([k, n]) => `${k} ${n}`).join('  ')}`);
-  if (s.platform?.publishes && s.platform.publishes.ordered > 0) {
+  const got = s.platform?.received;
+  const pushed = got?.streams.pushed ?? 0;
+  if (s.platform?.publishes && (s.platform.publishes.ordered > 0 || pushed > 0)) {
     const p = s.platform.publishes;
     lines.push(
-      `  publishes       ordered ${p.ordered}  ok ${p.ok}  failed ${Object.values(p.failed).reduce((a, b) => a + b, 0)}`,
+      `  publishes       ordered ${p.ordered}  ok ${p.ok}  failed ${Object.values(p.failed).reduce((a, b) => a + b, 0)}${pushed > 0 ? `  pushed by devices ${pushed}` : ''}`,
     );
   }
   if (s.platform?.records && s.platform.records.ordered > 0) {
@@ -58,12 +75,13 @@ export function formatSummary(s: RunSummary): string {
       `  recordings      ordered ${r.ordered}  ok ${r.ok}  failed ${Object.values(r.failed).reduce((a, b) => a + b, 0)}`,
     );
   }
-  const got = s.platform?.received;
-  if (got && got.streams.ordered > 0) {
+  if (got && got.streams.ordered + pushed > 0) {
     const st = got.streams;
     const range = st.ratio_min === null ? '' : `, received/target ${fmt(st.ratio_min)}–${fmt(st.ratio_max)}`;
+    const expected =
+      pushed === 0 ? `${st.ordered}` : `${st.ordered + pushed} (${st.ordered} ordered, ${pushed} pushed)`;
     lines.push(
-      `  streams in      ${st.received}/${st.ordered} received, ${st.within_10pct}/${st.judged} within ±10 % of their bitrate${range}${st.with_violations ? `, ${st.with_violations} with violations` : ''}`,
+      `  streams in      ${st.received}/${expected} received, ${st.within_10pct}/${st.judged} within ±10 % of their bitrate${range}${st.with_violations ? `, ${st.with_violations} with violations` : ''}`,
     );
   }
   if (got && got.recordings.ordered > 0) {

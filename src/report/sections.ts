@@ -267,7 +267,8 @@ export function errorsSection(i: SectionInput): string {
     body += '<h3>What the platform ordered</h3>';
     body += table(['order', 'ordered', 'ok', 'failed'], rows);
     const got = pf.received;
-    if (got && (got.streams.ordered > 0 || got.recordings.ordered > 0)) {
+    const pushed = got?.streams.pushed ?? 0;
+    if (got && (got.streams.ordered + pushed > 0 || got.recordings.ordered > 0)) {
       const st = got.streams;
       const r = got.recordings;
       body += '<h3>What the platform received</h3>';
@@ -275,17 +276,19 @@ export function errorsSection(i: SectionInput): string {
         [
           'what',
           'ordered',
+          'pushed by devices',
           'received',
           'judged',
           'within ±10 % of bitrate',
           'received / target',
           'with violations',
         ],
-        st.ordered > 0
+        st.ordered + pushed > 0
           ? [
               [
                 'streams',
                 st.ordered,
+                pushed,
                 st.received,
                 st.judged,
                 st.within_10pct,
