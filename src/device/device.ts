@@ -208,7 +208,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     for (const ch of this.channels) ch.setOnline(true);
     const spread = this.timings.startDelayMaxMs;
     if (spread > 0) {
-      this.setState('backoff');
+      this.setState('waiting');
       this.scheduler.schedule(this.lifeTimer, this.random() * spread);
     } else {
       this.connect();
@@ -685,7 +685,8 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
           return;
         }
         if (this._state === 'rebooting') for (const ch of this.channels) ch.setOnline(true);
-        if (this._state === 'backoff' || this._state === 'rebooting') this.connect();
+        if (this._state === 'waiting' || this._state === 'backoff' || this._state === 'rebooting')
+          this.connect();
         return;
       case K_PREVIEW:
         if (this.peer) this.callPreviewServer();

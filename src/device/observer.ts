@@ -3,6 +3,7 @@ import type { CloseReason } from '../protocol/close-reason.js';
 /** Where a device is in its connection life. */
 export type DeviceState =
   | 'idle' // created, not started
+  | 'waiting' // started, waiting out its random start-up delay (startup_jitter) before the first login
   | 'connecting' // WebSocket upgrade in progress
   | 'online' // logged in
   | 'backoff' // waiting to reconnect

@@ -53,7 +53,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.unknownEvents = registry.counter('unknown_events');
     this.alarms = registry.counterFamily('alarms', ['type']);
     // Make the common states visible as 0 from the first second.
-    for (const s of ['connecting', 'online', 'backoff'] as const) this.states.get(s);
+    for (const s of ['waiting', 'connecting', 'online', 'backoff'] as const) this.states.get(s);
   }
 
   stateChanged(_d: DeviceIdentity, from: DeviceState, to: DeviceState): void {

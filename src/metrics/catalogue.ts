@@ -66,7 +66,7 @@ export const CATALOGUE: readonly MetricDef[] = [
     kind: 'gauge',
     unit: 'count',
     labels: ['state'],
-    values: { state: ['connecting', 'online', 'backoff', 'upgrading', 'rebooting'] },
+    values: { state: ['waiting', 'connecting', 'online', 'backoff', 'upgrading', 'rebooting'] },
     description: 'Simulated devices currently in each connection state.',
   },
   {
