@@ -35,6 +35,13 @@ platform:
   assert.equal(got.streams.within_10pct, got.streams.judged);
   assert.ok(got.streams.judged >= 8 + pushed, `streams judged: ${got.streams.judged}`);
   assert.equal(got.streams.with_violations, 0);
+  // Every live stream's bitrate is sampled each second (over a trailing 5 s), not every 5 s: a
+  // stream judged (≥ 10 s at the ingest) gives at least 5 samples.
+  const ratio = s.metrics.histograms['bitrate_achieved_ratio{quality:ld}'];
+  assert.ok(
+    (ratio?.count ?? 0) >= got.streams.judged * 5,
+    `${ratio?.count} bitrate samples for ${got.streams.judged} streams`,
+  );
   assert.equal(s.metrics.histograms['publish_start_duration{quality:ld}']?.count, 10 + pushed);
   assert.ok((c['bytes_sent{kind:rtmp}'] ?? 0) > (10 * 20 * 200_000) / 8, 'about 20 s of ld per stream');
 

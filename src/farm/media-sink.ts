@@ -21,16 +21,19 @@ import type {
 import type { WorkerInit } from './messages.js';
 import { RecordingMetrics } from './recording-metrics.js';
 
-/** How often each live stream's achieved bitrate is sampled against its rendition's. */
-const BITRATE_SAMPLE_S = 5;
+/**
+ * Each second, each live stream's achieved bitrate is recorded over the trailing window of this
+ * many seconds: one second alone swings with the GOP (a key frame is several times a P frame).
+ */
+const BITRATE_WINDOW_S = 5;
 
 interface LiveStream {
   quality: Quality;
   /** The rendition's measured bit/s: what the stream should achieve. */
   target: number;
   publisher: RtmpPublisher | null;
-  lastMediaBytes: number;
-  lastSampleAt: number;
+  /** [time ms, media bytes sent] once a second, the oldest first, at most BITRATE_WINDOW_S + 1. */
+  samples: number[];
 }
 
 /**
@@ -76,8 +79,7 @@ export class FarmMediaSink implements MediaSink {
       quality: job.quality,
       target: rendition.bitrate,
       publisher: null,
-      lastMediaBytes: 0,
-      lastSampleAt: 0,
+      samples: [],
     };
     let ended = false;
     const end = () => {
@@ -97,8 +99,9 @@ export class FarmMediaSink implements MediaSink {
       flvPath: rendition.flvPath,
       onStarted: (publisher) => {
         stream.publisher = publisher;
-        stream.lastSampleAt = performance.now();
-        this.startDuration.get(job.quality).record(stream.lastSampleAt - acceptedAt);
+        const startedAt = performance.now();
+        stream.samples.push(startedAt, 0);
+        this.startDuration.get(job.quality).record(startedAt - acceptedAt);
         this.publishes.get('ok', 'ok', job.quality).add(1);
         this.streamsLive.get(job.quality).add(1);
       },
@@ -156,7 +159,7 @@ export class FarmMediaSink implements MediaSink {
     return true;
   }
 
-  /** Once a second (before the worker's metric delta): bytes sent, and bitrate samples every few seconds. */
+  /** Once a second (before the worker's metric delta): bytes sent, and each stream's bitrate sample. */
   tick(): void {
     const snapshot = this.pool.snapshot();
     this.rtmpBytes.add(snapshot.bytesSent - this.lastBytes);
@@ -165,14 +168,15 @@ export class FarmMediaSink implements MediaSink {
     for (const stream of this.live.values()) {
       const p = stream.publisher;
       if (!p) continue;
-      const seconds = (now - stream.lastSampleAt) / 1000;
-      if (seconds < BITRATE_SAMPLE_S) continue;
-      const bytes = p.stats().mediaBytesSent;
+      const w = stream.samples;
+      w.push(now, p.stats().mediaBytesSent);
+      // A full window first: a stream's first seconds are not judged on a fraction of a GOP.
+      if (w.length < 2 * (BITRATE_WINDOW_S + 1)) continue;
+      if (w.length > 2 * (BITRATE_WINDOW_S + 1)) w.splice(0, 2);
+      const seconds = (now - w[0]!) / 1000;
       this.bitrateRatio
         .get(stream.quality)
-        .record(((bytes - stream.lastMediaBytes) * 8) / seconds / stream.target);
-      stream.lastMediaBytes = bytes;
-      stream.lastSampleAt = now;
+        .record(((w[w.length - 1]! - w[1]!) * 8) / seconds / stream.target);
     }
   }
 
