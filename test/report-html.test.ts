@@ -23,6 +23,7 @@ seed: 5
 devices:
   count: 12
   login_code: "rh-{index:03}"
+  startup_jitter: 2s
   mix:
     - { weight: 1, kind: camera, profile: spec }
     - { weight: 1, kind: nvr, channels: 2, profile: vendor }
@@ -89,6 +90,32 @@ const INSPECT = `(() => {
     distinctColours: colours.size,
   };
 })()`;
+
+interface ChartView {
+  id: string;
+  xLabels: string[];
+  xPx: number[];
+  /** Widest time label in the axis font, CSS px. */
+  labelWidth: number;
+  legend: Array<[string, string]>;
+}
+
+// The charts as a reader sees them: time-axis labels and where they are drawn, and the legends.
+const CHARTS = `(() => [...document.querySelectorAll('.chart')].map((box) => {
+  const labels = (box.getAttribute('data-x-labels') || '').split(' ').filter(Boolean);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+  return {
+    id: box.getAttribute('data-chart'),
+    xLabels: labels,
+    xPx: (box.getAttribute('data-x-px') || '').split(' ').filter(Boolean).map(Number),
+    labelWidth: Math.max(0, ...labels.map((l) => ctx.measureText(l).width)),
+    legend: [...box.querySelectorAll('.u-legend .u-series')].map((r) => [
+      r.querySelector('.u-label').textContent,
+      r.querySelector('.u-value').textContent,
+    ]),
+  };
+}))()`;
 
 interface JunitView {
   error: string | null;
@@ -176,6 +203,69 @@ describe('HTML report', {
     assert.match(r.text, /Devices online vs target/);
     assert.match(r.text, /Percentiles \(whole run\)/);
     assert.match(r.text, /eventloop_delay\{worker:0\}/);
+  });
+
+  test('charts read without hovering: mm:ss since start, labels apart, legends with values, waiting devices, rates in %', async () => {
+    // Devices waiting out startup_jitter are counted as waiting, never as back-off.
+    const seconds = readFileSync(join(runDir, 'timeseries.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { gauges: Record<string, number> });
+    assert.ok(
+      seconds.some((x) => (x.gauges['devices{state:waiting}'] ?? 0) > 0),
+      'devices waiting at the start',
+    );
+    assert.ok(
+      seconds.every((x) => (x.gauges['devices{state:backoff}'] ?? 0) === 0),
+      'nobody backed off',
+    );
+
+    const dir = join(work, 'readable');
+    cpSync(runDir, dir, { recursive: true });
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
+    summary.thresholds.push({ metric: 'logins{result:ok}', expression: 'rate>0.99', ok: true, observed: 1 });
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+    const file = await writeHtmlReport(dir);
+    const context = await browser.newContext({ offline: true, viewport: { width: 1366, height: 900 } });
+    try {
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForFunction("document.body.hasAttribute('data-charts-rendered')", null, {
+        timeout: 10_000,
+      });
+      const text = (await page.evaluate('document.body.innerText')) as string;
+      assert.match(text, /logins\{result:ok\}\s+rate>0\.99 \(> 99 %\)\s+100 %\s+share/);
+      const charts = (await page.evaluate(CHARTS)) as ChartView[];
+      assert.ok(charts.length >= 8);
+      for (const c of charts) {
+        assert.ok(c.xLabels.length >= 2, `${c.id}: time labels ${c.xLabels.join(' ')}`);
+        for (const l of c.xLabels) assert.match(l, /^\d\d:\d\d$/, `${c.id}: time label ${l}`);
+        for (let i = 1; i < c.xPx.length; i++)
+          assert.ok(
+            c.xPx[i]! - c.xPx[i - 1]! > c.labelWidth + 4,
+            `${c.id}: labels ${c.xLabels[i - 1]} and ${c.xLabels[i]} overlap (${c.xPx.join(' ')} px)`,
+          );
+        // Not hovering: every series shows its latest value, the time column says so.
+        assert.deepEqual(c.legend[0], ['since start', 'latest'], c.id);
+        for (const [label, value] of c.legend.slice(1))
+          assert.match(value, /^-?[\d,]+(\.\d+)?$/, `${c.id}: legend ${label} shows ${value}`);
+      }
+      const devices = charts.find((c) => c.id === 'devices')!;
+      assert.equal(devices.xLabels[0], '00:00', 'the axis counts from the start');
+      assert.ok(
+        devices.legend.some(([label]) => label === 'waiting'),
+        'the waiting devices are a series of their own',
+      );
+      // Over the plot: the time under the cursor and the values there.
+      const over = page.locator('[data-chart="devices"] .u-over');
+      const box = (await over.boundingBox())!;
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+      const hovered = ((await page.evaluate(CHARTS)) as ChartView[]).find((c) => c.id === 'devices')!;
+      assert.match(hovered.legend[0]![1], /^\d\d:\d\d$/);
+      assert.notEqual(hovered.legend[0]![1], '00:00');
+    } finally {
+      await context.close();
+    }
   });
 
   test('platform and scenario strings with markup are shown as text, never run; no password printed', async () => {

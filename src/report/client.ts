@@ -6,9 +6,43 @@ export const CLIENT_JS = `(function () {
   'use strict';
   var data = JSON.parse(document.getElementById('report-data').textContent);
   var palette = ['#0969da', '#cf222e', '#1a7f37', '#9a6700', '#8250df', '#bc4c00', '#1b7c83', '#57606a'];
+  // Time axis steps in seconds: labels fall on round minutes and seconds since the start.
+  var STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+  var t0 = data.t0;
   var plots = [];
   function width(box) {
     return Math.max(320, Math.floor(box.clientWidth) - 8);
+  }
+  function two(n) {
+    return (n < 10 ? '0' : '') + n;
+  }
+  /** Seconds since the start as mm:ss (h:mm:ss past an hour). */
+  function clock(t) {
+    var s = Math.round(t - (t0 === null ? 0 : t0));
+    var sign = s < 0 ? '-' : '';
+    s = Math.abs(s);
+    var h = Math.floor(s / 3600);
+    var m = Math.floor((s % 3600) / 60);
+    return sign + (h > 0 ? h + ':' + two(m) : two(m)) + ':' + two(s % 60);
+  }
+  function fmt(v) {
+    if (v === null || v === undefined || isNaN(v)) return '–';
+    var a = Math.abs(v);
+    if (a >= 1000 || v === Math.round(v)) return Math.round(v).toLocaleString('en-US');
+    if (a >= 100) return v.toFixed(0);
+    if (a >= 10) return v.toFixed(1);
+    return String(Number(v.toPrecision(3)));
+  }
+  function latest(values) {
+    for (var i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i];
+    return null;
+  }
+  // Ticks counted from t0, not from the epoch, so they read 00:00, 00:30, 01:00.
+  function splits(u, axisIdx, min, max, step) {
+    var origin = t0 === null ? 0 : t0;
+    var out = [];
+    for (var v = origin + Math.ceil((min - origin) / step) * step; v <= max; v += step) out.push(v);
+    return out;
   }
   data.charts.forEach(function (ch) {
     var host = document.getElementById('charts-' + ch.section);
@@ -20,10 +54,20 @@ export const CLIENT_JS = `(function () {
     h.textContent = ch.title + (ch.unit ? ' [' + ch.unit + ']' : '');
     box.appendChild(h);
     host.appendChild(box);
-    var series = [{}];
+    // Off the plot the legend shows each series' latest value, over it the value at the cursor.
+    var series = [{
+      label: 'since start',
+      value: function (u, v, si, idx) { return idx === null ? 'latest' : clock(v); },
+    }];
     ch.series.forEach(function (s, i) {
       var color = s.color || palette[i % palette.length];
-      var o = { label: s.label, stroke: color, width: 1.5 };
+      var last = latest(ch.data[i + 1]);
+      var o = {
+        label: s.label,
+        stroke: color,
+        width: 1.5,
+        value: function (u, v, si, idx) { return fmt(idx === null ? last : v); },
+      };
       if (s.style === 'step') o.paths = uPlot.paths.stepped({ align: 1 });
       if (s.style === 'points') {
         o.paths = function () { return null; };
@@ -31,13 +75,32 @@ export const CLIENT_JS = `(function () {
       }
       series.push(o);
     });
+    var ticks = [];
     var opts = {
       width: width(box),
       height: 230,
       series: series,
-      scales: { x: { time: true } },
-      axes: [{}, { size: 64 }],
+      scales: { x: { time: false } },
+      axes: [
+        {
+          space: 64,
+          incrs: STEPS,
+          splits: splits,
+          values: function (u, vals) {
+            ticks = vals;
+            return vals.map(clock);
+          },
+        },
+        { size: 64 },
+      ],
       cursor: { drag: { x: true, y: false } },
+      hooks: {
+        // The drawn time labels and their x (CSS px), for a reader of the DOM (and the tests).
+        draw: [function (u) {
+          box.setAttribute('data-x-labels', ticks.map(clock).join(' '));
+          box.setAttribute('data-x-px', ticks.map(function (t) { return Math.round(u.valToPos(t, 'x')); }).join(' '));
+        }],
+      },
     };
     plots.push({ box: box, plot: new uPlot(opts, ch.data, box) });
   });

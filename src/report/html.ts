@@ -36,6 +36,8 @@ export interface HtmlReportOptions {
 
 export interface ReportData {
   schema: 'ivtfarm.report/1';
+  /** Epoch second the time axes count from (shown as mm:ss since start); null without any time. */
+  t0: number | null;
   charts: Chart[];
 }
 
@@ -99,7 +101,10 @@ export async function renderHtmlReport(runDir: string, options: HtmlReportOption
       generator: charts.some((c) => c.section === 'generator'),
     },
   };
-  const data: ReportData = { schema: 'ivtfarm.report/1', charts };
+  const started = summary ? Math.floor(Date.parse(summary.run.started_at) / 1000) : Number.NaN;
+  const t0 =
+    collector.t[0] ?? (Number.isNaN(started) ? (summary?.capacity?.steps[0]?.from ?? null) : started);
+  const data: ReportData = { schema: 'ivtfarm.report/1', t0, charts };
   const title = `ivtfarm report: ${reportTitle(summary, files.scenario)}`;
   const { js, css } = uplotAssets();
   const body = [

@@ -3,6 +3,7 @@
 
 import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
 import { parseSeriesKey } from '../metrics/labels.js';
+import { parseExpression } from '../metrics/threshold-expr.js';
 import { MASK } from '../scenario/secrets.js';
 import { type Comparison, formatDelta, formatValue } from './compare.js';
 import { byLabels } from './counters.js';
@@ -73,6 +74,16 @@ export function headerSection(i: SectionInput): string {
   }</header>`;
 }
 
+/** `rate` thresholds compare a share: their bound as a percentage (`< 1 %`), else null. */
+function rateBound(expression: string): string | null {
+  try {
+    const e = parseExpression(expression);
+    return e.agg.name === 'rate' ? `${e.op} ${num(100 * e.value)} %` : null;
+  } catch {
+    return null;
+  }
+}
+
 export function thresholdsSection(i: SectionInput): string {
   const s = i.summary;
   if (!s)
@@ -81,13 +92,24 @@ export function thresholdsSection(i: SectionInput): string {
       'Thresholds',
       p('no summary: thresholds are evaluated at the end of a run', 'empty'),
     );
-  const rows: Cell[][] = s.thresholds.map((t) => [
-    mark(t.ok),
-    t.metric,
-    t.expression,
-    t.observed === null ? 'no data' : t.observed,
-    unitOf(t.metric),
-  ]);
+  const rows: Cell[][] = s.thresholds.map((t) => {
+    const rate = rateBound(t.expression);
+    if (rate === null)
+      return [
+        mark(t.ok),
+        t.metric,
+        t.expression,
+        t.observed === null ? 'no data' : t.observed,
+        unitOf(t.metric),
+      ];
+    return [
+      mark(t.ok),
+      t.metric,
+      `${t.expression} (${rate})`,
+      t.observed === null ? 'no data' : `${num(100 * t.observed)} %`,
+      'share',
+    ];
+  });
   let body = table(['result', 'metric', 'expression', 'observed', 'unit'], rows);
   if (s.aborted_by)
     body += p(`The run was stopped early by ${s.aborted_by.metric} ${s.aborted_by.expression}.`, 'warn');

@@ -158,7 +158,8 @@ export class SeriesCollector {
 
   /**
    * Series of one metric and field, grouped by `by(labels)` (null drops the series) and summed
-   * within a group. Counters read a missing second as 0, gauges and histograms as "no data".
+   * within a group. Counters and histogram counts read a missing second as 0, gauges and other
+   * histogram fields as "no data".
    */
   group(
     kind: RawSeries['kind'],
@@ -174,7 +175,8 @@ export class SeriesCollector {
       if (g === null) continue;
       let acc = out.get(g);
       if (!acc) {
-        acc = new Float64Array(n).fill(kind === 'c' ? 0 : Number.NaN);
+        // A histogram's count is 0, not "no data", in a second without any sample.
+        acc = new Float64Array(n).fill(kind === 'c' || field === 'count' ? 0 : Number.NaN);
         out.set(g, acc);
       }
       for (let i = 0; i < r.values.length; i++) {
