@@ -73,8 +73,9 @@ describe('paced body', () => {
       }),
     );
     assert.deepEqual(Buffer.concat(got), bytes);
-    // One release per step (800 / 100 = 8), not a dribble of tiny writes as the consumer asks.
-    assert.ok(got.length >= 4 && got.length <= 10, `${got.length} writes`);
+    // One release per step (800 / 100 = 8), not a dribble of tiny writes as the consumer asks; a
+    // late step on a busy machine releases more at once, so only "more than one" is a floor.
+    assert.ok(got.length >= 2 && got.length <= 10, `${got.length} writes`);
     assert.ok(at.at(-1)! >= 700, `last byte after ${at.at(-1)} ms`);
     assert.ok(at[0]! >= 50, 'nothing before the first step');
   });
