@@ -93,7 +93,8 @@ class FleetStatus implements DeviceObserver {
 
   line(count: number): string {
     const n = (s: DeviceState) => this.states.get(s) ?? 0;
-    return `online ${n('online')}/${count}  connecting ${n('connecting')}  backoff ${n('backoff')}  logins ok ${this.loginsOk} refused ${this.loginsRefused} failed ${this.loginsFailed}  keepalives ${this.keepalives}  disconnects ${this.disconnects}`;
+    const waiting = n('waiting') > 0 ? `  waiting ${n('waiting')}` : '';
+    return `online ${n('online')}/${count}${waiting}  connecting ${n('connecting')}  backoff ${n('backoff')}  logins ok ${this.loginsOk} refused ${this.loginsRefused} failed ${this.loginsFailed}  keepalives ${this.keepalives}  disconnects ${this.disconnects}`;
   }
 
   private explainOnce(key: string, message: string): void {
