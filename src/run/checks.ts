@@ -72,7 +72,11 @@ export function evaluateChecks(input: CheckInput): CheckResult[] {
       skipped: false,
     });
 
-  const never = Math.max(0, started - online);
+  const lostDevices = input.lost.reduce((n, l) => n + l.devices, 0);
+  // A crashed worker's devices are judged by the lost-devices check, not here: its counters stop
+  // mid-way, so its share is taken out (at most all its devices, which may leave a few uncounted).
+  const never = Math.max(0, started - online - lostDevices);
+  const judged = Math.max(0, started - lostDevices);
   if (checks.neverOnline === null) results.push(off('devices never online', 'never_online'));
   else if (input.capacitySearch)
     results.push({
@@ -83,18 +87,17 @@ export function evaluateChecks(input: CheckInput): CheckResult[] {
     });
   else {
     const allowed = checks.neverOnline;
-    const ok = started === 0 || never / started <= allowed;
+    const ok = judged === 0 || never / judged <= allowed;
     results.push({
       name: 'devices never online',
       ok,
       reason: ok
-        ? `${never} of ${started} started devices never came online (allowed: ${pct(allowed)})`
-        : `${never} of ${started} started devices (${pct(never / started)}) never came online, allowed ${pct(allowed)} (logins: ${logins})`,
+        ? `${never} of ${judged} started devices never came online (allowed: ${pct(allowed)})`
+        : `${never} of ${judged} started devices (${pct(never / judged)}) never came online, allowed ${pct(allowed)} (logins: ${logins})`,
       skipped: false,
     });
   }
 
-  const lostDevices = input.lost.reduce((n, l) => n + l.devices, 0);
   if (!checks.lostDevices) results.push(off('devices lost', 'lost_devices'));
   else
     results.push({

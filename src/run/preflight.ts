@@ -16,7 +16,8 @@ const NOTHING_STARTED = 'Nothing was started (turn this check off with `checks: 
 const defaultPorts: Record<string, number> = { 'rtmp:': 1935, 'http:': 80, 'https:': 443 };
 
 function refused(message: string, hint: string): RunRefused {
-  return new RunRefused(`preflight: ${message} — ${hint}. ${NOTHING_STARTED}`, ExitCode.PreflightFailed);
+  const end = /[?.!]$/.test(hint) ? '' : '.';
+  return new RunRefused(`preflight: ${message} — ${hint}${end} ${NOTHING_STARTED}`, ExitCode.PreflightFailed);
 }
 
 /** One device login with the scenario's credentials; resolves once the platform accepted it. */
