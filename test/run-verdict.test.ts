@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { startIvc } from '../src/ivc/server.js';
 import { formatSummary } from '../src/report/console.js';
 import { writeRunReports } from '../src/report/index.js';
+import { RunRefused } from '../src/run/exit-codes.js';
 import { runCli, runInline, scenarioFile } from './farm-support.js';
 
 const PASSWORD = 'Verdict-pw-8123';
@@ -120,6 +121,25 @@ describe('run checks and preflight', () => {
     } finally {
       await ivc.close();
     }
+  });
+
+  test('an rtmp:// push URL where nothing listens is caught by the preflight too (embedded target)', async () => {
+    const port = await freePort();
+    await assert.rejects(
+      runInline(`
+name: push-preflight
+target: embedded
+devices:
+  count: 2
+  push: { url: "rtmp://127.0.0.1:${port}/live/{login_code}-{channel}", quality: ld }
+stages:
+  - { duration: 2s, target: 2 }
+`),
+      (error: unknown) =>
+        error instanceof RunRefused &&
+        error.exitCode === 3 &&
+        error.message.includes(`devices.push.url 127.0.0.1:${port}: connection refused`),
+    );
   });
 
   test('each check can be turned off: a refused run with checks off is judged by its thresholds alone', async () => {
