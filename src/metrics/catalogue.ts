@@ -81,7 +81,8 @@ export const CATALOGUE: readonly MetricDef[] = [
     kind: 'counter',
     unit: 'count',
     labels: [],
-    description: 'Devices that logged in at least once (each counted once per run); the run checks compare it with devices_started.',
+    description:
+      'Devices that logged in at least once (each counted once per run); the run checks compare it with devices_started.',
   },
   {
     name: 'devices_target',
