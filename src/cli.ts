@@ -6,12 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FleetOptions } from './farm/fleet.js';
+import { ExitCode, RunRefused } from './run/exit-codes.js';
 
 /** An error whose message is for the person at the terminal: printed without a stack trace. */
 class UserError extends Error {
   constructor(
     message: string,
-    readonly exitCode = 2,
+    readonly exitCode: number = ExitCode.UsageError,
   ) {
     super(message);
   }
@@ -21,6 +22,16 @@ function positiveInt(name: string) {
   return (text: string): number => {
     const n = Number(text);
     if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number ≥ 0`);
+    return n;
+  };
+}
+
+/** A TCP port, 0–65535 (0: any free port), checked here so no raw Node message reaches the user. */
+function portNumber(name: string) {
+  return (text: string): number => {
+    const n = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n > 65535)
+      throw new InvalidArgumentError(`${name} must be a port number from 0 to 65535 (got "${text}")`);
     return n;
   };
 }
@@ -81,7 +92,10 @@ const program = new Command('ivtfarm')
     'Device emulator farm for load testing video cloud platforms (IVR RPC devices: cameras and NVRs)',
   )
   .version(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version)
-  .showHelpAfterError('(add --help for usage)');
+  .showHelpAfterError('(add --help for usage)')
+  // Every usage mistake commander catches (unknown command or option, missing or bad argument)
+  // exits 2, as the README says; --help and --version exit 0. Inherited by every command below.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : ExitCode.UsageError));
 
 program
   .command('run')
@@ -92,7 +106,7 @@ program
   .option(
     '--metrics-port <port>',
     'serve Prometheus text metrics on 127.0.0.1:<port>/metrics',
-    positiveInt('--metrics-port'),
+    portNumber('--metrics-port'),
   )
   .option(
     '--workers <n>',
@@ -156,6 +170,10 @@ program
       metricsPort: opts.metricsPort,
       outputDir: opts.out,
       interrupt,
+    }).catch((error: unknown) => {
+      // A taken port, an unreachable target: refused before anything started, in plain words.
+      if (error instanceof RunRefused) throw new UserError(error.message, error.exitCode);
+      throw error;
     });
     let exitCode = result.exitCode;
     let files: { html: string | null; junit: string | null };
@@ -265,7 +283,7 @@ program
   .command('ivc')
   .description('run the reference platform (IVC): device endpoint /ivc, admin API, web monitor, RTMP ingest')
   .option('--host <addr>', 'address to bind', '127.0.0.1')
-  .option('--port <port>', 'HTTP/WebSocket port (0: any free port)', positiveInt('--port'), 8080)
+  .option('--port <port>', 'HTTP/WebSocket port (0: any free port)', portNumber('--port'), 8080)
   .option(
     '--password-env <name>',
     'shared device password from this environment variable (default IVC_PASSWORD if set)',
@@ -292,7 +310,7 @@ program
   .option(
     '--rtmp-port <port>',
     'run the RTMP ingest on this port (0: any free port)',
-    positiveInt('--rtmp-port'),
+    portNumber('--rtmp-port'),
   )
   .option('--firmware-model <name>', 'firmware version answered by GetFirmware', 'ivc-fw-1.0.0')
   .option(

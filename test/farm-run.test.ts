@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -8,39 +7,7 @@ import { runScenario } from '../src/farm/coordinator.js';
 import { ProgressDisplay } from '../src/farm/progress.js';
 import type { RunSummary } from '../src/farm/summary.js';
 import { parseScenario } from '../src/scenario/load.js';
-
-const cli = new URL('../src/cli.js', import.meta.url).pathname;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; onStderr?: (text: string, kill: () => void) => void } = {},
-): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      options.onStderr?.(stderr, () => child.kill('SIGINT'));
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function scenarioFile(dir: string, body: string): string {
-  const file = join(dir, 'scenario.yaml');
-  writeFileSync(file, body);
-  return file;
-}
+import { runCli, scenarioFile } from './farm-support.js';
 
 function onlyRunDir(out: string): string {
   const dirs = readdirSync(out);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunOptions, type RunResult, runScenario } from '../src/farm/coordinator.js';
@@ -27,4 +28,37 @@ export async function runInline(
     ...options,
   });
   return { ...result, scenario };
+}
+
+const cli = new URL('../src/cli.js', import.meta.url).pathname;
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; onStderr?: (text: string, kill: () => void) => void } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      options.onStderr?.(stderr, () => child.kill('SIGINT'));
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+export function scenarioFile(dir: string, body: string): string {
+  const file = join(dir, 'scenario.yaml');
+  writeFileSync(file, body);
+  return file;
 }

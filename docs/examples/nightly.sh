@@ -37,10 +37,11 @@ fi
 
 case "$code" in
   0) echo "nightly: passed" ;;
-  99) echo "nightly: FAILED — thresholds failed" >&2 ;;
+  99) echo "nightly: FAILED — thresholds or run checks failed" >&2 ;;
   98) echo "nightly: FAILED — regression against $BASELINE" >&2 ;;
   97) echo "nightly: FAILED — a worker crashed, devices were lost" >&2 ;;
   105) echo "nightly: interrupted" >&2 ;;
+  3) echo "nightly: FAILED — preflight: the target is unreachable or refused the credentials" >&2 ;;
   *) echo "nightly: ivtfarm exited with $code" >&2 ;;
 esac
 exit "$code"

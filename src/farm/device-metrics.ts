@@ -37,6 +37,10 @@ export class DeviceMetrics implements DeviceObserver {
   private readonly events: Family<CounterHandle>;
   private readonly unknownEvents: CounterHandle;
   private readonly alarms: Family<CounterHandle>;
+  private readonly started: CounterHandle;
+  private readonly reachedOnline: CounterHandle;
+  /** Devices (by index) that were online once: the run checks count each device once, not each login. */
+  private readonly everOnline = new Set<number>();
 
   constructor(registry: MetricsRegistry) {
     this.states = registry.gaugeFamily('devices', ['state']);
@@ -52,11 +56,19 @@ export class DeviceMetrics implements DeviceObserver {
     this.events = registry.counterFamily('events_received', ['event']);
     this.unknownEvents = registry.counter('unknown_events');
     this.alarms = registry.counterFamily('alarms', ['type']);
+    this.started = registry.counter('devices_started');
+    this.reachedOnline = registry.counter('devices_reached_online');
     // Make the common states visible as 0 from the first second.
     for (const s of ['waiting', 'connecting', 'online', 'backoff'] as const) this.states.get(s);
   }
 
-  stateChanged(_d: DeviceIdentity, from: DeviceState, to: DeviceState): void {
+  stateChanged(d: DeviceIdentity, from: DeviceState, to: DeviceState): void {
+    // `idle` is only the state before the first start (a stopped device comes back from `stopped`).
+    if (from === 'idle') this.started.add(1);
+    if (to === 'online' && !this.everOnline.has(d.index)) {
+      this.everOnline.add(d.index);
+      this.reachedOnline.add(1);
+    }
     if (from !== 'idle' && from !== 'stopped') this.states.get(from).add(-1);
     if (to !== 'idle' && to !== 'stopped') this.states.get(to).add(1);
   }

@@ -29,7 +29,7 @@ export interface FleetOptions {
   statusEveryMs?: number;
 }
 
-const refusalMeaning: Record<number, string> = {
+export const refusalMeaning: Record<number, string> = {
   400: 'the platform says the login request is incomplete',
   401: 'bad login code or password',
   403: 'the device is disabled on the platform',

@@ -5,9 +5,11 @@ import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
 import type { HistogramSummary } from '../metrics/summary.js';
 import { evaluateThresholds, parseThresholds } from '../metrics/thresholds.js';
 import { gaugeCombine, mergeTotals, RunTotals } from '../metrics/totals.js';
+import { checksPassed, DEFAULT_CHECKS, devicesLostJudged, evaluateChecks } from '../run/checks.js';
+import { runExitCode, verdictOf } from '../run/exit-codes.js';
 import type { Scenario } from '../scenario/types.js';
-import { runExitCode, thresholdsConfig } from './coordinator.js';
-import { metricTables, type RunSummary } from './summary.js';
+import { thresholdsConfig } from './coordinator.js';
+import { metricTables, type RunSummary, verdictReasons } from './summary.js';
 
 /** A run directory that cannot be merged, with the reason for the person at the terminal. */
 export class MergeError extends Error {}
@@ -128,7 +130,19 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
   const lost = shards.flatMap((s) => s.summary.devices.lost);
   const startedAt = Math.min(...shards.map((s) => Date.parse(s.summary.run.started_at)));
   const endedAt = Math.max(...shards.map((s) => Date.parse(s.summary.run.ended_at)));
-  const exitCode = runExitCode(interrupted, passed, lost.length);
+  const checks = evaluateChecks({
+    checks: first.scenario.checks ?? DEFAULT_CHECKS,
+    counters: totals.counters,
+    lost,
+    capacitySearch: first.scenario.capacity !== null,
+  });
+  const abortedBy = shards.find((s) => s.summary.aborted_by)?.summary.aborted_by ?? null;
+  const exitCode = runExitCode({
+    interrupted,
+    thresholdsPassed: passed && !abortedBy,
+    checksPassed: checksPassed(checks),
+    devicesLost: devicesLostJudged(checks, lost),
+  });
   const limited = shards.filter((s) => s.summary.generator.limited);
   const summary: RunSummary = {
     ...first.summary,
@@ -139,7 +153,8 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
       duration_s: Math.round((endedAt - startedAt) / 100) / 10,
       stop_detail: `merged from ${shards.length} shards`,
       exit_code: exitCode,
-      verdict: interrupted ? 'interrupted' : passed ? 'pass' : 'fail',
+      verdict: verdictOf(exitCode),
+      reasons: verdictReasons(checks, thresholds, abortedBy),
     },
     devices: {
       planned: shards.reduce((n, s) => n + s.summary.devices.planned, 0),
@@ -147,8 +162,9 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
       shard: `merged ${[...seen].sort().join(' ')}`,
       lost,
     },
+    checks,
     thresholds,
-    aborted_by: shards.find((s) => s.summary.aborted_by)?.summary.aborted_by ?? null,
+    aborted_by: abortedBy,
     generator: {
       limited: limited.length > 0,
       limitedSeconds: limited.reduce((n, s) => n + s.summary.generator.limitedSeconds, 0),

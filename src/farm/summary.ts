@@ -6,9 +6,11 @@ import { parseSeriesKey } from '../metrics/labels.js';
 import { type HistogramSummary, summarize } from '../metrics/summary.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
 import type { GaugeTotals, RunTotals, SerializedTotals } from '../metrics/totals.js';
+import type { CheckResult } from '../run/checks.js';
+import { type Verdict, verdictOf } from '../run/exit-codes.js';
+import type { StopReason } from '../run/stop.js';
 import { maskUrl } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
-import type { StopReason } from './coordinator.js';
 import type { CapacitySummary } from './limit-finder.js';
 import type { Shard } from './plan.js';
 import type { MediaReceived, OrderCounts } from './platform-driver.js';
@@ -28,7 +30,9 @@ export interface RunSummary {
     stop_reason: StopReason;
     stop_detail: string;
     exit_code: number;
-    verdict: 'pass' | 'fail' | 'interrupted';
+    verdict: Verdict;
+    /** Why the run failed, first reason first (checks, thresholds, lost devices); empty on a pass. Absent before 0.2. */
+    reasons?: string[];
   };
   environment: {
     ivtfarm: string;
@@ -45,6 +49,8 @@ export interface RunSummary {
     shard: string;
     lost: Array<{ worker: number; devices: number; error: string }>;
   };
+  /** The built-in run checks (devices came online, none lost…), each with its reason. Absent before 0.2. */
+  checks?: CheckResult[];
   thresholds: ThresholdResult[];
   aborted_by: ThresholdResult | null;
   generator: GeneratorLimitSummary;
@@ -77,6 +83,7 @@ export interface SummaryInput {
   stopDetail: string;
   exitCode: number;
   totals: RunTotals;
+  checks: CheckResult[];
   thresholds: ThresholdResult[];
   abortedBy: ThresholdResult | null;
   generator: GeneratorLimitSummary;
@@ -86,7 +93,6 @@ export interface SummaryInput {
   lost: RunSummary['devices']['lost'];
   logs: string[];
   platform: RunSummary['platform'];
-  finalDeltas: number;
   capacity: CapacitySummary | null;
 }
 
@@ -126,6 +132,24 @@ export function metricTables(totals: RunTotals): RunSummary['metrics'] {
   };
 }
 
+/** Why a run failed: failed checks first (nothing happened), then thresholds. */
+export function verdictReasons(
+  checks: readonly CheckResult[],
+  thresholds: readonly ThresholdResult[],
+  abortedBy: ThresholdResult | null,
+): string[] {
+  const reasons = checks.filter((c) => !c.ok).map((c) => c.reason);
+  for (const t of thresholds)
+    if (!t.ok)
+      reasons.push(`threshold ${t.metric} ${t.expression} failed (observed ${t.observed ?? 'no data'})`);
+  if (
+    abortedBy &&
+    !thresholds.some((t) => !t.ok && t.metric === abortedBy.metric && t.expression === abortedBy.expression)
+  )
+    reasons.push(`threshold ${abortedBy.metric} ${abortedBy.expression} aborted the run`);
+  return reasons;
+}
+
 export function buildSummary(input: SummaryInput): RunSummary {
   const { scenario } = input;
   return {
@@ -140,12 +164,8 @@ export function buildSummary(input: SummaryInput): RunSummary {
       stop_reason: input.stopReason,
       stop_detail: input.stopDetail,
       exit_code: input.exitCode,
-      verdict:
-        input.stopReason === 'interrupted'
-          ? 'interrupted'
-          : input.thresholds.every((t) => t.ok) && !input.abortedBy
-            ? 'pass'
-            : 'fail',
+      verdict: verdictOf(input.exitCode),
+      reasons: verdictReasons(input.checks, input.thresholds, input.abortedBy),
     },
     environment: environment(),
     target:
@@ -158,6 +178,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
       shard: `${input.shard.index}/${input.shard.count}`,
       lost: input.lost,
     },
+    checks: input.checks,
     thresholds: input.thresholds,
     aborted_by: input.abortedBy,
     generator: input.generator,

@@ -70,6 +70,21 @@ export const CATALOGUE: readonly MetricDef[] = [
     description: 'Simulated devices currently in each connection state.',
   },
   {
+    name: 'devices_started',
+    kind: 'counter',
+    unit: 'count',
+    labels: [],
+    description: 'Devices started at least once (each counted once per run).',
+  },
+  {
+    name: 'devices_reached_online',
+    kind: 'counter',
+    unit: 'count',
+    labels: [],
+    description:
+      'Devices that logged in at least once (each counted once per run); the run checks compare it with devices_started.',
+  },
+  {
     name: 'devices_target',
     kind: 'gauge',
     unit: 'count',

@@ -7,10 +7,11 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { SUMMARY_SCHEMA } from '../farm/summary.js';
 import { parseSeriesKey } from '../metrics/labels.js';
+import { ExitCode } from '../run/exit-codes.js';
 import type { ReportSummary } from './types.js';
 
 /** Exit code of `ivtfarm compare` / `ivtfarm run --baseline` when a regression is found. */
-export const EXIT_BASELINE_REGRESSION = 98;
+export const EXIT_BASELINE_REGRESSION = ExitCode.BaselineRegression;
 
 export interface LatencyTolerance {
   /** p99 higher than the base by more than this percentage… */

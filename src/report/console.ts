@@ -44,9 +44,12 @@ export function formatSummary(s: RunSummary): string {
   const h = s.metrics.histograms;
   const verdict = { pass: 'PASSED', fail: 'FAILED', interrupted: 'INTERRUPTED' }[s.run.verdict];
   lines.push('');
+  // The first reason a run failed goes on the verdict line: "FAILED — no device ever came online".
+  const headline = s.run.verdict === 'fail' ? (s.run.reasons?.[0] ?? '') : '';
   lines.push(
-    `  ${s.run.name}: ${verdict} in ${s.run.duration_s}s (exit ${s.run.exit_code})${s.run.stop_detail ? ` — ${s.run.stop_detail}` : ''}`,
+    `  ${s.run.name}: ${verdict}${headline ? ` — ${headline}` : ''} in ${s.run.duration_s}s (exit ${s.run.exit_code})${s.run.stop_detail ? ` — ${s.run.stop_detail}` : ''}`,
   );
+  for (const c of s.checks ?? []) if (!c.ok) lines.push(`  ✗ check ${c.name}: ${c.reason}`);
   lines.push(
     `  devices planned ${s.devices.planned} on ${s.devices.workers} worker(s)${s.devices.shard !== '0/1' ? `, shard ${s.devices.shard}` : ''}`,
   );

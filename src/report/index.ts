@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { withBaseline } from '../run/exit-codes.js';
 import type { ReportFormat } from '../scenario/types.js';
 import {
   type Comparison,
@@ -80,7 +81,7 @@ export function compareCommand(
 /**
  * `ivtfarm run --baseline BASE`: compares the finished run against BASE, stores the comparison as
  * `baseline` in its summary.json, rebuilds report.html and junit.xml, and gives the exit code:
- * the run's own when it is not 0 or 97 (usage, error, thresholds, interrupted), else 98 on a regression.
+ * the precedence rules are `withBaseline` (run/exit-codes.ts).
  */
 export async function applyBaseline(
   runDir: string,
@@ -98,7 +99,6 @@ export async function applyBaseline(
   writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
   renameSync(tmp, summaryPath);
   const files = await writeRunReports(runDir, formats);
-  const regression = comparisonExitCode(comparison);
-  const exitCode = runExitCode === 0 || runExitCode === 97 ? regression || runExitCode : runExitCode;
+  const exitCode = withBaseline(runExitCode, comparisonExitCode(comparison) !== 0);
   return { ...files, comparison, text: formatComparison(comparison), exitCode };
 }

@@ -1,4 +1,4 @@
-// `junit.xml` for CI test viewers: one testcase per threshold, per capacity step and per baseline
+// `junit.xml` for CI test viewers: one testcase per built-in run check, per threshold, per capacity step and per baseline
 // check. The exit code stays the CI gate (docs/ci.md); this file says which check failed and why.
 
 import { writeFileSync } from 'node:fs';
@@ -21,6 +21,21 @@ interface Suite {
 }
 
 const fmt = (v: number | null) => (v === null ? 'no data' : String(Number(v.toPrecision(6))));
+
+/** The built-in run checks: a run where nothing happened fails here even without thresholds. */
+function checkSuite(s: ReportSummary): Suite | null {
+  if (!s.checks) return null;
+  return {
+    name: 'checks',
+    cases: s.checks.map((c) => ({
+      name: c.name,
+      classname: `ivtfarm.${s.run.name}.checks`,
+      failure: c.ok ? null : { message: c.reason, detail: c.reason },
+      ...(c.skipped ? { skipped: c.reason } : {}),
+      out: c.reason,
+    })),
+  };
+}
 
 function thresholdSuite(s: ReportSummary): Suite {
   return {
@@ -94,6 +109,7 @@ function baselineSuite(s: ReportSummary, c: Comparison): Suite {
 function caseXml(c: Case): string {
   const open = `    <testcase name="${escXml(c.name)}" classname="${escXml(c.classname)}" time="0"`;
   const inner: string[] = [];
+  if (c.skipped !== undefined) inner.push(`      <skipped message="${escXml(c.skipped)}"/>`);
   if (c.failure)
     inner.push(
       `      <failure message="${escXml(c.failure.message)}" type="ivtfarm">${escXml(c.failure.detail || c.failure.message)}</failure>`,
@@ -104,7 +120,8 @@ function caseXml(c: Case): string {
 
 /** The JUnit XML text of a run's checks. `baseline` overrides the summary's own comparison. */
 export function junitXml(s: ReportSummary, baseline?: Comparison): string {
-  const suites: Suite[] = [thresholdSuite(s)];
+  const checks = checkSuite(s);
+  const suites: Suite[] = [...(checks ? [checks] : []), thresholdSuite(s)];
   const cap = capacitySuite(s);
   if (cap) suites.push(cap);
   const cmp = baseline ?? s.baseline;
@@ -118,7 +135,7 @@ export function junitXml(s: ReportSummary, baseline?: Comparison): string {
   ];
   for (const su of suites) {
     out.push(
-      `  <testsuite name="${escXml(`${s.run.name}.${su.name}`)}" tests="${su.cases.length}" failures="${failures([su])}" errors="0" skipped="0" time="${su.name === 'thresholds' ? time : 0}" timestamp="${escXml(s.run.started_at.replace(/\.\d+Z$/, ''))}">`,
+      `  <testsuite name="${escXml(`${s.run.name}.${su.name}`)}" tests="${su.cases.length}" failures="${failures([su])}" errors="0" skipped="${su.cases.filter((c) => c.skipped !== undefined).length}" time="${su.name === 'thresholds' ? time : 0}" timestamp="${escXml(s.run.started_at.replace(/\.\d+Z$/, ''))}">`,
     );
     if (su.name === 'thresholds')
       out.push(

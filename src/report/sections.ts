@@ -62,7 +62,7 @@ export function headerSection(i: SectionInput): string {
     s?.run.description ?? (typeof i.scenario?.description === 'string' ? i.scenario.description : '');
   return `<header><h1>${esc(name)} <span class="badge ${esc(verdict)}">${esc(label)}</span></h1>${
     description ? p(description) : ''
-  }<p class="meta">${esc(meta.join(' · '))}</p>${s?.run.stop_detail ? p(s.run.stop_detail, 'meta') : ''}${i.notes
+  }<p class="meta">${esc(meta.join(' · '))}</p>${s?.run.stop_detail ? p(s.run.stop_detail, 'meta') : ''}${(s?.run.verdict === 'fail' ? (s.run.reasons ?? []) : []).map((r) => p(r, 'warn')).join('')}${i.notes
     .map((n) => p(n, 'note'))
     .join('')}${
     s?.generator.limited

@@ -119,6 +119,12 @@ class Normalizer {
       capacity,
       workers: raw.workers ?? availableParallelism(),
       onWorkerCrash: raw.on_worker_crash ?? 'continue',
+      checks: {
+        preflight: raw.checks?.preflight ?? true,
+        anyOnline: raw.checks?.any_online ?? true,
+        neverOnline: raw.checks?.never_online === false ? null : (raw.checks?.never_online ?? 0),
+        lostDevices: raw.checks?.lost_devices ?? true,
+      },
       output: { dir: resolve(this.ctx.cwd, raw.output?.dir ?? DEFAULTS.outputDir) },
       report: {
         title: raw.report?.title ?? name,

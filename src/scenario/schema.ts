@@ -280,6 +280,18 @@ export const ReportSchema = Strict({
   baseline: Type.Optional(NonEmpty('a path to a previous run’s JSON results')),
 });
 
+/** `checks:` — the built-in run checks (docs/scenarios.md#checks), each on unless turned off. */
+export const ChecksSchema = Strict({
+  preflight: Type.Optional(Type.Boolean()),
+  any_online: Type.Optional(Type.Boolean()),
+  never_online: Type.Optional(
+    Type.Union([Type.Literal(false), FractionSchema], {
+      expected: 'a fraction between 0 and 1 (the share allowed never to come online), or false',
+    }),
+  ),
+  lost_devices: Type.Optional(Type.Boolean()),
+});
+
 // `x-…` top-level keys are ignored, as in docker-compose: a place for YAML anchors to share.
 export const ScenarioFileSchema = Type.Object(
   {
@@ -301,6 +313,7 @@ export const ScenarioFileSchema = Type.Object(
     capacity: Type.Optional(CapacitySchema),
     workers: Type.Optional(Count(1, 1024)),
     on_worker_crash: Type.Optional(StringEnum(['continue', 'abort'] as const)),
+    checks: Type.Optional(ChecksSchema),
     output: Type.Optional(OutputSchema),
     report: Type.Optional(ReportSchema),
   },

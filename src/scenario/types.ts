@@ -193,6 +193,18 @@ export interface CapacityPlan {
   serviceLevels: ServiceLevel[];
 }
 
+/** `checks:` — the built-in run checks; each can be turned off. */
+export interface RunChecks {
+  /** Connect once to each target before the load starts; stop at once when one is unreachable or refuses. */
+  preflight: boolean;
+  /** Fail when no device ever came online. */
+  anyOnline: boolean;
+  /** Fail when more than this share of the started devices never came online (null: off). */
+  neverOnline: number | null;
+  /** Fail when devices were lost to a crashed worker. */
+  lostDevices: boolean;
+}
+
 export interface Scenario {
   /** Absolute path of the file, null when parsed from a string. */
   file: string | null;
@@ -215,6 +227,7 @@ export interface Scenario {
   workers: number;
   /** A crashed worker's devices are lost; the run goes on with the others, or stops. */
   onWorkerCrash: 'continue' | 'abort';
+  checks: RunChecks;
   output: { dir: string };
   report: { title: string; formats: ReportFormat[]; percentiles: number[]; baseline: string | null };
 }

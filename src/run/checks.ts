@@ -1,0 +1,129 @@
+// The built-in run checks: always on (each can be turned off under `checks:`), judged at the end
+// of the run from its totals, so a run where nothing happened can never pass.
+
+import { parseSeriesKey } from '../metrics/labels.js';
+import type { RunChecks } from '../scenario/types.js';
+
+export interface CheckResult {
+  /** Stable name (JUnit test case, summary.json). */
+  name: 'devices came online' | 'devices never online' | 'devices lost';
+  ok: boolean;
+  /** Why it passed or failed, in words a person acts on. */
+  reason: string;
+  /** Turned off in the scenario: shown, never judged. */
+  skipped: boolean;
+}
+
+export interface CheckInput {
+  checks: RunChecks;
+  counters: ReadonlyMap<string, number>;
+  lost: ReadonlyArray<{ worker: number; devices: number; error: string }>;
+  /** The limit finder pushes until logins fail: the never-online share is not a fault there. */
+  capacitySearch: boolean;
+}
+
+/** The checks of a scenario written before `checks:` existed: all on. */
+export const DEFAULT_CHECKS: RunChecks = {
+  preflight: true,
+  anyOnline: true,
+  neverOnline: 0,
+  lostDevices: true,
+};
+
+const pct = (x: number) => `${Number((x * 100).toPrecision(3))} %`;
+
+/** "refused http_401 × 20, failed connection_refused × 3": what became of the logins. */
+export function loginOutcomes(counters: ReadonlyMap<string, number>): string {
+  const parts: string[] = [];
+  for (const [key, n] of counters) {
+    const { name, labels } = parseSeriesKey(key);
+    if (name === 'logins' && n > 0) parts.push(`${labels.result} ${labels.reason} × ${n}`);
+  }
+  return parts.length > 0 ? parts.join(', ') : 'no login was attempted';
+}
+
+function off(name: CheckResult['name'], field: string): CheckResult {
+  return { name, ok: true, reason: `off (checks.${field}: false)`, skipped: true };
+}
+
+export function evaluateChecks(input: CheckInput): CheckResult[] {
+  const { checks, counters } = input;
+  const started = counters.get('devices_started') ?? 0;
+  const online = counters.get('devices_reached_online') ?? 0;
+  const logins = loginOutcomes(counters);
+  const results: CheckResult[] = [];
+
+  if (!checks.anyOnline) results.push(off('devices came online', 'any_online'));
+  else if (online > 0)
+    results.push({
+      name: 'devices came online',
+      ok: true,
+      reason: `${online} of ${started} started devices came online`,
+      skipped: false,
+    });
+  else
+    results.push({
+      name: 'devices came online',
+      ok: false,
+      reason:
+        started === 0
+          ? 'no device ever came online: none was started'
+          : `no device ever came online (${started} started; logins: ${logins})`,
+      skipped: false,
+    });
+
+  const lostDevices = input.lost.reduce((n, l) => n + l.devices, 0);
+  // A crashed worker's devices are judged by the lost-devices check, not here: its counters stop
+  // mid-way, so its share is taken out (at most all its devices, which may leave a few uncounted).
+  const never = Math.max(0, started - online - lostDevices);
+  const judged = Math.max(0, started - lostDevices);
+  if (checks.neverOnline === null) results.push(off('devices never online', 'never_online'));
+  else if (input.capacitySearch)
+    results.push({
+      name: 'devices never online',
+      ok: true,
+      reason: 'not judged in a capacity search (it pushes until logins fail)',
+      skipped: true,
+    });
+  else {
+    const allowed = checks.neverOnline;
+    const ok = judged === 0 || never / judged <= allowed;
+    results.push({
+      name: 'devices never online',
+      ok,
+      reason: ok
+        ? `${never} of ${judged} started devices never came online (allowed: ${pct(allowed)})`
+        : `${never} of ${judged} started devices (${pct(never / judged)}) never came online, allowed ${pct(allowed)} (logins: ${logins})`,
+      skipped: false,
+    });
+  }
+
+  if (!checks.lostDevices) results.push(off('devices lost', 'lost_devices'));
+  else
+    results.push({
+      name: 'devices lost',
+      ok: lostDevices === 0,
+      reason:
+        lostDevices === 0
+          ? 'no device was lost to a crashed worker'
+          : `${lostDevices} devices lost: ${input.lost.map((l) => `worker ${l.worker} crashed (${l.error})`).join('; ')}`,
+      skipped: false,
+    });
+  return results;
+}
+
+/** Every check held, the lost-devices one aside (it has its own exit code, 97). */
+export function checksPassed(results: readonly CheckResult[]): boolean {
+  return results.every((c) => c.ok || c.name === 'devices lost');
+}
+
+/** Devices lost to crashed workers, as judged (0 when the check is off). */
+export function devicesLostJudged(results: readonly CheckResult[], lost: CheckInput['lost']): number {
+  const check = results.find((c) => c.name === 'devices lost');
+  return check && !check.skipped && !check.ok ? lost.reduce((n, l) => n + l.devices, 0) : 0;
+}
+
+/** The reasons a run failed its checks, the first one first (the verdict line shows it). */
+export function failedReasons(results: readonly CheckResult[]): string[] {
+  return results.filter((c) => !c.ok).map((c) => c.reason);
+}

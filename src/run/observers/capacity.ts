@@ -1,0 +1,34 @@
+import { type CapacitySummary, capacityUnit, LimitFinder } from '../../farm/limit-finder.js';
+import type { CapacityPlan } from '../../scenario/types.js';
+import type { RunObserver, SecondTick } from '../observer.js';
+import type { StopRequest } from '../stop.js';
+import type { GeneratorWatch } from './generator.js';
+
+/** The limit finder (`capacity:`) as an observer: the first broken step stops the run. */
+export class CapacityWatch implements RunObserver {
+  private finder: LimitFinder | null = null;
+  private broken: StopRequest | undefined;
+
+  constructor(
+    private readonly plan: CapacityPlan,
+    private readonly generator: GeneratorWatch,
+  ) {}
+
+  start(startMs: number): void {
+    this.finder = new LimitFinder(this.plan, startMs, (step) => {
+      this.broken = {
+        reason: 'limit_found',
+        detail: `at ${step.level} ${capacityUnit(this.plan)}, ${step.broken[0]} broke`,
+      };
+    });
+  }
+
+  second({ raw, sample, totals }: SecondTick): StopRequest | undefined {
+    this.finder?.observe(raw, sample, totals, this.generator.limitedNow);
+    return this.broken;
+  }
+
+  summary(): CapacitySummary | null {
+    return this.finder?.summary() ?? null;
+  }
+}

@@ -1,0 +1,39 @@
+// The embedded reference platform of a `target: embedded` run, and what the devices are told
+// about it (the push URL of its ingest).
+
+import type { WorkerInit } from '../farm/messages.js';
+import { type RunningIvc, startIvc } from '../ivc/server.js';
+import type { PlatformPlan, Scenario } from '../scenario/types.js';
+
+export function startEmbeddedPlatform(scenario: Scenario): Promise<RunningIvc> {
+  const upgrade = scenario.events.find((e) => e.action === 'upgrade');
+  return startIvc({
+    host: '127.0.0.1',
+    port: 0,
+    auth: { password: scenario.devices.password },
+    maxDevices: scenario.platform?.refuseLoginsAfter ?? undefined,
+    rtmpIngest:
+      scenario.platform?.publish || scenario.devices.push?.url === 'embedded'
+        ? { port: 0, maxStreams: scenario.platform?.refuseStreamsAfter ?? undefined }
+        : undefined,
+    firmware: upgrade
+      ? [{ firmware_model: upgrade.firmwareModel ?? 'ivc-fw-2.0.0', size: 256 * 1024 }]
+      : undefined,
+  });
+}
+
+/** `devices.push` with `url: embedded` pointed at the embedded platform's ingest. */
+export function resolvePush(scenario: Scenario, ivc: RunningIvc | null): WorkerInit['push'] {
+  const push = scenario.devices.push;
+  if (push?.url !== 'embedded') return push;
+  return { ...push, url: `${ivc!.rtmpUrl}/{login_code}-{channel}` };
+}
+
+/** The embedded platform's plan when the scenario has no `platform:` block: it orders nothing. */
+export const NO_ORDERS: PlatformPlan = {
+  publish: null,
+  record: null,
+  events: [],
+  refuseLoginsAfter: null,
+  refuseStreamsAfter: null,
+};

@@ -1,0 +1,93 @@
+// The end of a run: thresholds judged on the totals, the built-in checks, the exit code and
+// summary.json — everything the verdict is made of, in one place.
+
+import type { CapacitySummary } from '../farm/limit-finder.js';
+import type { Shard } from '../farm/plan.js';
+import type { PlatformDriver } from '../farm/platform-driver.js';
+import { buildSummary, type RunSummary } from '../farm/summary.js';
+import type { RunningIvc } from '../ivc/server.js';
+import type { Aggregator } from '../metrics/aggregator.js';
+import type { GeneratorLimitSummary } from '../metrics/generator-limit.js';
+import {
+  allPassed,
+  evaluateThresholds,
+  type Threshold,
+  type ThresholdResult,
+} from '../metrics/thresholds.js';
+import type { Scenario } from '../scenario/types.js';
+import { checksPassed, devicesLostJudged, evaluateChecks } from './checks.js';
+import { runExitCode } from './exit-codes.js';
+import type { StopSignal } from './stop.js';
+import type { LostWorker } from './workers.js';
+
+export interface RunFacts {
+  scenario: Scenario;
+  startedAt: Date;
+  endedAt: Date;
+  stop: StopSignal;
+  aggregator: Aggregator;
+  thresholds: readonly Threshold[];
+  abortedBy: ThresholdResult | null;
+  generator: GeneratorLimitSummary;
+  capacity: CapacitySummary | null;
+  workers: number;
+  planned: number;
+  shard: Shard;
+  lost: LostWorker[];
+  logs: string[];
+  platform: RunSummary['platform'];
+}
+
+/** What the embedded platform saw (read after the devices stopped, before it closes). */
+export function platformFacts(
+  ivc: RunningIvc | null,
+  driver: PlatformDriver | null,
+  renditionBitrate: Parameters<PlatformDriver['mediaReceived']>[0],
+): RunSummary['platform'] {
+  if (!ivc) return null;
+  return {
+    stats: ivc.platform.stats.toJSON(ivc.platform.devices.size),
+    publishes: driver?.publishes ?? null,
+    records: driver?.records ?? null,
+    events: driver?.events ?? {},
+    received: driver?.mediaReceived(renditionBitrate) ?? null,
+  };
+}
+
+export function judgeRun(f: RunFacts): { exitCode: number; summary: RunSummary } {
+  const totals = f.aggregator.totals;
+  const results = evaluateThresholds(f.thresholds, totals);
+  const checks = evaluateChecks({
+    checks: f.scenario.checks,
+    counters: totals.counters,
+    lost: f.lost,
+    capacitySearch: f.scenario.capacity !== null,
+  });
+  const exitCode = runExitCode({
+    interrupted: f.stop.reason === 'interrupted',
+    thresholdsPassed: allPassed(results) && !f.abortedBy,
+    checksPassed: checksPassed(checks),
+    devicesLost: devicesLostJudged(checks, f.lost),
+  });
+  const summary = buildSummary({
+    scenario: f.scenario,
+    startedAt: f.startedAt,
+    endedAt: f.endedAt,
+    stopReason: f.stop.reason,
+    stopDetail: f.stop.detail,
+    exitCode,
+    totals,
+    checks,
+    thresholds: results,
+    abortedBy: f.abortedBy,
+    generator: f.generator,
+    workers: f.workers,
+    devicesPlanned: f.planned,
+    shard: f.shard,
+    lost: f.lost,
+    logs: f.logs,
+    platform: f.platform,
+    capacity: f.capacity,
+  });
+  return { exitCode, summary };
+}

@@ -1,0 +1,44 @@
+import type { WorkerInit } from '../farm/messages.js';
+import type { PlannedDevice } from '../farm/plan.js';
+import type { RunningIvc } from '../ivc/server.js';
+import type { Scenario } from '../scenario/types.js';
+import { resolvePush } from './platform.js';
+
+export interface WorkerInitOptions {
+  ivc: RunningIvc | null;
+  mediaDir: string;
+  deviceTimings?: WorkerInit['timings'];
+  crashWorkers?: Record<number, number>;
+}
+
+/** What worker `index` needs to run its share of the devices (structured-cloned once). */
+export function workerInit(
+  scenario: Scenario,
+  options: WorkerInitOptions,
+  index: number,
+  devices: PlannedDevice[],
+): WorkerInit {
+  const upgrade = scenario.events.find((e) => e.action === 'upgrade');
+  return {
+    workerIndex: index,
+    url: options.ivc ? options.ivc.url : scenario.target.kind === 'remote' ? scenario.target.url : '',
+    tls:
+      scenario.target.kind === 'remote'
+        ? { caFile: scenario.target.ca ?? undefined, insecure: scenario.target.insecure }
+        : null,
+    password: scenario.devices.password,
+    devices,
+    seed: scenario.seed,
+    bitrates: scenario.media,
+    timings: {
+      ...(upgrade ? { upgradeMs: upgrade.durationMs } : {}),
+      ...options.deviceTimings,
+    },
+    startupJitterMs: scenario.devices.startupJitterMs,
+    alarms: scenario.alarms,
+    mediaDir: options.mediaDir,
+    sourceAddresses: scenario.devices.sourceAddresses,
+    push: resolvePush(scenario, options.ivc),
+    crashAfterMs: options.crashWorkers?.[index],
+  };
+}
