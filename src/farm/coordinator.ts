@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { capacityStages, capacityUnit, LimitFinder } from '../capacity/index.js';
 import type { RunningIvc } from '../ivc/server.js';
 import { startIvc } from '../ivc/server.js';
 import { ensureLadder } from '../media/build.js';
@@ -10,7 +11,7 @@ import {
 } from '../metrics/aggregator.js';
 import { GeneratorLimitDetector, type GeneratorLimitSummary } from '../metrics/generator-limit.js';
 import { GeneratorHealthSampler } from '../metrics/health.js';
-import { parseSeriesKey } from '../metrics/labels.js';
+import { gaugeSum, parseSeriesKey } from '../metrics/labels.js';
 import { renderPrometheus } from '../metrics/prometheus.js';
 import { type MetricsServer, startMetricsServer } from '../metrics/prometheus-server.js';
 import { MetricsRegistry } from '../metrics/registry.js';
@@ -18,17 +19,16 @@ import {
   allPassed,
   evaluateThresholds,
   LiveThresholds,
-  parseThresholds,
   type Threshold,
   type ThresholdResult,
-  type ThresholdsConfig,
+  thresholdWindows,
 } from '../metrics/thresholds.js';
 import { startDeltaTicker } from '../metrics/ticker.js';
-import { capacityStages } from '../scenario/normalize.js';
+import { WindowTotals } from '../metrics/window-totals.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import { arrivalsUntil, stagesDurationMs, targetAt } from '../scenario/stages.js';
+import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario, ScenarioEvent } from '../scenario/types.js';
-import { capacityUnit, gaugeSum, LimitFinder } from './limit-finder.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { type PlannedDevice, planDevices, type Shard, shardShare } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
@@ -102,20 +102,6 @@ function resolvePush(scenario: Scenario, ivc: RunningIvc | null): WorkerInit['pu
   return { ...push, url: `${ivc!.rtmpUrl}/{login_code}-{channel}` };
 }
 
-/** Converts the scenario's threshold list to the metrics module's k6-style config. */
-export function thresholdsConfig(scenario: Scenario): ThresholdsConfig {
-  const config: ThresholdsConfig = {};
-  for (const t of scenario.thresholds) {
-    config[t.key] = t.rules.map((r) => ({
-      threshold: r.expression,
-      abortOnFail: r.abortOnFail,
-      delayAbortEval: r.delayAbortEvalMs / 1000,
-      ...(r.windowMs !== null ? { window: r.windowMs / 1000 } : {}),
-    }));
-  }
-  return config;
-}
-
 /**
  * Runs one scenario: optional embedded platform, workers with their device shards, the load
  * shape and timed events, live metrics and thresholds, results on disk, the exit code.
@@ -125,7 +111,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const startedAt = new Date();
   const output = new RunOutput(options.outputDir ?? scenario.output.dir, scenario.name, startedAt);
   output.writeJson('scenario.json', maskSecrets(scenario));
-  const thresholds: Threshold[] = parseThresholds(thresholdsConfig(scenario));
+  const thresholds: Threshold[] = thresholdsOf(scenario);
 
   // ---- the platform ----
   let ivc: RunningIvc | null = null;
@@ -173,6 +159,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const pool = new WorkerPool<ToWorker, FromWorker>(new URL('./worker.js', import.meta.url));
   const aggregator: Aggregator = new MetricsAggregator();
   const live = new LiveThresholds(thresholds).attach(aggregator);
+  const windows = new WindowTotals(thresholdWindows(thresholds)).attach(aggregator);
   const limit = new GeneratorLimitDetector({ cores: availableParallelism() });
   const main = new MetricsRegistry({ source: 'main' });
   const targetGauge = main.gauge('devices_target');
@@ -191,7 +178,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   let finder: LimitFinder | null = null;
   const makeFinder = () =>
     scenario.capacity
-      ? new LimitFinder(scenario.capacity, runStartMs, (step) => {
+      ? new LimitFinder(scenario.capacity, (step) => {
           requestStop(
             'limit_found',
             `at ${step.level} ${capacityUnit(scenario.capacity!)}, ${step.broken[0]} broke`,
@@ -201,12 +188,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   aggregator.onSecond((raw, sample) => {
     output.appendSecond(toJsonLine(sample));
     limit.observe(sample);
-    finder?.observe(
-      raw,
-      sample,
-      aggregator.totals,
-      limit.limitedNow ? limit.summary().reasons.join('; ') : null,
-    );
+    finder?.observe(raw, limit.limitedNow ? limit.summary().reasons.join('; ') : null);
     lastSample = sample;
     for (const [key, n] of Object.entries(sample.counters)) {
       if (isErrorSeries(key)) errorsSoFar += n;
@@ -330,6 +312,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   ]);
   clearTimeout(readyTimer);
   runStartMs = Date.now();
+  aggregator.markLoadStart(runStartMs);
   finder = makeFinder();
   // The platform's timed events count from the same start as the devices' load.
   driver?.start();
@@ -408,6 +391,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   const closeSeconds = setInterval(() => aggregator.closeReady(), 250);
 
   await stopRequested;
+  // From here on gauges show the teardown: they are judged no more.
+  aggregator.markLoadEnd(Date.now());
   clearInterval(control);
   clearInterval(display);
   progress.finish();
@@ -428,7 +413,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
   await ivc?.close();
   await output.close();
 
-  const results: ThresholdResult[] = evaluateThresholds(thresholds, aggregator.totals);
+  const results: ThresholdResult[] = evaluateThresholds(thresholds, aggregator.totals, windows.totals);
   const generator: GeneratorLimitSummary = limit.summary();
   const passed = allPassed(results) && !live.aborted;
   const exitCode = runExitCode(stop.reason === 'interrupted', passed, lost.length);
@@ -459,6 +444,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       : null,
     finalDeltas,
     capacity: finder?.summary() ?? null,
+    windowTotals: windows.serialize(),
   });
   const summaryPath = output.writeJson('summary.json', summary);
   return { exitCode, dir: output.dir, summaryPath, summary };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, cpus, platform, release, totalmem } from 'node:os';
+import type { CapacitySummary } from '../capacity/types.js';
 import { DEFAULT_CATALOGUE, histogramScale } from '../metrics/catalogue.js';
 import type { GeneratorLimitSummary } from '../metrics/generator-limit.js';
 import { parseSeriesKey } from '../metrics/labels.js';
@@ -9,7 +10,6 @@ import type { GaugeTotals, RunTotals, SerializedTotals } from '../metrics/totals
 import { maskUrl } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
 import type { StopReason } from './coordinator.js';
-import type { CapacitySummary } from './limit-finder.js';
 import type { Shard } from './plan.js';
 import type { MediaReceived, OrderCounts } from './platform-driver.js';
 
@@ -56,6 +56,8 @@ export interface RunSummary {
   };
   /** Exact, mergeable run totals (HDR histograms encoded) for shards and baselines. */
   totals: SerializedTotals;
+  /** Totals of each threshold window (`during`), by label, so that merged shards judge them exactly. */
+  window_totals?: Record<string, SerializedTotals>;
   platform: {
     stats: Record<string, unknown> | null;
     publishes: OrderCounts | null;
@@ -88,6 +90,7 @@ export interface SummaryInput {
   platform: RunSummary['platform'];
   finalDeltas: number;
   capacity: CapacitySummary | null;
+  windowTotals?: Record<string, SerializedTotals>;
 }
 
 let cachedVersion: string | null = null;
@@ -163,6 +166,9 @@ export function buildSummary(input: SummaryInput): RunSummary {
     generator: input.generator,
     metrics: metricTables(input.totals),
     totals: input.totals.serialize(),
+    ...(input.windowTotals && Object.keys(input.windowTotals).length > 0
+      ? { window_totals: input.windowTotals }
+      : {}),
     platform: input.platform,
     capacity: input.capacity,
     logs: input.logs,

@@ -1,4 +1,5 @@
 import type { RunSummary } from '../farm/summary.js';
+import { stepsText } from './capacity-steps.js';
 import { formatComparison } from './compare.js';
 import { byLabel } from './counters.js';
 import type { ReportSummary } from './types.js';
@@ -75,7 +76,11 @@ export function formatSummary(s: RunSummary): string {
       `  recordings in   ${r.with_segments}/${r.ordered} uploaded segments: ${r.segments} segments, ${(r.bytes / 2 ** 20).toFixed(1)} MB, ${r.fails} failed, ${dropped} dropped, ${r.saved} saved`,
     );
   }
-  if (s.capacity) lines.push(`  ${capacitySentence(s.capacity)}`);
+  if (s.capacity) {
+    lines.push(`  ${capacitySentence(s.capacity)}`);
+    if (s.capacity.steps.length > 0)
+      lines.push('  steps (times since the first step began)', ...stepsText(s.capacity, '    '));
+  }
   if (s.thresholds.length > 0) {
     lines.push('  thresholds');
     for (const t of s.thresholds) {

@@ -49,14 +49,18 @@ function capacitySuite(s: ReportSummary): Suite | null {
   const cases: Case[] = c.steps.map((st) => ({
     name: `${c.mode} step ${st.level} ${c.unit}`,
     classname: `ivtfarm.${s.run.name}.capacity`,
-    failure: st.held
-      ? null
-      : {
-          message: `at ${st.level} ${c.unit}: ${st.broken.join(', ') || 'a service level'} broke`,
-          detail: Object.entries(st.observed)
-            .map(([k, v]) => `${k} observed ${fmt(v)}`)
-            .join('\n'),
-        },
+    failure:
+      st.held || !st.complete
+        ? null
+        : {
+            message:
+              st.broken.length > 0
+                ? `at ${st.level} ${c.unit}: ${st.broken.join(', ')} broke`
+                : `at ${st.level} ${c.unit}: no data for ${st.no_data.join(', ')}`,
+            detail: Object.entries(st.observed)
+              .map(([k, v]) => `${k} observed ${fmt(v)}`)
+              .join('\n'),
+          },
     out: Object.entries(st.observed)
       .map(([k, v]) => `${k} ${fmt(v)}`)
       .join('; '),

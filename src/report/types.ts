@@ -1,11 +1,11 @@
 // Shapes the report reads beyond RunSummary: the baseline comparison (written by compare.ts,
 // optional in summary.json), and the wording of the limit finder's capacity result.
 
-import type { CapacitySummary } from '../farm/limit-finder.js';
+import type { CapacitySummary } from '../capacity/types.js';
 import type { RunSummary } from '../farm/summary.js';
 import type { Comparison } from './compare.js';
 
-export type { CapacityStep } from '../farm/limit-finder.js';
+export type { CapacityStep } from '../capacity/types.js';
 /** The limit finder's section of summary.json (null or absent when the scenario has no `capacity:`). */
 export type CapacitySection = CapacitySummary;
 
