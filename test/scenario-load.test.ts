@@ -480,6 +480,29 @@ describe('capacity, devices.push and threshold expressions', () => {
     assert.match(p.message, /own stream name/);
   });
 
+  it('a threshold scoped to an unknown stage, or naming an unknown metric, is placed on its field with a did-you-mean', () => {
+    const list = problems(
+      [
+        'devices: { count: 2 }',
+        'stages:',
+        '  - { duration: 1s, target: 2 }',
+        '  - { name: hold, duration: 5s, target: 2 }',
+        'thresholds:',
+        '  "devices{state:online}": [{ threshold: "min>=2", during: hodl }]',
+        '  login_durations: ["p(99)<10"]',
+      ].join('\n'),
+    );
+    const during = only(list, 'thresholds["devices{state:online}"][0].during');
+    assert.equal(during.line, 6);
+    assert.match(during.message, /no stage named "hodl" \(did you mean "hold"\?\)/);
+    assert.match(only(list, 'thresholds.login_durations[0]').message, /did you mean "login_duration"/);
+    // One spelling of the options: the camelCase one is an unknown field.
+    const camel = problems(
+      'devices: { count: 2 }\nthresholds:\n  rpc_errors: [{ threshold: "rate<0.1", abortOnFail: true }]\n',
+    );
+    assert.match(only(camel, 'thresholds.rpc_errors[0].abortOnFail').message, /did you mean `abort_on_fail`/);
+  });
+
   it('an unknown metric or a malformed threshold expression is found at load time, with its line', () => {
     const list = problems(
       'devices: { count: 1 }\nthresholds:\n  login_duration: ["p(99)<<1"]\n  nosuch: ["count==0"]\n',
