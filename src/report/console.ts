@@ -3,7 +3,7 @@ import { stepsText } from './capacity-steps.js';
 import { formatComparison } from './compare.js';
 import { byLabel } from './counters.js';
 import type { ReportSummary } from './types.js';
-import { capacitySentence } from './types.js';
+import { capacitySentence, judgedExpression } from './types.js';
 
 function fmt(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '-';
@@ -85,7 +85,7 @@ export function formatSummary(s: RunSummary): string {
     lines.push('  thresholds');
     for (const t of s.thresholds) {
       lines.push(
-        `    ${t.ok ? '✓' : '✗'} ${t.metric} ${t.expression}  observed ${t.observed === null ? 'no data' : fmt(t.observed)}`,
+        `    ${t.ok ? '✓' : '✗'} ${t.metric} ${judgedExpression(t)}  observed ${t.observed === null ? 'no data' : fmt(t.observed)}`,
       );
     }
   }

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Comparison, formatDelta, formatValue, readRunSummary } from './compare.js';
 import { escXml } from './escape.js';
-import { capacitySentence, type ReportSummary } from './types.js';
+import { capacitySentence, judgedExpression, type ReportSummary } from './types.js';
 
 interface Case {
   name: string;
@@ -26,7 +26,7 @@ function thresholdSuite(s: ReportSummary): Suite {
   return {
     name: 'thresholds',
     cases: s.thresholds.map((t) => ({
-      name: `${t.metric} ${t.expression}`,
+      name: `${t.metric} ${judgedExpression(t)}`,
       classname: `ivtfarm.${s.run.name}.thresholds`,
       failure: t.ok
         ? null

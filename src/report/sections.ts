@@ -12,7 +12,7 @@ import { type Cell, isoSeconds, mark, num, p, raw, section, table } from './mark
 import { DEFAULT_PERCENTILES, percentileRows, requestedPercentiles } from './percentiles.js';
 import type { SecondsHistogram } from './series.js';
 import type { CapacitySection, ReportSummary } from './types.js';
-import { capacitySentence } from './types.js';
+import { capacitySentence, judgedExpression } from './types.js';
 
 export interface SectionInput {
   dir: string;
@@ -85,7 +85,7 @@ export function thresholdsSection(i: SectionInput): string {
   const rows: Cell[][] = s.thresholds.map((t) => [
     mark(t.ok),
     t.metric,
-    t.expression,
+    judgedExpression(t),
     t.observed === null ? 'no data' : t.observed,
     unitOf(t.metric),
   ]);

@@ -12,6 +12,11 @@ export type CapacitySection = CapacitySummary;
 /** summary.json as the report reads it: the summary plus the optional sections. */
 export type ReportSummary = RunSummary & { baseline?: Comparison };
 
+/** A threshold's expression with the window it was judged on, e.g. `min>=290 during hold`. */
+export function judgedExpression(t: { expression: string; during?: string }): string {
+  return t.during ? `${t.expression} during ${t.during}` : t.expression;
+}
+
 /** The one-sentence result of a limit search, as the report and JUnit word it. */
 export function capacitySentence(c: CapacitySection): string {
   const parts: string[] = [];
