@@ -29,8 +29,18 @@ interface Judged {
   name: string;
   threshold: Threshold;
   window: StepWindow;
-  /** The level check: its observed value is shown as a share of the level. */
-  perLevel: number | null;
+  /** The level check: its bound is this share of the step's level, and its value is shown as a share. */
+  levelShare: number | null;
+}
+
+/** A service level in its step: the level check's bound is the share of the step's level. */
+function atLevel(j: Judged, level: number): Judged {
+  if (j.levelShare === null) return j;
+  const value = j.levelShare * level;
+  return {
+    ...j,
+    threshold: { ...j.threshold, expression: { ...j.threshold.expression, value } },
+  };
 }
 
 interface ActiveStep {
@@ -43,6 +53,7 @@ interface ActiveStep {
   live: LiveThresholds;
 }
 
+/** Parses a service level once, as a live threshold that breaks after failing for `sustainS`. */
 function parseOne(metric: string, threshold: string, sustainS: number, lookbackS: number): Threshold {
   const [th] = parseThresholds({ [metric]: [{ threshold, abort_on_fail: true, window: sustainS }] });
   return { ...th!, lookbackS };
@@ -53,27 +64,48 @@ export class LimitFinder {
   private active: ActiveStep | null = null;
   private ended: CapacitySummary['ended'] | null = null;
   private generatorReason: string | null = null;
-  private readonly levels: CapacityServiceLevel[];
+  /** Every service level, parsed once; the level check's bound is set per step (atLevel). */
+  private readonly judged: Judged[];
 
   constructor(
     private readonly plan: CapacityPlan,
     private readonly onBroken: (step: CapacityStep) => void,
   ) {
-    this.levels = plan.serviceLevels.map((s) => ({
-      name: `${s.metric} ${s.expression}`,
-      metric: s.metric,
-      expression: s.expression,
-      window: serviceLevelWindow(plan.mode, parseThresholds({ [s.metric]: s.expression })[0]!.def.name),
-    }));
+    const sustainS = plan.sustainMs / 1000;
+    const lookbackS = Math.max(1, Math.min(plan.holdMs / 1000, 5));
+    this.judged = plan.serviceLevels.map((s) => {
+      const threshold = parseOne(s.metric, s.expression, sustainS, lookbackS);
+      return {
+        name: `${s.metric} ${s.expression}`,
+        threshold,
+        window: serviceLevelWindow(plan.mode, threshold.def.name),
+        levelShare: null,
+      };
+    });
     const check = LEVEL_CHECK[plan.mode];
     if (check) {
-      this.levels.push({
+      this.judged.push({
         name: `${check.name} >= ${plan.onlineRatio * 100}%`,
-        metric: check.metric,
-        expression: `avg>=${plan.onlineRatio}×level`,
+        // Live, second by second (a level not reached for `sustain` breaks the step); at the end,
+        // the level must still be online in the hold's last second. Not an average: the devices
+        // started last in the ramp may still be logging in during the hold's first second.
+        threshold: parseOne(check.metric, `last>=${plan.onlineRatio}`, sustainS, 1),
         window: 'hold',
+        levelShare: plan.onlineRatio,
       });
     }
+  }
+
+  private get levels(): CapacityServiceLevel[] {
+    return this.judged.map((j, i) => {
+      const written = this.plan.serviceLevels[i];
+      return {
+        name: j.name,
+        metric: written?.metric ?? j.threshold.metric,
+        expression: written?.expression ?? `last>=${this.plan.onlineRatio}×level`,
+        window: j.window,
+      };
+    });
   }
 
   /**
@@ -127,25 +159,7 @@ export class LimitFinder {
     const times = stepTimes(this.plan, k);
     if (m < times.rampFrom || m + 1000 > times.holdTo) return;
     const level = stepLevel(this.plan, k);
-    const sustainS = this.plan.sustainMs / 1000;
-    const lookbackS = Math.max(1, Math.min(this.plan.holdMs / 1000, 5));
-    const judged: Judged[] = this.levels.map((l, i) => {
-      const written = this.plan.serviceLevels[i];
-      return written
-        ? {
-            name: l.name,
-            threshold: parseOne(written.metric, written.expression, sustainS, lookbackS),
-            window: l.window,
-            perLevel: null,
-          }
-        : {
-            name: l.name,
-            // Judged second by second live, as the share of the level online at the end of each.
-            threshold: parseOne(l.metric, `avg>=${this.plan.onlineRatio * level}`, sustainS, 1),
-            window: 'hold',
-            perLevel: level,
-          };
-    });
+    const judged = this.judged.map((j) => atLevel(j, level));
     this.active = {
       k,
       times,
@@ -173,7 +187,8 @@ export class LimitFinder {
     const failing: string[] = [];
     for (const j of a.judged) {
       const observed = observeTotals(j.threshold, a.windows[j.window]);
-      a.step.observed[j.name] = observed === null || j.perLevel === null ? observed : observed / j.perLevel;
+      a.step.observed[j.name] =
+        observed === null || j.levelShare === null ? observed : observed / a.step.level;
       if (observed === null) a.step.no_data.push(j.name);
       else if (!compare(observed, j.threshold.expression.op, j.threshold.expression.value))
         failing.push(j.name);
