@@ -34,7 +34,7 @@ function capacity(value: number | null, brokeAt: number | null): CapacitySection
     mode: 'devices',
     unit: 'devices',
     steps: [],
-    service_levels: [{ name: 'keepalive', metric: 'keepalive_rtt', expression: 'p(99)<500' }],
+    service_levels: [{ name: 'keepalive', metric: 'keepalive_rtt', expression: 'p(99)<500', window: 'hold' }],
     capacity: value,
     broke_at: brokeAt,
     first_broken: brokeAt === null ? null : 'keepalive',

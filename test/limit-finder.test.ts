@@ -49,6 +49,57 @@ test('the limit finder reports the capped reference platform’s capacity within
   assert.equal(result.exitCode, 0);
 });
 
+test('at the boundary where refusals start: the step at the cap holds free of refusals, the next breaks, logins timed at every step', async () => {
+  // The cap is exactly a level: refusals begin on the next ramp, right after the 300 hold ends.
+  const result = await runInline(`
+name: limit-finder-boundary
+target: embedded
+devices:
+  count: 400
+  login_code: "lfb-{index:04}"
+  mix: [{ weight: 1, kind: camera }]
+platform:
+  refuse_logins_after: 300
+capacity:
+  mode: devices
+  start: 100
+  step: 100
+  max: 400
+  ramp: 2s
+  hold: 4s
+  sustain: 2s
+  churn: 0.05
+  service_levels:
+    "logins{result:refused}": "rate<0.001"
+    login_duration: "p(99)<60000"
+`);
+  const c = result.summary.capacity;
+  assert.ok(c);
+  const refused = 'logins{result:refused} rate<0.001';
+  assert.deepEqual(
+    c.steps.slice(0, 3).map((s) => [s.level, s.held, s.observed[refused]]),
+    [
+      [100, true, 0],
+      [200, true, 0],
+      [300, true, 0],
+    ],
+  );
+  assert.deepEqual(
+    c.steps.slice(3).map((s) => [s.level, s.held, s.broken.includes(refused)]),
+    [[400, false, true]],
+  );
+  assert.ok((c.steps[3]!.observed[refused] ?? 0) > 0.001, 'refusals judged on the 400 step');
+  assert.equal(c.capacity, 300);
+  assert.equal(c.broke_at, 400);
+  for (const s of c.steps) {
+    assert.notEqual(s.observed['login_duration p(99)<60000'], null, `login latency at ${s.level}`);
+    assert.deepEqual(s.no_data, []);
+    assert.ok(s.hold && s.ramp && s.ramp.to === s.hold.from, `ramp then hold at ${s.level}`);
+  }
+  // The churn is what times logins during the holds: devices reconnected by the scenario.
+  assert.ok((result.summary.metrics.counters['disconnects{reason:scenario}'] ?? 0) > 0);
+});
+
 test('streams mode: the platform’s publish orders climb until the ingest refuses; capacity within one step', async () => {
   const result = await runInline(
     `

@@ -107,7 +107,14 @@ test('shard totals serialized to JSON and merged equal the totals of one run', (
   const files = [shard1, shard2].map((s) => JSON.stringify(s.totals.serialize()));
   const merged = mergeTotals(files.map((f) => RunTotals.deserialize(JSON.parse(f))));
   assert.deepEqual(merged.serialize(), single.totals.serialize());
-  assert.deepEqual(merged.gauges.get('devices{state:online}'), { last: 11 + 21, min: 10 + 20, max: 11 + 21 });
+  assert.deepEqual(merged.gauges.get('devices{state:online}'), {
+    last: 11 + 21,
+    min: 10 + 20,
+    max: 11 + 21,
+    // Average of each shard (10.5, 20.5) over the 2 seconds both cover: 31 per second.
+    sum: (10.5 + 20.5) * 2,
+    seconds: 2,
+  });
 });
 
 test('a delta arriving after its second closed lands in the next second; totals stay exact', () => {

@@ -452,9 +452,9 @@ describe('HTML report', {
     };
     const steps = data.charts.find((c) => c.id === 'capacity')!;
     assert.deepEqual(steps.data[0]!.slice(0, 3), [
-      summary.capacity.steps[0]!.from,
-      summary.capacity.steps[0]!.from + 1,
-      summary.capacity.steps[1]!.from,
+      summary.capacity.steps[0]!.ramp!.from,
+      summary.capacity.steps[0]!.ramp!.from + 1,
+      summary.capacity.steps[1]!.ramp!.from,
     ]);
     assert.deepEqual(steps.data[1]!.slice(0, 3), [4, 4, 8]);
     const j = await parseJunit(readFileSync(files.junit!, 'utf8'));
@@ -465,9 +465,11 @@ describe('HTML report', {
 function capacityFixture(t: number): NonNullable<ReportSummary['capacity']> {
   const step = (level: number, i: number, held: boolean) => ({
     level,
-    from: t + i * 2,
-    to: t + i * 2 + 2,
+    ramp: { from: t + i * 2, to: t + i * 2 + 1 },
+    hold: { from: t + i * 2 + 1, to: t + i * 2 + 2 },
     held,
+    complete: true,
+    no_data: [],
     broken: held ? [] : ['keepalive p99'],
     observed: { 'keepalive p99': held ? 3 : 700, online: 1 },
   });
@@ -476,8 +478,8 @@ function capacityFixture(t: number): NonNullable<ReportSummary['capacity']> {
     unit: 'devices',
     steps: [step(4, 0, true), step(8, 1, true), step(12, 2, false)],
     service_levels: [
-      { name: 'keepalive p99', metric: 'keepalive_rtt', expression: 'p(99)<500' },
-      { name: 'online', metric: 'devices_online', expression: 'ratio>0.99' },
+      { name: 'keepalive p99', metric: 'keepalive_rtt', expression: 'p(99)<500', window: 'hold' as const },
+      { name: 'online', metric: 'devices_online', expression: 'ratio>0.99', window: 'hold' as const },
     ],
     capacity: 8,
     broke_at: 12,

@@ -12,6 +12,7 @@ import {
   type ScenarioProblem,
   validateScenarioFile,
 } from '../src/scenario/index.js';
+import { thresholdsOf } from '../src/scenario/thresholds.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-scenario-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -65,7 +66,7 @@ describe('example scenarios', () => {
     assert.equal(s.target.kind, 'embedded');
     assert.ok((s.platform?.publish?.count ?? 0) > 0);
     assert.equal(s.platform?.record?.count, 1);
-    assert.ok(s.thresholds.length > 0);
+    assert.ok(Object.keys(s.thresholds).length > 0);
   });
 
   it('connect-storm ramps 2,000 four-channel devices over 30 s', () => {
@@ -303,7 +304,7 @@ describe('defaults and units', () => {
     assert.deepEqual(s.alarms?.types, { motion: 0.75, tripwire: 0.25, external: 0 });
   });
 
-  it('thresholds keep expressions as strings and split metric and tags', () => {
+  it('thresholds are kept as written and parsed once, by the metrics module', () => {
     const { scenario: s } = parseScenario(
       [
         'devices: { count: 1 }',
@@ -315,15 +316,15 @@ describe('defaults and units', () => {
       { env: {} },
     );
     assert.ok(s);
-    assert.deepEqual(s.thresholds[1], {
-      key: 'rpc_duration{method: RTMPPublish}',
-      metric: 'rpc_duration',
-      tags: { method: 'RTMPPublish' },
-      rules: [{ expression: 'p(95)<800', abortOnFail: false, delayAbortEvalMs: 0, windowMs: null }],
+    assert.deepEqual(s.thresholds, {
+      login_duration: ['p(99)<1000'],
+      'rpc_duration{method: RTMPPublish}': 'p(95)<800',
+      disconnects: [{ threshold: 'count==0', abort_on_fail: true, window: '30s' }],
     });
-    assert.deepEqual(s.thresholds[2]!.rules, [
-      { expression: 'count==0', abortOnFail: true, delayAbortEvalMs: 0, windowMs: 30_000 },
-    ]);
+    const parsed = thresholdsOf(s);
+    assert.deepEqual(parsed[1]!.selector.filter, { method: 'RTMPPublish' });
+    assert.equal(parsed[2]!.abortOnFail, true);
+    assert.equal(parsed[2]!.windowS, 30);
   });
 
   it('events are sorted by time and carry their defaults', () => {
@@ -477,6 +478,29 @@ describe('capacity, devices.push and threshold expressions', () => {
       'devices.push.url',
     );
     assert.match(p.message, /own stream name/);
+  });
+
+  it('a threshold scoped to an unknown stage, or naming an unknown metric, is placed on its field with a did-you-mean', () => {
+    const list = problems(
+      [
+        'devices: { count: 2 }',
+        'stages:',
+        '  - { duration: 1s, target: 2 }',
+        '  - { name: hold, duration: 5s, target: 2 }',
+        'thresholds:',
+        '  "devices{state:online}": [{ threshold: "min>=2", during: hodl }]',
+        '  login_durations: ["p(99)<10"]',
+      ].join('\n'),
+    );
+    const during = only(list, 'thresholds["devices{state:online}"][0].during');
+    assert.equal(during.line, 6);
+    assert.match(during.message, /no stage named "hodl" \(did you mean "hold"\?\)/);
+    assert.match(only(list, 'thresholds.login_durations[0]').message, /did you mean "login_duration"/);
+    // One spelling of the options: the camelCase one is an unknown field.
+    const camel = problems(
+      'devices: { count: 2 }\nthresholds:\n  rpc_errors: [{ threshold: "rate<0.1", abortOnFail: true }]\n',
+    );
+    assert.match(only(camel, 'thresholds.rpc_errors[0].abortOnFail').message, /did you mean `abort_on_fail`/);
   });
 
   it('an unknown metric or a malformed threshold expression is found at load time, with its line', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { closest } from '../src/core/suggest.js';
 import {
   arrivalsUntil,
   compileLoginCode,
@@ -11,7 +12,6 @@ import {
   stagesDurationMs,
   targetAt,
 } from '../src/scenario/index.js';
-import { closest } from '../src/scenario/suggest.js';
 import { checkLoginCode, TemplateError } from '../src/scenario/template.js';
 
 describe('unit strings', () => {

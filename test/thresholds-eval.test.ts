@@ -106,10 +106,16 @@ test('final verdict on run totals: rates, percentiles with label filters, gauges
 });
 
 /** Runs `errorsAt(s)` errors out of 100 RPCs per second for `n` seconds (null: no RPC at all). */
-function liveRun(config: Record<string, unknown>, n: number, errorsAt: (s: number) => number | null) {
+function liveRun(
+  config: Record<string, unknown>,
+  n: number,
+  errorsAt: (s: number) => number | null,
+  lookbackS = 1,
+) {
   const h = harness();
   const aborts: ThresholdResult[] = [];
-  const live = new LiveThresholds(parseThresholds(config), { onAbort: (r) => aborts.push(r) }).attach(h.agg);
+  const thresholds = parseThresholds(config).map((th) => ({ ...th, lookbackS }));
+  const live = new LiveThresholds(thresholds, { onAbort: (r) => aborts.push(r) }).attach(h.agg);
   const history: ThresholdResult[][] = [];
   for (let s = 0; s < n; s++) {
     h.second(() => {
@@ -126,7 +132,7 @@ function liveRun(config: Record<string, unknown>, n: number, errorsAt: (s: numbe
 test('live: abort only after failing continuously for the window; a passing second resets it', () => {
   // Failing from second 5, one good second at 12, failing again from 13: the 10 s streak completes at 22.
   const { live, aborts, history } = liveRun(
-    { rpc_errors: [{ threshold: 'rate<0.01', abortOnFail: true, window: '10s', lookback: '1s' }] },
+    { rpc_errors: [{ threshold: 'rate<0.01', abort_on_fail: true, window: '10s' }] },
     40,
     (s) => (s >= 5 && s !== 12 ? 5 : 0),
   );
@@ -143,7 +149,7 @@ test('live: abort only after failing continuously for the window; a passing seco
 
 test('live: seconds without data keep the streak, delayAbortEval holds the abort back', () => {
   const r1 = liveRun(
-    { rpc_errors: [{ threshold: 'rate<0.01', abortOnFail: true, window: '5s', lookback: '1s' }] },
+    { rpc_errors: [{ threshold: 'rate<0.01', abort_on_fail: true, window: '5s' }] },
     20,
     (s) => (s < 2 ? 10 : s < 8 ? null : 0),
   );
@@ -154,7 +160,7 @@ test('live: seconds without data keep the streak, delayAbortEval holds the abort
   assert.equal(r1.history[4]![0]!.aborted, true);
 
   const r2 = liveRun(
-    { rpc_errors: [{ threshold: 'rate<0.01', abortOnFail: true, delayAbortEval: '10s', lookback: '1s' }] },
+    { rpc_errors: [{ threshold: 'rate<0.01', abort_on_fail: true, delay_abort_eval: '10s' }] },
     20,
     (s) => (s < 10 || s === 15 ? 10 : 0),
   );
@@ -168,13 +174,11 @@ test('live: seconds without data keep the streak, delayAbortEval holds the abort
 test('live: lookback smooths a one-second spike; only abortOnFail thresholds abort, and the abort stays visible', () => {
   const { aborts, history } = liveRun(
     {
-      rpc_errors: [
-        { threshold: 'rate<0.01', lookback: '10s' },
-        { threshold: 'rate<0.01', abortOnFail: true, lookback: '10s' },
-      ],
+      rpc_errors: [{ threshold: 'rate<0.01' }, { threshold: 'rate<0.01', abort_on_fail: true }],
     },
     15,
     (s) => (s === 3 ? 5 : 0),
+    10,
   );
   // One second with 5 % errors: 5 / 400 over 4 seconds > 1 %, 5 / 1000 over 10 seconds < 1 %.
   assert.equal(history[3]![0]!.ok, false);

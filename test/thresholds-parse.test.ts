@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { parseDuration } from '../src/core/duration.js';
 import { parseExpression, parseSelector, ThresholdSyntaxError } from '../src/metrics/threshold-expr.js';
-import { parseDurationSeconds, parseThresholds, ThresholdConfigError } from '../src/metrics/thresholds.js';
+import { parseThresholds, ThresholdConfigError } from '../src/metrics/thresholds.js';
 
 test('every k6 expression form parses', () => {
   const cases: Array<[string, unknown, string, number]> = [
@@ -35,7 +36,7 @@ test('syntax errors name what was expected and the column', () => {
     ['avg 200', 5, /comparison operator/],
     ['avg<', 5, /a number at column 5, found the end/],
     ['avg<200ms', 8, /the end of the expression/],
-    ['mean<3', 1, /aggregation \(avg, min, max, med, count, rate, value or p\(N\)\)/],
+    ['mean<3', 1, /aggregation \(avg, min, max, med, count, rate, last, value or p\(N\)\)/],
   ];
   for (const [src, column, re] of cases) {
     assert.throws(
@@ -59,20 +60,25 @@ test('selectors take a k6 label filter', () => {
   assert.throws(() => parseSelector('rpc_duration{method:a'), /"," or "}" at column 22/);
 });
 
-test('durations in k6 notation', () => {
-  assert.equal(parseDurationSeconds('30s'), 30);
-  assert.equal(parseDurationSeconds('1m30s'), 90);
-  assert.equal(parseDurationSeconds('500ms'), 0.5);
-  assert.equal(parseDurationSeconds('2h'), 7200);
-  assert.equal(parseDurationSeconds(12), 12);
-  assert.throws(() => parseDurationSeconds('30 seconds'), /not a duration/);
+test('durations in k6 notation: one grammar for scenario fields and threshold options', () => {
+  assert.equal(parseDuration('30s'), 30_000);
+  assert.equal(parseDuration('1m30s'), 90_000);
+  assert.equal(parseDuration('500ms'), 500);
+  assert.equal(parseDuration('2h'), 7_200_000);
+  assert.equal(parseDuration(12), 12_000);
+  assert.throws(() => parseDuration('30 seconds'), /invalid duration/);
+  const [th] = parseThresholds({
+    rpc_errors: [{ threshold: 'rate<0.1', window: '1m30s', delay_abort_eval: 12 }],
+  });
+  assert.equal(th!.windowS, 90);
+  assert.equal(th!.delayAbortEvalS, 12);
 });
 
 test('a thresholds map is checked against the catalogue, all problems at once', () => {
   const ok = parseThresholds({
     login_duration: ['p(99)<1000'],
     'rpc_duration{method:RTMPPublish}': ['p(95)<800'],
-    rpc_errors: [{ threshold: 'rate<0.001', abort_on_fail: true, window: '30s', delayAbortEval: '1m' }],
+    rpc_errors: [{ threshold: 'rate<0.001', abort_on_fail: true, window: '30s', delay_abort_eval: '1m' }],
     'devices{state:online}': 'value>0.95',
     disconnects: ['count==0'],
   });
@@ -94,7 +100,7 @@ test('a thresholds map is checked against the catalogue, all problems at once', 
       }),
     (e: unknown) => {
       assert.ok(e instanceof ThresholdConfigError);
-      const text = e.problems.join('\n');
+      const text = e.problems.map((p) => `${p.key}: ${p.message}`).join('\n');
       assert.equal(e.problems.length, 7, text);
       assert.match(text, /unknown metric "login_durations"/);
       assert.match(text, /rate does not apply to histogram keepalive_rtt/);

@@ -1,8 +1,10 @@
 import { availableParallelism } from 'node:os';
+import { capacityStages } from '../capacity/index.js';
 import type { RunningIvc } from '../ivc/server.js';
 import { ensureLadder } from '../media/build.js';
 import { Aggregator } from '../metrics/aggregator.js';
-import { parseThresholds } from '../metrics/thresholds.js';
+import { thresholdWindows } from '../metrics/thresholds.js';
+import { WindowTotals } from '../metrics/window-totals.js';
 import { LoadShape, loadDurationMs } from '../run/load-shape.js';
 import { startMainMetrics } from '../run/main-metrics.js';
 import { ObserverPipeline, type RunObserver } from '../run/observer.js';
@@ -17,12 +19,11 @@ import { NO_ORDERS, resolvePush, startEmbeddedPlatform } from '../run/platform.j
 import { preflight } from '../run/preflight.js';
 import { Resources } from '../run/resources.js';
 import { StopSignal } from '../run/stop.js';
-import { thresholdsConfig } from '../run/thresholds-config.js';
 import { judgeRun, platformFacts } from '../run/verdict.js';
 import { workerInit } from '../run/worker-init.js';
 import { FleetWorkers, roundRobin } from '../run/workers.js';
-import { capacityStages } from '../scenario/normalize.js';
 import { maskSecrets } from '../scenario/secrets.js';
+import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
 import type { WorkerInit } from './messages.js';
 import { planDevices, type Shard } from './plan.js';
@@ -33,7 +34,6 @@ import type { RunSummary } from './summary.js';
 
 export { ExitCode, runExitCode } from '../run/exit-codes.js';
 export type { StopReason } from '../run/stop.js';
-export { thresholdsConfig };
 
 export interface RunOptions {
   /** Live display and log lines (stderr). */
@@ -86,7 +86,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const shard = options.shard ?? { index: 0, count: 1 };
     const planned = planDevices(scenario, { shard });
     if (scenario.checks.preflight) await preflight(scenario, planned);
-    const thresholds = parseThresholds(thresholdsConfig(scenario));
+    const thresholds = thresholdsOf(scenario);
+    const windows = new WindowTotals(thresholdWindows(thresholds)).attach(aggregator);
 
     // ---- the run directory, the platform, the media ladder ----
     const startedAt = new Date();
@@ -154,9 +155,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
     // ---- the load: once every worker loaded its code, until the end, a stop or Ctrl-C ----
     await fleet.ready(stop);
-    pipeline.start(Date.now());
+    const loadStartMs = Date.now();
+    aggregator.markLoadStart(loadStartMs); // stages, events, windows and steps count from here
+    pipeline.start(loadStartMs);
     shape.start(stop);
     await stop.stopped;
+    aggregator.markLoadEnd(Date.now()); // gauges of the teardown are judged no more
     await resources.close(shape);
     if (orders) await resources.close(orders);
     if (stop.reason !== 'completed')
@@ -179,6 +183,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       stop,
       aggregator,
       thresholds,
+      windows,
       abortedBy: live.aborted,
       generator: generator.summary(),
       capacity: capacity?.summary() ?? null,

@@ -3,12 +3,12 @@ import { join, resolve } from 'node:path';
 import type { SecondSample } from '../metrics/aggregator.js';
 import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
 import type { HistogramSummary } from '../metrics/summary.js';
-import { evaluateThresholds, parseThresholds } from '../metrics/thresholds.js';
+import { evaluateThresholds } from '../metrics/thresholds.js';
 import { gaugeCombine, mergeTotals, RunTotals } from '../metrics/totals.js';
 import { checksPassed, DEFAULT_CHECKS, devicesLostJudged, evaluateChecks } from '../run/checks.js';
 import { runExitCode, verdictOf } from '../run/exit-codes.js';
+import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
-import { thresholdsConfig } from './coordinator.js';
 import { metricTables, type RunSummary, verdictReasons } from './summary.js';
 
 /** A run directory that cannot be merged, with the reason for the person at the terminal. */
@@ -104,6 +104,22 @@ function readSeries(dir: string): SecondSample[] {
   return out;
 }
 
+/** The shards' totals of each threshold window (`during`), merged like the run totals. */
+function mergeWindowTotals(shards: readonly ShardRun[]): Map<string, RunTotals> {
+  const labels = new Set(shards.flatMap((s) => Object.keys(s.summary.window_totals ?? {})));
+  return new Map(
+    [...labels].map((label) => [
+      label,
+      mergeTotals(
+        shards.flatMap((s) => {
+          const w = s.summary.window_totals?.[label];
+          return w ? [RunTotals.deserialize(w)] : [];
+        }),
+      ),
+    ]),
+  );
+}
+
 /**
  * `ivtfarm merge OUT SHARD…`: the shards of one run (`--shard i/n` on several machines) as one
  * run directory — exact totals and thresholds, combined time series, the scenario — ready for
@@ -124,7 +140,7 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
     seen.add(s.summary.devices.shard);
   }
   const totals = mergeTotals(shards.map((s) => RunTotals.deserialize(s.summary.totals)));
-  const thresholds = evaluateThresholds(parseThresholds(thresholdsConfig(first.scenario)), totals);
+  const thresholds = evaluateThresholds(thresholdsOf(first.scenario), totals, mergeWindowTotals(shards));
   const passed = thresholds.every((t) => t.ok);
   const interrupted = shards.some((s) => s.summary.run.verdict === 'interrupted');
   const lost = shards.flatMap((s) => s.summary.devices.lost);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, cpus, platform, release, totalmem } from 'node:os';
+import type { CapacitySummary } from '../capacity/types.js';
 import { DEFAULT_CATALOGUE, histogramScale } from '../metrics/catalogue.js';
 import type { GeneratorLimitSummary } from '../metrics/generator-limit.js';
 import { parseSeriesKey } from '../metrics/labels.js';
@@ -11,7 +12,6 @@ import { type Verdict, verdictOf } from '../run/exit-codes.js';
 import type { StopReason } from '../run/stop.js';
 import { maskUrl } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
-import type { CapacitySummary } from './limit-finder.js';
 import type { Shard } from './plan.js';
 import type { MediaReceived, OrderCounts } from './platform-driver.js';
 
@@ -62,6 +62,8 @@ export interface RunSummary {
   };
   /** Exact, mergeable run totals (HDR histograms encoded) for shards and baselines. */
   totals: SerializedTotals;
+  /** Totals of each threshold window (`during`), by label, so that merged shards judge them exactly. */
+  window_totals?: Record<string, SerializedTotals>;
   platform: {
     stats: Record<string, unknown> | null;
     publishes: OrderCounts | null;
@@ -94,6 +96,7 @@ export interface SummaryInput {
   logs: string[];
   platform: RunSummary['platform'];
   capacity: CapacitySummary | null;
+  windowTotals?: Record<string, SerializedTotals>;
 }
 
 let cachedVersion: string | null = null;
@@ -184,6 +187,9 @@ export function buildSummary(input: SummaryInput): RunSummary {
     generator: input.generator,
     metrics: metricTables(input.totals),
     totals: input.totals.serialize(),
+    ...(input.windowTotals && Object.keys(input.windowTotals).length > 0
+      ? { window_totals: input.windowTotals }
+      : {}),
     platform: input.platform,
     capacity: input.capacity,
     logs: input.logs,

@@ -21,12 +21,18 @@ export interface SecondSample {
   histograms: Record<string, HistogramSummary>;
 }
 
-/** The mergeable data of one closed second, for sliding-window evaluation (thresholds). */
+/** The mergeable data of one closed second, for window evaluation (thresholds, capacity steps). */
 export interface RawSecond {
   t: number;
   counters: ReadonlyMap<string, number>;
   gauges: Readonly<Record<string, number>>;
   histograms: ReadonlyMap<string, HistogramDelta>;
+  /**
+   * Start of this second in ms since the load started (negative for the second the load started
+   * in); null before the load start was marked, and for seconds that end after the load began to
+   * stop (their gauges show teardown, not load).
+   */
+  loadMs: number | null;
 }
 
 export type SecondListener = (raw: RawSecond, sample: SecondSample) => void;
@@ -71,6 +77,8 @@ export class Aggregator {
   private readonly scales = new Map<string, number>();
   private lastClosed: number | null = null;
   private latestSample: SecondSample | null = null;
+  private loadStartMs: number | null = null;
+  private loadEndMs: number | null = null;
 
   constructor(opts: AggregatorOptions = {}) {
     this.catalogue = opts.catalogue ?? DEFAULT_CATALOGUE;
@@ -80,6 +88,19 @@ export class Aggregator {
   /** The last closed second (for live displays and /metrics gauges). */
   get latest(): SecondSample | null {
     return this.latestSample;
+  }
+
+  /** The load starts now (epoch ms): windows (`during`, capacity steps) count from here. */
+  markLoadStart(ms: number): void {
+    this.loadStartMs = ms;
+  }
+
+  /**
+   * The load begins to stop now (epoch ms): seconds ending later are wind-down. Their gauges no
+   * longer reach the totals (every gauge falls to 0 in a teardown) and they fall in no window.
+   */
+  markLoadEnd(ms: number): void {
+    this.loadEndMs ??= ms;
   }
 
   onSecond(listener: SecondListener): void {
@@ -189,10 +210,18 @@ export class Aggregator {
     }
     const counters = b ? Object.fromEntries(b.counters) : {};
     const sample: SecondSample = { t, counters, gauges, histograms };
-    this.totals.observeSecond(t, gauges);
+    const windDown = this.loadEndMs !== null && (t + 1) * 1000 > this.loadEndMs;
+    this.totals.observeSecond(t, windDown ? null : gauges);
     this.latestSample = sample;
     if (this.listeners.length > 0) {
-      const raw: RawSecond = { t, counters: b?.counters ?? new Map(), gauges, histograms: rawHistograms };
+      const loadMs = this.loadStartMs === null || windDown ? null : t * 1000 - this.loadStartMs;
+      const raw: RawSecond = {
+        t,
+        counters: b?.counters ?? new Map(),
+        gauges,
+        histograms: rawHistograms,
+        loadMs,
+      };
       for (const l of this.listeners) l(raw, sample);
     }
     return sample;

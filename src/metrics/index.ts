@@ -33,12 +33,14 @@ export {
   allPassed,
   evaluateThresholds,
   LiveThresholds,
-  parseDurationSeconds,
+  observeTotals,
   parseThresholds,
   type Threshold,
   ThresholdConfigError,
   type ThresholdResult,
   type ThresholdsConfig,
+  thresholdWindows,
 } from './thresholds.js';
 export { type DeltaTicker, startDeltaTicker } from './ticker.js';
 export { mergeTotals, RunTotals, type SerializedTotals } from './totals.js';
+export { secondInWindow, type TimeWindow, WindowTotals } from './window-totals.js';

@@ -85,3 +85,10 @@ export function labelsMatch(labels: Labels, filter: Labels): boolean {
   }
   return true;
 }
+
+/** Sum of the gauges whose series key starts with `prefix` (e.g. all qualities of streams_live). */
+export function gaugeSum(gauges: Readonly<Record<string, number>>, prefix: string): number {
+  let sum = 0;
+  for (const key in gauges) if (key.startsWith(prefix)) sum += gauges[key]!;
+  return sum;
+}

@@ -4,7 +4,7 @@
 
 import { isLabelKey, LABEL_KEYS, type Labels } from './labels.js';
 
-export type AggregationName = 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' | 'p';
+export type AggregationName = 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' | 'last' | 'p';
 export type Aggregation = { name: Exclude<AggregationName, 'p'> } | { name: 'p'; p: number };
 export type Comparison = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -35,8 +35,8 @@ export class ThresholdSyntaxError extends Error {
   }
 }
 
-const AGG_WORDS = ['avg', 'min', 'max', 'med', 'count', 'rate', 'value'] as const;
-const AGG_EXPECTED = 'an aggregation (avg, min, max, med, count, rate, value or p(N))';
+const AGG_WORDS = ['avg', 'min', 'max', 'med', 'count', 'rate', 'value', 'last'] as const;
+const AGG_EXPECTED = 'an aggregation (avg, min, max, med, count, rate, last, value or p(N))';
 const OP_EXPECTED = 'a comparison operator (<, <=, >, >=, ==, !=)';
 const NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/;
 

@@ -1,7 +1,10 @@
-// Thresholds in k6 syntax: parsing of the scenario's `thresholds:` map, checking against the
-// catalogue, final verdict on the run totals, live evaluation on a sliding window of seconds with
-// "abort when failing continuously for `window`".
+// Thresholds in k6 syntax: parsing of the scenario's `thresholds:` map (as written, snake_case
+// keys), checking against the catalogue, final verdict on the run totals (or a window's totals),
+// live evaluation on a sliding window of seconds with "abort when failing continuously for
+// `window`". The only parser of thresholds: the scenario loader validates with it too.
 
+import { parseDuration } from '../core/duration.js';
+import { closest } from '../core/suggest.js';
 import type { Aggregator, RawSecond } from './aggregator.js';
 import { type Catalogue, DEFAULT_CATALOGUE, histogramScale, type MetricDef } from './catalogue.js';
 import { HdrCounts } from './hdr.js';
@@ -13,22 +16,20 @@ import {
   parseExpression,
   parseSelector,
   type ThresholdExpression,
-  ThresholdSyntaxError,
 } from './threshold-expr.js';
 import { gaugeCombine, type RunTotals } from './totals.js';
+import { secondInWindow, type TimeWindow } from './window-totals.js';
 
 export interface ThresholdObject {
   threshold: string;
   /** Stop the run when this threshold fails (live), after it failed continuously for `window`. */
-  abortOnFail?: boolean;
   abort_on_fail?: boolean;
   /** No abort before this long after the first second of the run (warm-up), e.g. "1m". */
-  delayAbortEval?: string | number;
   delay_abort_eval?: string | number;
   /** How long it must fail without a passing second before the abort, e.g. "30s" (default 0: at once). */
   window?: string | number;
-  /** Live evaluation looks at the last `lookback` seconds of data (default 10s). */
-  lookback?: string | number;
+  /** Judge only this part of the load: a named stage, or a range such as `30s..90s`. */
+  during?: string;
 }
 
 export type ThresholdSpec = string | ThresholdObject;
@@ -43,7 +44,10 @@ export interface Threshold {
   abortOnFail: boolean;
   delayAbortEvalS: number;
   windowS: number;
+  /** Live evaluation looks at the last `lookbackS` seconds (10; the limit finder uses less). */
   lookbackS: number;
+  /** Judged only on the seconds of this window of the load; null: the whole run. */
+  during: TimeWindow | null;
 }
 
 export interface ThresholdResult {
@@ -52,39 +56,40 @@ export interface ThresholdResult {
   ok: boolean;
   /** The aggregated value compared (in the metric's unit), null when there was no data. */
   observed: number | null;
+  /** The window judged, as written (`during`), when not the whole run. */
+  during?: string;
   /** Live only: first second (epoch s) of the current run of failing evaluations. */
   windowFailedSince?: number;
   /** Live only: this threshold asked for the run to stop. */
   aborted?: boolean;
 }
 
+/** One mistake in a thresholds map: which key, which entry (null: the key itself), which field. */
+export interface ThresholdProblem {
+  key: string;
+  index: number | null;
+  field?: keyof ThresholdObject;
+  message: string;
+}
+
 export class ThresholdConfigError extends Error {
   override name = 'ThresholdConfigError';
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid thresholds:\n  - ${problems.join('\n  - ')}`);
+  constructor(readonly problems: readonly ThresholdProblem[]) {
+    super(`invalid thresholds:\n  - ${problems.map((p) => `${p.key}: ${p.message}`).join('\n  - ')}`);
   }
 }
 
-const DURATION = /^(?:(\d+(?:\.\d+)?)(ms|s|m|h))+$/;
-const DURATION_PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-const UNIT_S: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
-
-/** k6-style duration (`500ms`, `30s`, `1m30s`, `2h`) or a number of seconds → seconds. */
-export function parseDurationSeconds(x: string | number): number {
-  if (typeof x === 'number') {
-    if (!(x >= 0) || !Number.isFinite(x)) throw new Error(`duration must be a non-negative number, got ${x}`);
-    return x;
-  }
-  const s = x.trim();
-  if (!DURATION.test(s)) throw new Error(`"${x}" is not a duration (expected e.g. 500ms, 30s, 1m30s, 2h)`);
-  let total = 0;
-  for (const m of s.matchAll(DURATION_PART)) total += Number(m[1]) * UNIT_S[m[2]!]!;
-  return total;
+export interface ParseThresholdsOptions {
+  catalogue?: Catalogue;
+  /** Named stages of the load, for `during: <name>`: ms since the load started. */
+  stages?: Readonly<Record<string, { fromMs: number; toMs: number }>>;
 }
+
+const LIVE_LOOKBACK_S = 10;
 
 const ALLOWED: Record<MetricDef['kind'], readonly string[]> = {
   counter: ['count', 'rate'],
-  gauge: ['value', 'min', 'max'],
+  gauge: ['min', 'max', 'avg', 'last', 'value'],
   histogram: ['avg', 'min', 'max', 'med', 'p', 'count'],
 };
 
@@ -94,7 +99,10 @@ function checkAgainstCatalogue(
   catalogue: Catalogue,
 ): MetricDef {
   const def = catalogue.get(sel.name);
-  if (!def) throw new Error(`unknown metric "${sel.name}"`);
+  if (!def) {
+    const near = closest(sel.name, [...catalogue.keys()]);
+    throw new Error(`unknown metric "${sel.name}"${near ? ` (did you mean "${near}"?)` : ''}`);
+  }
   for (const k of Object.keys(sel.filter)) {
     if (!def.labels.includes(k as never)) {
       throw new Error(`metric ${def.name} has no label "${k}" (labels: ${def.labels.join(', ') || 'none'})`);
@@ -119,76 +127,137 @@ function checkAgainstCatalogue(
   return def;
 }
 
-function optionsOf(spec: ThresholdSpec): {
-  threshold: string;
-  abort: boolean;
-  delay: string | number;
-  window: string | number;
-  lookback: string | number;
-} {
-  if (typeof spec === 'string') return { threshold: spec, abort: false, delay: 0, window: 0, lookback: 10 };
-  if (typeof spec !== 'object' || spec === null || typeof spec.threshold !== 'string') {
-    throw new Error('a threshold is a string like "p(99)<500" or an object with a "threshold" string');
+const RANGE = /^\s*([^.\s]*)\s*\.\.\s*([^.\s]*)\s*$/;
+
+/** `during`: a stage name, or `FROM..TO` (either end may be left out) since the load started. */
+function parseDuring(text: string, stages: ParseThresholdsOptions['stages']): TimeWindow {
+  const range = RANGE.exec(text);
+  if (range) {
+    const fromMs = range[1] ? parseDuration(range[1]) : 0;
+    const toMs = range[2] ? parseDuration(range[2]) : Number.POSITIVE_INFINITY;
+    if (!(toMs > fromMs)) throw new Error(`"${text}" ends before it starts`);
+    return { label: text.trim(), fromMs, toMs };
   }
+  const stage = stages?.[text];
+  if (stage) return { label: text, ...stage };
+  const names = Object.keys(stages ?? {});
+  const near = closest(text, names);
+  throw new Error(
+    `no stage named "${text}"${near ? ` (did you mean "${near}"?)` : ''}; expected ${
+      names.length > 0 ? `one of ${names.join(', ')}, or ` : ''
+    }a range such as 30s..90s`,
+  );
+}
+
+const FIELDS: ReadonlyArray<keyof ThresholdObject> = [
+  'threshold',
+  'abort_on_fail',
+  'delay_abort_eval',
+  'window',
+  'during',
+];
+
+/** Runs one step of parsing an entry; its error becomes a problem naming the field. */
+function field<T>(
+  problems: ThresholdProblem[],
+  at: Omit<ThresholdProblem, 'message'>,
+  parse: () => T,
+): T | undefined {
+  try {
+    return parse();
+  } catch (e) {
+    problems.push({ ...at, message: (e as Error).message });
+    return undefined;
+  }
+}
+
+function parseEntry(
+  spec: ThresholdSpec,
+  selector: MetricSelector,
+  at: Omit<ThresholdProblem, 'message'>,
+  opts: ParseThresholdsOptions,
+  problems: ThresholdProblem[],
+): Threshold | undefined {
+  const o: ThresholdObject = typeof spec === 'string' ? { threshold: spec } : spec;
+  if (typeof o !== 'object' || o === null || typeof o.threshold !== 'string') {
+    problems.push({
+      ...at,
+      message: 'a threshold is a string like "p(99)<500" or an object with a "threshold" string',
+    });
+    return undefined;
+  }
+  const before = problems.length;
+  for (const k of Object.keys(o)) {
+    if (!FIELDS.includes(k as keyof ThresholdObject)) {
+      const near = closest(k, FIELDS);
+      problems.push({ ...at, message: `unknown field "${k}"${near ? ` (did you mean "${near}"?)` : ''}` });
+    }
+  }
+  const catalogue = opts.catalogue ?? DEFAULT_CATALOGUE;
+  const parsed = field(problems, { ...at, field: 'threshold' }, () => {
+    const expression = parseExpression(o.threshold);
+    return { expression, def: checkAgainstCatalogue(selector, expression, catalogue) };
+  });
+  const seconds = (name: 'delay_abort_eval' | 'window') =>
+    field(problems, { ...at, field: name }, () => parseDuration(o[name] ?? 0) / 1000);
+  const delayAbortEvalS = seconds('delay_abort_eval');
+  const windowS = seconds('window');
+  const during =
+    o.during === undefined
+      ? null
+      : field(problems, { ...at, field: 'during' }, () => parseDuring(String(o.during), opts.stages));
+  if (problems.length > before || !parsed || delayAbortEvalS === undefined || windowS === undefined)
+    return undefined;
   return {
-    threshold: spec.threshold,
-    abort: Boolean(spec.abortOnFail ?? spec.abort_on_fail ?? false),
-    delay: spec.delayAbortEval ?? spec.delay_abort_eval ?? 0,
-    window: spec.window ?? 0,
-    lookback: spec.lookback ?? 10,
+    metric: selector.source.trim(),
+    selector,
+    def: parsed.def,
+    expression: parsed.expression,
+    abortOnFail: o.abort_on_fail ?? false,
+    delayAbortEvalS,
+    windowS,
+    lookbackS: LIVE_LOOKBACK_S,
+    during: during ?? null,
   };
 }
 
 /** Parses and checks the whole `thresholds:` map; every problem is reported at once. */
-export function parseThresholds(config: unknown, catalogue: Catalogue = DEFAULT_CATALOGUE): Threshold[] {
+export function parseThresholds(config: unknown, opts: ParseThresholdsOptions = {}): Threshold[] {
   if (config === undefined || config === null) return [];
   if (typeof config !== 'object' || Array.isArray(config)) {
-    throw new ThresholdConfigError(['thresholds must be a map of metric → list of expressions']);
+    throw new ThresholdConfigError([
+      { key: '', index: null, message: 'thresholds must be a map of metric → list of expressions' },
+    ]);
   }
   const out: Threshold[] = [];
-  const problems: string[] = [];
-  for (const [metric, raw] of Object.entries(config as Record<string, unknown>)) {
-    let selector: MetricSelector;
-    try {
-      selector = parseSelector(metric);
-    } catch (e) {
-      problems.push(`metric ${(e as Error).message}`);
-      continue;
-    }
+  const problems: ThresholdProblem[] = [];
+  for (const [key, raw] of Object.entries(config as Record<string, unknown>)) {
+    const selector = field(problems, { key, index: null }, () => parseSelector(key));
+    if (!selector) continue;
     const specs = (Array.isArray(raw) ? raw : [raw]) as ThresholdSpec[];
-    for (const spec of specs) {
-      try {
-        const o = optionsOf(spec);
-        const expression = parseExpression(o.threshold);
-        const def = checkAgainstCatalogue(selector, expression, catalogue);
-        out.push({
-          metric: metric.trim(),
-          selector,
-          def,
-          expression,
-          abortOnFail: o.abort,
-          delayAbortEvalS: parseDurationSeconds(o.delay),
-          windowS: parseDurationSeconds(o.window),
-          lookbackS: Math.max(1, Math.round(parseDurationSeconds(o.lookback))),
-        });
-      } catch (e) {
-        const text = typeof spec === 'string' ? spec : ((spec as ThresholdObject)?.threshold ?? '?');
-        const msg = (e as Error).message;
-        problems.push(
-          e instanceof ThresholdSyntaxError ? `${metric}: ${msg}` : `${metric}: "${text}": ${msg}`,
-        );
-      }
-    }
+    specs.forEach((spec, i) => {
+      const th = parseEntry(spec, selector, { key, index: Array.isArray(raw) ? i : null }, opts, problems);
+      if (th) out.push(th);
+    });
   }
   if (problems.length > 0) throw new ThresholdConfigError(problems);
   return out;
 }
 
+/** The distinct windows the thresholds are scoped to (`during`), for WindowTotals. */
+export function thresholdWindows(thresholds: readonly Threshold[]): TimeWindow[] {
+  const byLabel = new Map<string, TimeWindow>();
+  for (const th of thresholds) if (th.during) byLabel.set(th.during.label, th.during);
+  return [...byLabel.values()];
+}
+
+type GaugeAggregation = 'last' | 'min' | 'max' | 'avg';
+
 /** Read access to data, over the run totals or over a window of seconds. */
 interface DataView {
   counterSum(name: string, filter: Labels): number;
-  /** Combined gauge value of the matching series: last, min or max over the view. */
-  gauge(name: string, filter: Labels, which: 'value' | 'min' | 'max', catalogue: Catalogue): number | null;
+  /** Combined gauge value of the matching series: last, min, max or avg over the view. */
+  gauge(name: string, filter: Labels, which: GaugeAggregation, catalogue: Catalogue): number | null;
   histogram(name: string, filter: Labels, into: HdrCounts): void;
 }
 
@@ -213,7 +282,9 @@ function totalsView(t: RunTotals): DataView {
       let acc: number | null = null;
       for (const [k, g] of t.gauges) {
         if (!matches(k, name, filter)) continue;
-        acc = combineInto(acc, which === 'value' ? g.last : g[which], gaugeCombine(k, catalogue));
+        if (which === 'avg' && g.seconds === 0) continue;
+        const v = which === 'avg' ? g.sum / g.seconds : g[which];
+        acc = combineInto(acc, v, gaugeCombine(k, catalogue));
       }
       return acc;
     },
@@ -232,16 +303,20 @@ function windowView(seconds: readonly RawSecond[]): DataView {
     },
     gauge(name, filter, which, catalogue) {
       let result: number | null = null;
+      let sum = 0;
+      let n = 0;
       for (const sec of seconds) {
         let acc: number | null = null;
         for (const k in sec.gauges) {
           if (matches(k, name, filter)) acc = combineInto(acc, sec.gauges[k]!, gaugeCombine(k, catalogue));
         }
         if (acc === null) continue;
-        if (which === 'value' || result === null) result = acc;
+        sum += acc;
+        n++;
+        if (which === 'last' || which === 'avg' || result === null) result = acc;
         else result = which === 'min' ? Math.min(result, acc) : Math.max(result, acc);
       }
-      return result;
+      return which === 'avg' && n > 0 ? sum / n : result;
     },
     histogram(name, filter, into) {
       for (const sec of seconds) {
@@ -272,7 +347,13 @@ function observe(th: Threshold, view: DataView, catalogue: Catalogue, scratch: H
       return d === 0 ? null : n / d;
     }
     case 'gauge':
-      return view.gauge(def.name, selector.filter, agg.name as 'value' | 'min' | 'max', catalogue);
+      // `value` is the k6 name of `last`.
+      return view.gauge(
+        def.name,
+        selector.filter,
+        agg.name === 'value' ? 'last' : (agg.name as GaugeAggregation),
+        catalogue,
+      );
     case 'histogram': {
       scratch.reset();
       view.histogram(def.name, selector.filter, scratch);
@@ -301,21 +382,42 @@ function expressionText(th: Threshold): string {
   return formatComparison(th.expression);
 }
 
+function resultOf(th: Threshold, observed: number | null, ok: boolean): ThresholdResult {
+  return {
+    metric: th.metric,
+    expression: expressionText(th),
+    ok,
+    observed,
+    ...(th.during ? { during: th.during.label } : {}),
+  };
+}
+
+/** The value of one threshold over some totals (whole run, or a window's), null without data. */
+export function observeTotals(
+  th: Threshold,
+  totals: RunTotals,
+  catalogue: Catalogue = DEFAULT_CATALOGUE,
+): number | null {
+  return observe(th, totalsView(totals), catalogue, new HdrCounts('f64'));
+}
+
 /**
- * Final verdict on the run totals. Without data (no samples, zero denominator) a threshold passes
- * with observed = null, as in k6; guard with `count>0` where absence itself is a failure.
+ * Final verdict on the run totals, or for a threshold with `during` on the totals of its window
+ * (`windows`, by label). Without data (no samples, zero denominator) a threshold passes with
+ * observed = null, as in k6; guard with `count>0` where absence itself is a failure.
  */
 export function evaluateThresholds(
   thresholds: readonly Threshold[],
   totals: RunTotals,
+  windows: ReadonlyMap<string, RunTotals> = new Map(),
   catalogue: Catalogue = DEFAULT_CATALOGUE,
 ): ThresholdResult[] {
-  const view = totalsView(totals);
   const scratch = new HdrCounts('f64');
   return thresholds.map((th) => {
-    const observed = observe(th, view, catalogue, scratch);
+    const source = th.during ? windows.get(th.during.label) : totals;
+    const observed = source ? observe(th, totalsView(source), catalogue, scratch) : null;
     const ok = observed === null || compare(observed, th.expression.op, th.expression.value);
-    return { metric: th.metric, expression: expressionText(th), ok, observed };
+    return resultOf(th, observed, ok);
   });
 }
 
@@ -363,7 +465,7 @@ export class LiveThresholds {
     this.states = thresholds.map((th) => ({
       failedSince: null,
       aborted: false,
-      result: { metric: th.metric, expression: expressionText(th), ok: true, observed: null },
+      result: resultOf(th, null, true),
     }));
   }
 
@@ -389,16 +491,23 @@ export class LiveThresholds {
     const cumulative = totalsView(totals);
     this.thresholds.forEach((th, i) => {
       const state = this.states[i]!;
+      const during = th.during;
+      // A scoped threshold is judged live only inside its window, and `count` only at the end.
+      if (during && (!secondInWindow(during, raw.loadMs) || th.expression.agg.name === 'count')) return;
       const from = raw.t - th.lookbackS;
       const view =
-        th.expression.agg.name === 'count' ? cumulative : windowView(this.recent.filter((s) => s.t > from));
+        th.expression.agg.name === 'count'
+          ? cumulative
+          : windowView(
+              this.recent.filter((s) => s.t > from && (!during || secondInWindow(during, s.loadMs))),
+            );
       const observed = observe(th, view, this.catalogue, this.scratch);
       const inDelay = raw.t < this.startT! + th.delayAbortEvalS;
       if (observed !== null) {
         const pass = compare(observed, th.expression.op, th.expression.value);
         if (pass) state.failedSince = null;
         else if (state.failedSince === null && !inDelay) state.failedSince = raw.t;
-        state.result = { metric: th.metric, expression: expressionText(th), ok: pass, observed };
+        state.result = resultOf(th, observed, pass);
       }
       if (state.aborted) state.result.aborted = true;
       if (state.failedSince !== null) state.result.windowFailedSince = state.failedSince;

@@ -3,16 +3,28 @@
 // of shards run on several machines combine into one.
 
 import { type Catalogue, DEFAULT_CATALOGUE } from './catalogue.js';
+import type { HistogramDelta } from './delta.js';
 import { HdrCounts } from './hdr.js';
 import { decodeHdr, encodeHdr } from './hdr-codec.js';
 import { parseSeriesKey } from './labels.js';
 
+/** One closed second in mergeable form (the aggregator's RawSecond), as totals read it. */
+export interface SecondData {
+  t: number;
+  counters: ReadonlyMap<string, number>;
+  gauges: Readonly<Record<string, number>>;
+  histograms: ReadonlyMap<string, HistogramDelta>;
+}
+
 export interface GaugeTotals {
-  /** Value at the last second of the run. */
+  /** Value at the last second observed (the last one before the load began to stop). */
   last: number;
   /** Lowest and highest per-second value seen. */
   min: number;
   max: number;
+  /** Sum of the per-second values and how many seconds: avg = sum / seconds. */
+  sum: number;
+  seconds: number;
 }
 
 export interface SerializedHistogram {
@@ -59,20 +71,33 @@ export class RunTotals {
     return h;
   }
 
-  /** Called once per closed second with that second's combined gauge values. */
-  observeSecond(t: number, gauges: Readonly<Record<string, number>>): void {
+  /**
+   * Called once per closed second. `gauges` are that second's combined gauge values, or null for
+   * a second whose gauges must not count (taken after the load began to stop).
+   */
+  observeSecond(t: number, gauges: Readonly<Record<string, number>> | null): void {
     if (this.from === null || t < this.from) this.from = t;
     if (this.to === null || t > this.to) this.to = t;
+    if (!gauges) return;
     for (const key in gauges) {
       const v = gauges[key]!;
       const g = this.gauges.get(key);
-      if (!g) this.gauges.set(key, { last: v, min: v, max: v });
+      if (!g) this.gauges.set(key, { last: v, min: v, max: v, sum: v, seconds: 1 });
       else {
         g.last = v;
         if (v < g.min) g.min = v;
         if (v > g.max) g.max = v;
+        g.sum += v;
+        g.seconds++;
       }
     }
+  }
+
+  /** Adds one whole closed second (counters, histograms, gauges): the totals of a time window. */
+  addSecond(s: SecondData): void {
+    for (const [k, n] of s.counters) this.addCounter(k, n);
+    for (const [k, h] of s.histograms) this.histogram(k).addSparse(h.buckets, h.count, h.sum, h.min, h.max);
+    this.observeSecond(s.t, s.gauges);
   }
 
   /**
@@ -86,16 +111,25 @@ export class RunTotals {
     for (const [k, h] of other.histograms) this.histogram(k).addCounts(h);
     for (const [k, g] of other.gauges) {
       const mine = this.gauges.get(k);
-      if (!mine) this.gauges.set(k, { ...g });
-      else if (gaugeCombine(k, catalogue) === 'max') {
+      if (!mine) {
+        this.gauges.set(k, { ...g });
+        continue;
+      }
+      // Shards cover the same seconds: the combined average is the sum (or max) of the averages.
+      const seconds = Math.max(mine.seconds, g.seconds);
+      const avg = (x: GaugeTotals) => (x.seconds > 0 ? x.sum / x.seconds : 0);
+      if (gaugeCombine(k, catalogue) === 'max') {
         mine.last = Math.max(mine.last, g.last);
         mine.min = Math.max(mine.min, g.min);
         mine.max = Math.max(mine.max, g.max);
+        mine.sum = Math.max(avg(mine), avg(g)) * seconds;
       } else {
         mine.last += g.last;
         mine.min += g.min;
         mine.max += g.max;
+        mine.sum = (avg(mine) + avg(g)) * seconds;
       }
+      mine.seconds = seconds;
     }
     return this;
   }
@@ -133,7 +167,10 @@ export class RunTotals {
       if (typeof g?.last !== 'number' || typeof g.min !== 'number' || typeof g.max !== 'number') {
         throw new Error(`gauge ${k} needs last/min/max numbers`);
       }
-      t.gauges.set(k, { last: g.last, min: g.min, max: g.max });
+      // Totals written before gauges had an average carry none (avg reads as no data).
+      const sum = typeof g.sum === 'number' ? g.sum : 0;
+      const seconds = typeof g.seconds === 'number' ? g.seconds : 0;
+      t.gauges.set(k, { last: g.last, min: g.min, max: g.max, sum, seconds });
     }
     for (const [k, h] of Object.entries(s.histograms ?? {})) {
       if (typeof h?.hdr !== 'string') throw new Error(`histogram ${k} has no hdr encoding`);

@@ -2,10 +2,11 @@ import type { RunSummary } from '../farm/summary.js';
 import { DEFAULT_CATALOGUE, type MetricUnit } from '../metrics/catalogue.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import type { HistogramSummary } from '../metrics/summary.js';
+import { stepsText } from './capacity-steps.js';
 import { formatComparison } from './compare.js';
 import { byLabel } from './counters.js';
 import type { ReportSummary } from './types.js';
-import { capacitySentence } from './types.js';
+import { capacitySentence, judgedExpression } from './types.js';
 
 function fmt(n: number | null | undefined, unit = ''): string {
   if (n === null || n === undefined || Number.isNaN(n)) return '-';
@@ -96,12 +97,16 @@ export function formatSummary(s: RunSummary): string {
       `  recordings in   ${r.with_segments}/${r.ordered} uploaded segments: ${r.segments} segments, ${(r.bytes / 2 ** 20).toFixed(1)} MB, ${r.fails} failed, ${dropped} dropped, ${r.saved} saved`,
     );
   }
-  if (s.capacity) lines.push(`  ${capacitySentence(s.capacity)}`);
+  if (s.capacity) {
+    lines.push(`  ${capacitySentence(s.capacity)}`);
+    if (s.capacity.steps.length > 0)
+      lines.push('  steps (times since the first step began)', ...stepsText(s.capacity, '    '));
+  }
   if (s.thresholds.length > 0) {
     lines.push('  thresholds');
     for (const t of s.thresholds) {
       lines.push(
-        `    ${t.ok ? '✓' : '✗'} ${t.metric} ${t.expression}  observed ${t.observed === null ? 'no data' : fmt(t.observed)}`,
+        `    ${t.ok ? '✓' : '✗'} ${t.metric} ${judgedExpression(t)}  observed ${t.observed === null ? 'no data' : fmt(t.observed)}`,
       );
     }
   }

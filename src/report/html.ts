@@ -103,7 +103,7 @@ export async function renderHtmlReport(runDir: string, options: HtmlReportOption
   };
   const started = summary ? Math.floor(Date.parse(summary.run.started_at) / 1000) : Number.NaN;
   const t0 =
-    collector.t[0] ?? (Number.isNaN(started) ? (summary?.capacity?.steps[0]?.from ?? null) : started);
+    collector.t[0] ?? (Number.isNaN(started) ? (summary?.capacity?.steps[0]?.ramp?.from ?? null) : started);
   const data: ReportData = { schema: 'ivtfarm.report/1', t0, charts };
   const title = `ivtfarm report: ${reportTitle(summary, files.scenario)}`;
   const { js, css } = uplotAssets();

@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Comparison, formatDelta, formatValue, readRunSummary } from './compare.js';
 import { escXml } from './escape.js';
-import { capacitySentence, type ReportSummary } from './types.js';
+import { capacitySentence, judgedExpression, type ReportSummary } from './types.js';
 
 interface Case {
   name: string;
@@ -41,7 +41,7 @@ function thresholdSuite(s: ReportSummary): Suite {
   return {
     name: 'thresholds',
     cases: s.thresholds.map((t) => ({
-      name: `${t.metric} ${t.expression}`,
+      name: `${t.metric} ${judgedExpression(t)}`,
       classname: `ivtfarm.${s.run.name}.thresholds`,
       failure: t.ok
         ? null
@@ -64,14 +64,18 @@ function capacitySuite(s: ReportSummary): Suite | null {
   const cases: Case[] = c.steps.map((st) => ({
     name: `${c.mode} step ${st.level} ${c.unit}`,
     classname: `ivtfarm.${s.run.name}.capacity`,
-    failure: st.held
-      ? null
-      : {
-          message: `at ${st.level} ${c.unit}: ${st.broken.join(', ') || 'a service level'} broke`,
-          detail: Object.entries(st.observed)
-            .map(([k, v]) => `${k} observed ${fmt(v)}`)
-            .join('\n'),
-        },
+    failure:
+      st.held || !st.complete
+        ? null
+        : {
+            message:
+              st.broken.length > 0
+                ? `at ${st.level} ${c.unit}: ${st.broken.join(', ')} broke`
+                : `at ${st.level} ${c.unit}: no data for ${st.no_data.join(', ')}`,
+            detail: Object.entries(st.observed)
+              .map(([k, v]) => `${k} observed ${fmt(v)}`)
+              .join('\n'),
+          },
     out: Object.entries(st.observed)
       .map(([k, v]) => `${k} ${fmt(v)}`)
       .join('; '),

@@ -5,6 +5,7 @@ import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import { parseExpression } from '../metrics/threshold-expr.js';
 import { MASK } from '../scenario/secrets.js';
+import { stepsTable } from './capacity-steps.js';
 import { type Comparison, formatDelta, formatValue } from './compare.js';
 import { byLabels } from './counters.js';
 import { esc } from './escape.js';
@@ -12,7 +13,7 @@ import { type Cell, isoSeconds, mark, num, p, raw, section, table } from './mark
 import { DEFAULT_PERCENTILES, percentileRows, requestedPercentiles } from './percentiles.js';
 import type { SecondsHistogram } from './series.js';
 import type { CapacitySection, ReportSummary } from './types.js';
-import { capacitySentence } from './types.js';
+import { capacitySentence, judgedExpression } from './types.js';
 
 export interface SectionInput {
   dir: string;
@@ -98,14 +99,14 @@ export function thresholdsSection(i: SectionInput): string {
       return [
         mark(t.ok),
         t.metric,
-        t.expression,
+        judgedExpression(t),
         t.observed === null ? 'no data' : t.observed,
         unitOf(t.metric),
       ];
     return [
       mark(t.ok),
       t.metric,
-      `${t.expression} (${rate})`,
+      `${judgedExpression(t)} (${rate})`,
       t.observed === null ? 'no data' : `${num(100 * t.observed)} %`,
       'share',
     ];
@@ -127,21 +128,18 @@ export function capacitySection(cap: CapacitySection | null | undefined, hasChar
   if (hasChart) body += '<div class="charts" id="charts-capacity"></div>';
   body += '<h3>Service levels</h3>';
   body += table(
-    ['name', 'metric', 'expression'],
-    cap.service_levels.map((l) => [l.name, l.metric, l.expression]),
+    ['name', 'metric', 'expression', 'judged on'],
+    cap.service_levels.map((l) => [l.name, l.metric, l.expression, l.window]),
   );
   body += '<h3>Steps</h3>';
-  const names = cap.service_levels.map((l) => l.name);
+  body += p(
+    'Ramp and hold: the whole seconds judged, as time since the first step began. Each service level is judged on the window in brackets: [ramp+hold] for the logins (or publishes) the step started, [hold] for the rest.',
+    'meta',
+  );
+  const steps = stepsTable(cap);
   body += table(
-    ['level', 'from', 'seconds', 'result', 'broken', ...names],
-    cap.steps.map((st) => [
-      `${st.level} ${cap.unit}`,
-      isoSeconds(st.from),
-      st.to - st.from,
-      mark(st.held, 'held', 'broke'),
-      st.broken.join(', '),
-      ...names.map((n) => st.observed[n] ?? null),
-    ]),
+    steps.headers,
+    steps.rows.map((r) => r.cells.map((c, i) => (i === 3 ? mark(r.result === 'held', c, c) : c))),
   );
   return section('capacity', 'Capacity', body);
 }

@@ -428,8 +428,14 @@ export function buildCharts(c: SeriesCollector, media: Record<string, number> | 
 
 /** The limit search's load level over time, held steps green and broken ones red. */
 export function capacityChart(cap: CapacitySection): Chart | null {
-  if (cap.steps.length === 0) return null;
-  const steps = [...cap.steps].sort((a, b) => a.from - b.from);
+  const steps = cap.steps
+    .flatMap((s) => {
+      const from = s.ramp?.from ?? s.hold?.from;
+      const to = s.hold?.to ?? s.ramp?.to;
+      return from !== undefined && to !== undefined ? [{ ...s, from, to }] : [];
+    })
+    .sort((a, b) => a.from - b.from);
+  if (steps.length === 0) return null;
   const x: number[] = [];
   const level: Array<number | null> = [];
   const held: Array<number | null> = [];

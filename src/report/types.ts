@@ -1,16 +1,21 @@
 // Shapes the report reads beyond RunSummary: the baseline comparison (written by compare.ts,
 // optional in summary.json), and the wording of the limit finder's capacity result.
 
-import type { CapacitySummary } from '../farm/limit-finder.js';
+import type { CapacitySummary } from '../capacity/types.js';
 import type { RunSummary } from '../farm/summary.js';
 import type { Comparison } from './compare.js';
 
-export type { CapacityStep } from '../farm/limit-finder.js';
+export type { CapacityStep } from '../capacity/types.js';
 /** The limit finder's section of summary.json (null or absent when the scenario has no `capacity:`). */
 export type CapacitySection = CapacitySummary;
 
 /** summary.json as the report reads it: the summary plus the optional sections. */
 export type ReportSummary = RunSummary & { baseline?: Comparison };
+
+/** A threshold's expression with the window it was judged on, e.g. `min>=290 during hold`. */
+export function judgedExpression(t: { expression: string; during?: string }): string {
+  return t.during ? `${t.expression} during ${t.during}` : t.expression;
+}
 
 /** The one-sentence result of a limit search, as the report and JUnit word it. */
 export function capacitySentence(c: CapacitySection): string {

@@ -1,7 +1,7 @@
 // The end of a run: thresholds judged on the totals, the built-in checks, the exit code and
 // summary.json — everything the verdict is made of, in one place.
 
-import type { CapacitySummary } from '../farm/limit-finder.js';
+import type { CapacitySummary } from '../capacity/types.js';
 import type { Shard } from '../farm/plan.js';
 import type { PlatformDriver } from '../farm/platform-driver.js';
 import { buildSummary, type RunSummary } from '../farm/summary.js';
@@ -14,6 +14,7 @@ import {
   type Threshold,
   type ThresholdResult,
 } from '../metrics/thresholds.js';
+import type { WindowTotals } from '../metrics/window-totals.js';
 import type { Scenario } from '../scenario/types.js';
 import { checksPassed, devicesLostJudged, evaluateChecks } from './checks.js';
 import { runExitCode } from './exit-codes.js';
@@ -27,6 +28,7 @@ export interface RunFacts {
   stop: StopSignal;
   aggregator: Aggregator;
   thresholds: readonly Threshold[];
+  windows: WindowTotals;
   abortedBy: ThresholdResult | null;
   generator: GeneratorLimitSummary;
   capacity: CapacitySummary | null;
@@ -56,7 +58,7 @@ export function platformFacts(
 
 export function judgeRun(f: RunFacts): { exitCode: number; summary: RunSummary } {
   const totals = f.aggregator.totals;
-  const results = evaluateThresholds(f.thresholds, totals);
+  const results = evaluateThresholds(f.thresholds, totals, f.windows.totals);
   const checks = evaluateChecks({
     checks: f.scenario.checks,
     counters: totals.counters,
@@ -88,6 +90,7 @@ export function judgeRun(f: RunFacts): { exitCode: number; summary: RunSummary }
     logs: f.logs,
     platform: f.platform,
     capacity: f.capacity,
+    windowTotals: f.windows.serialize(),
   });
   return { exitCode, summary };
 }

@@ -7,7 +7,7 @@ export {
   parseScenario,
   validateScenarioFile,
 } from './load.js';
-export { DEFAULTS, NO_FAULTS, parseThresholdKey } from './normalize.js';
+export { DEFAULTS, NO_FAULTS } from './normalize.js';
 export { createRandom, deriveSeed, mulberry32, type Random, randomInt } from './random.js';
 export { MASK, maskSecrets, maskUrl } from './secrets.js';
 export { arrivalsUntil, stagesDurationMs, targetAt } from './stages.js';

@@ -4,7 +4,8 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
-import { parseThresholds, ThresholdConfigError } from '../metrics/thresholds.js';
+import { capacityLoad, churnEvents, DEFAULT_CHURN, defaultServiceLevels } from '../capacity/staircase.js';
+import type { ThresholdsConfig } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
 import type { FieldProblem } from './errors.js';
 import type { PathSegment } from './locate.js';
@@ -12,6 +13,7 @@ import type { ScenarioFile } from './schema.js';
 import { resolvePassword } from './secrets.js';
 import { stagesDurationMs } from './stages.js';
 import { checkLoginCode, LOGIN_CODE_PLACEHOLDERS, TemplateError } from './template.js';
+import { checkThresholds } from './thresholds.js';
 import type {
   AlarmPlan,
   AlarmType,
@@ -28,7 +30,6 @@ import type {
   ScenarioEvent,
   Stage,
   Target,
-  Threshold,
 } from './types.js';
 import { formatDuration, parseBitrate, parseDuration, parseRate, parseSize, UnitError } from './units.js';
 
@@ -111,11 +112,13 @@ class Normalizer {
       target,
       devices,
       load,
-      events: this.events(raw, durationMs, devices.mix),
+      events: [...this.events(raw, durationMs, devices.mix), ...(capacity ? churnEvents(capacity) : [])].sort(
+        (a, b) => a.atMs - b.atMs,
+      ),
       alarms: raw.alarms ? this.alarms(raw.alarms, ['alarms']) : null,
       platform: this.platform(raw, target, durationMs),
       media: this.media(raw),
-      thresholds: this.thresholds(raw),
+      thresholds: this.thresholds(raw, load),
       capacity,
       workers: raw.workers ?? availableParallelism(),
       onWorkerCrash: raw.on_worker_crash ?? 'continue',
@@ -298,11 +301,18 @@ class Normalizer {
       return { model: 'open', startRate, stages };
     }
     if (raw.stages) {
+      const names = new Set<string>();
       const stages: Stage[] = raw.stages.map((s, i) => {
         if (s.target > count) {
           this.problem(['stages', i, 'target'], `exceeds devices.count (${count})`, `at most ${count}`);
         }
-        return { durationMs: this.duration(s.duration, ['stages', i, 'duration']), target: s.target };
+        if (s.name !== undefined) {
+          if (names.has(s.name))
+            this.problem(['stages', i, 'name'], `"${s.name}" names an earlier stage too`);
+          names.add(s.name);
+        }
+        const durationMs = this.duration(s.duration, ['stages', i, 'duration']);
+        return { ...(s.name !== undefined ? { name: s.name } : {}), durationMs, target: s.target };
       });
       return { model: 'closed', stages };
     }
@@ -349,23 +359,14 @@ class Normalizer {
       this.problem(['capacity', 'max'], `exceeds devices.count (${count})`, `at most ${count}`);
     }
     if (max < c.start) this.problem(['capacity', 'max'], 'is below `start`', `at least ${c.start}`);
-    const defaults: Record<string, string> =
-      mode === 'devices'
-        ? { ...DEFAULT_SERVICE_LEVELS, keepalive_rtt: 'p(99)<500' }
-        : mode === 'streams'
-          ? STREAM_SERVICE_LEVELS
-          : { ...DEFAULT_SERVICE_LEVELS };
-    const levels = c.service_levels ?? defaults;
-    for (const [key, expression] of Object.entries(levels)) {
-      if (c.service_levels) this.expression(key, expression, ['capacity', 'service_levels', key]);
-      if (!parseThresholdKey(key)) {
-        this.problem(
-          ['capacity', 'service_levels', key],
-          'malformed metric name',
-          'metric or metric{tag:value,…}',
-          'key',
-        );
-      }
+    const levels = c.service_levels ?? defaultServiceLevels(mode);
+    if (c.service_levels) {
+      this.problems.push(
+        ...checkThresholds(c.service_levels, { model: 'closed', stages: [] }, ['capacity', 'service_levels']),
+      );
+    }
+    if (c.churn !== undefined && mode !== 'devices') {
+      this.problem(['capacity', 'churn'], 'only applies to `mode: devices`', undefined, 'key');
     }
     const plan: CapacityPlan = {
       mode,
@@ -376,6 +377,7 @@ class Normalizer {
       holdMs: c.hold !== undefined ? this.duration(c.hold, ['capacity', 'hold']) : 30_000,
       sustainMs: c.sustain !== undefined ? this.duration(c.sustain, ['capacity', 'sustain']) : 10_000,
       onlineRatio: c.online_ratio ?? 0.99,
+      churn: mode === 'devices' ? (c.churn ?? DEFAULT_CHURN) : 0,
       serviceLevels: Object.entries(levels).map(([metric, expression]) => ({ metric, expression })),
     };
     if (plan.holdMs <= 0)
@@ -592,119 +594,12 @@ class Normalizer {
     return out;
   }
 
-  /** Checks a threshold or service-level expression now, so `validate` finds its mistakes. */
-  expression(metric: string, expression: string, path: PathSegment[]): void {
-    if (!parseThresholdKey(metric)) return; // the key itself is reported elsewhere
-    try {
-      parseThresholds({ [metric]: [expression] });
-    } catch (error) {
-      if (!(error instanceof ThresholdConfigError)) throw error;
-      for (const problem of error.problems) this.problem(path, problem.replace(`${metric}: `, ''));
-    }
+  /** Thresholds stay as written; their mistakes are found now, so `validate` shows them with their line. */
+  thresholds(raw: ScenarioFile, load: Load): ThresholdsConfig {
+    const config = (raw.thresholds ?? {}) as ThresholdsConfig;
+    this.problems.push(...checkThresholds(config, load, ['thresholds']));
+    return config;
   }
-
-  thresholds(raw: ScenarioFile): Threshold[] {
-    return Object.entries(raw.thresholds ?? {}).map(([key, value]) => {
-      const parsed = parseThresholdKey(key);
-      if (!parsed) {
-        this.problem(['thresholds', key], 'malformed metric name', 'metric or metric{tag:value,…}', 'key');
-      }
-      const entries = typeof value === 'string' ? [value] : value;
-      entries.forEach((entry, i) => {
-        const expression = typeof entry === 'string' ? entry : entry.threshold;
-        this.expression(
-          key,
-          expression,
-          typeof value === 'string' ? ['thresholds', key] : ['thresholds', key, i],
-        );
-      });
-      return {
-        key,
-        metric: parsed?.metric ?? key,
-        tags: parsed?.tags ?? {},
-        rules: entries.map((entry, i) =>
-          typeof entry === 'string'
-            ? { expression: entry, abortOnFail: false, delayAbortEvalMs: 0, windowMs: null }
-            : {
-                expression: entry.threshold,
-                abortOnFail: entry.abort_on_fail ?? false,
-                delayAbortEvalMs:
-                  entry.delay_abort_eval !== undefined
-                    ? this.duration(entry.delay_abort_eval, ['thresholds', key, i, 'delay_abort_eval'])
-                    : 0,
-                windowMs:
-                  entry.window !== undefined
-                    ? this.duration(entry.window, ['thresholds', key, i, 'window'])
-                    : null,
-              },
-        ),
-      };
-    });
-  }
-}
-
-/** `rpc_duration{method: RTMPPublish}` → metric + tags (k6 syntax; quotes around values allowed). */
-/** Service levels judged at each step when the scenario names none (docs/scenarios.md). */
-export const DEFAULT_SERVICE_LEVELS: Readonly<Record<string, string>> = {
-  login_duration: 'p(99)<1000',
-  'logins{result:refused}': 'rate<0.001',
-  'logins{result:failed}': 'rate<0.001',
-  rpc_errors: 'rate<0.001',
-};
-
-/** Service levels of the streams mode when the scenario names none. */
-export const STREAM_SERVICE_LEVELS: Readonly<Record<string, string>> = {
-  'publishes{result:failed}': 'rate<0.001',
-  publish_start_duration: 'p(95)<2000',
-  bitrate_achieved_ratio: 'p(5)>0.95',
-  rpc_errors: 'rate<0.001',
-};
-
-/** Number of steps of a capacity plan. */
-export function capacitySteps(plan: CapacityPlan): number {
-  return Math.floor((plan.max - plan.start) / plan.step + 1e-9) + 1;
-}
-
-/** The staircase of levels: ramp to each level over `rampMs`, hold it for `holdMs`. */
-export function capacityStages(plan: CapacityPlan): Stage[] {
-  const stages: Stage[] = [];
-  for (let k = 0; k < capacitySteps(plan); k++) {
-    const level = plan.start + k * plan.step;
-    stages.push({ durationMs: plan.rampMs, target: level }, { durationMs: plan.holdMs, target: level });
-  }
-  return stages;
-}
-
-/**
- * The device load of a capacity plan: the staircase itself (devices, login rate), or in streams
- * mode every device online from the first ramp while the platform's orders climb the staircase.
- */
-export function capacityLoad(plan: CapacityPlan, deviceCount = 0): Load {
-  const stages = capacityStages(plan);
-  if (plan.mode === 'login_rate') return { model: 'open', startRate: 0, stages };
-  if (plan.mode === 'devices') return { model: 'closed', stages };
-  const totalMs = stagesDurationMs(stages);
-  return {
-    model: 'closed',
-    stages: [
-      { durationMs: plan.rampMs, target: deviceCount },
-      { durationMs: totalMs - plan.rampMs, target: deviceCount },
-    ],
-  };
-}
-
-export function parseThresholdKey(key: string): { metric: string; tags: Record<string, string> } | undefined {
-  const m = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s*(?:\{(.*)\})?\s*$/.exec(key);
-  if (!m) return undefined;
-  const tags: Record<string, string> = {};
-  if (m[2] !== undefined) {
-    for (const pair of m[2].split(',')) {
-      const t = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?:"([^"]*)"|'([^']*)'|([^\s"',{}:]+))\s*$/.exec(pair);
-      if (!t) return undefined;
-      tags[t[1]!] = t[2] ?? t[3] ?? t[4]!;
-    }
-  }
-  return { metric: m[1]!, tags };
 }
 
 export function normalize(

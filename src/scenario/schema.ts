@@ -131,6 +131,7 @@ export const DevicesSchema = Strict({
 });
 
 export const StageSchema = Strict({
+  name: Type.Optional(NonEmpty('a stage name, for `during:` in thresholds')),
   duration: DurationSchema,
   target: Type.Integer({ minimum: 0, expected: 'a number of concurrent devices (integer >= 0)' }),
 });
@@ -235,9 +236,12 @@ export const ThresholdEntrySchema = Type.Union(
       abort_on_fail: Type.Optional(Type.Boolean({ expected: 'true or false' })),
       delay_abort_eval: Type.Optional(DurationSchema),
       window: Type.Optional(DurationSchema),
+      during: Type.Optional(NonEmpty('a stage name, or a time range such as 30s..90s')),
     }),
   ],
-  { expected: 'an expression string such as "p(99)<1000" or { threshold, abort_on_fail, window }' },
+  {
+    expected: 'an expression string such as "p(99)<1000" or { threshold, abort_on_fail, window, during }',
+  },
 );
 
 export const ThresholdsSchema = Type.Record(
@@ -260,6 +264,9 @@ export const CapacitySchema = Strict({
   hold: Type.Optional(DurationSchema),
   sustain: Type.Optional(DurationSchema),
   online_ratio: Type.Optional(FractionSchema),
+  churn: Type.Optional(
+    Type.Number({ minimum: 0, maximum: 1, expected: 'a share of the devices per second, e.g. 0.01' }),
+  ),
   service_levels: Type.Optional(
     Type.Record(Type.String(), Type.String({ minLength: 1 }), {
       expected: 'an object of metric: "expression", e.g. login_duration: "p(99)<1000"',

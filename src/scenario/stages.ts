@@ -46,3 +46,14 @@ export function arrivalsUntil(stages: readonly Stage[], elapsedMs: number, start
   }
   return total + from * (t / 1000);
 }
+
+/** Named stages as windows of the load (ms since it started), for `during: <name>`. */
+export function stageWindows(stages: readonly Stage[]): Record<string, { fromMs: number; toMs: number }> {
+  const out: Record<string, { fromMs: number; toMs: number }> = {};
+  let at = 0;
+  for (const stage of stages) {
+    if (stage.name !== undefined) out[stage.name] = { fromMs: at, toMs: at + stage.durationMs };
+    at += stage.durationMs;
+  }
+  return out;
+}

@@ -2,6 +2,8 @@
 // milliseconds, rates per second, bitrates in bit/s, sizes in bytes, paths absolute.
 // Plain data only (no classes), so it crosses worker_threads and JSON unchanged.
 
+import type { ThresholdsConfig } from '../metrics/thresholds.js';
+
 export type Quality = 'ld' | 'sd' | 'hd' | 'fhd';
 export type DeviceKind = 'camera' | 'nvr';
 export type DeviceProfile = 'spec' | 'vendor';
@@ -73,6 +75,8 @@ export interface DevicePush {
 }
 
 export interface Stage {
+  /** For `during: <name>` in thresholds. */
+  name?: string;
   durationMs: number;
   /** Concurrent devices (closed model) or logins per second (open model). */
   target: number;
@@ -152,23 +156,6 @@ export interface PlatformPlan {
   refuseStreamsAfter: number | null;
 }
 
-export interface ThresholdRule {
-  /** The expression exactly as written, e.g. `p(99)<1000`; parsed by metrics/thresholds. */
-  expression: string;
-  abortOnFail: boolean;
-  delayAbortEvalMs: number;
-  /** Evaluate over a sliding window instead of the whole run (null: whole run). */
-  windowMs: number | null;
-}
-
-export interface Threshold {
-  /** The key as written, e.g. `rpc_duration{method:RTMPPublish}`. */
-  key: string;
-  metric: string;
-  tags: Record<string, string>;
-  rules: ThresholdRule[];
-}
-
 /** One service level judged at every step of the limit finder. */
 export interface ServiceLevel {
   /** Metric key as written, e.g. `logins{result:refused}`. */
@@ -190,6 +177,8 @@ export interface CapacityPlan {
   sustainMs: number;
   /** Devices / streams mode: at least this share of the level must be online / live during each hold. */
   onlineRatio: number;
+  /** Devices mode: share of the online devices that reconnect per second during each hold (0: none). */
+  churn: number;
   serviceLevels: ServiceLevel[];
 }
 
@@ -221,7 +210,8 @@ export interface Scenario {
   /** Null unless the target is embedded. */
   platform: PlatformPlan | null;
   media: Record<Quality, number>;
-  thresholds: Threshold[];
+  /** As written in the file; parsed (once) by metrics/thresholds.ts. */
+  thresholds: ThresholdsConfig;
   /** The limit finder; when set, `load` is the staircase it plays. */
   capacity: CapacityPlan | null;
   workers: number;

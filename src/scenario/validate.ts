@@ -1,10 +1,10 @@
 // Schema validation with ajv (allErrors), and the translation of ajv's errors into problems a
 // person can act on: one problem per mistake, at the field it concerns, saying what was expected.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { closest } from '../core/suggest.js';
 import type { FieldProblem } from './errors.js';
 import type { PathSegment } from './locate.js';
 import { type ScenarioFile, ScenarioFileSchema } from './schema.js';
-import { closest } from './suggest.js';
 
 interface SchemaNode {
   expected?: string;

@@ -1,4 +1,4 @@
-import { type CapacitySummary, capacityUnit, LimitFinder } from '../../farm/limit-finder.js';
+import { type CapacitySummary, capacityUnit, LimitFinder } from '../../capacity/index.js';
 import type { CapacityPlan } from '../../scenario/types.js';
 import type { RunObserver, SecondTick } from '../observer.js';
 import type { StopRequest } from '../stop.js';
@@ -14,8 +14,8 @@ export class CapacityWatch implements RunObserver {
     private readonly generator: GeneratorWatch,
   ) {}
 
-  start(startMs: number): void {
-    this.finder = new LimitFinder(this.plan, startMs, (step) => {
+  start(): void {
+    this.finder = new LimitFinder(this.plan, (step) => {
       this.broken = {
         reason: 'limit_found',
         detail: `at ${step.level} ${capacityUnit(this.plan)}, ${step.broken[0]} broke`,
@@ -23,8 +23,8 @@ export class CapacityWatch implements RunObserver {
     });
   }
 
-  second({ raw, sample, totals }: SecondTick): StopRequest | undefined {
-    this.finder?.observe(raw, sample, totals, this.generator.limitedNow);
+  second({ raw }: SecondTick): StopRequest | undefined {
+    this.finder?.observe(raw, this.generator.limitedNow);
     return this.broken;
   }
 

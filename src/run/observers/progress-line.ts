@@ -1,6 +1,5 @@
-import { gaugeSum } from '../../farm/limit-finder.js';
 import type { ProgressDisplay } from '../../farm/progress.js';
-import { parseSeriesKey } from '../../metrics/labels.js';
+import { gaugeSum, parseSeriesKey } from '../../metrics/labels.js';
 import type { RunObserver, SecondTick } from '../observer.js';
 import type { GeneratorWatch } from './generator.js';
 
