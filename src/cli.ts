@@ -74,7 +74,12 @@ interface RunFlags {
   quiet?: boolean;
   baseline?: string;
   tolerances?: string;
+  set: string[];
 }
+
+/** `--set path=value`, repeatable: each occurrence is added to the list. */
+const collect = (value: string, previous: string[]) => [...previous, value];
+const SET_HELP = 'override a scenario field, e.g. --set devices.count=20 (repeatable; value read as YAML)';
 
 const program = new Command('ivtfarm')
   .description(
@@ -105,6 +110,7 @@ program
     'compare with an earlier run (directory or summary.json); a regression exits 98',
   )
   .option('--tolerances <file>', 'regression tolerances for --baseline (YAML/JSON, see docs/ci.md)')
+  .option('--set <path=value>', SET_HELP, collect, [])
   .action(async (file: string, opts: RunFlags) => {
     const { loadScenario, ScenarioError } = await import('./scenario/index.js');
     const { parseShard } = await import('./farm/plan.js');
@@ -112,7 +118,7 @@ program
     const { ProgressDisplay } = await import('./farm/progress.js');
     let scenario: Awaited<ReturnType<typeof loadScenario>>;
     try {
-      scenario = loadScenario(file);
+      scenario = loadScenario(file, { overrides: opts.set });
     } catch (error) {
       if (error instanceof ScenarioError) throw new UserError(error.message);
       throw error;
@@ -246,11 +252,12 @@ program
   .command('validate')
   .description('check scenario files without running them')
   .argument('<files...>', 'scenario files')
-  .action(async (files: string[]) => {
+  .option('--set <path=value>', SET_HELP, collect, [])
+  .action(async (files: string[], opts: { set: string[] }) => {
     const { validateScenarioFile, formatProblem } = await import('./scenario/index.js');
     let bad = 0;
     for (const file of files) {
-      const result = validateScenarioFile(file);
+      const result = validateScenarioFile(file, { overrides: opts.set });
       if (result.ok) {
         console.log(`${file}: ok`);
       } else {

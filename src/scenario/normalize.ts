@@ -11,6 +11,7 @@ import type { PathSegment } from './locate.js';
 import type { ScenarioFile } from './schema.js';
 import { resolvePassword } from './secrets.js';
 import { stagesDurationMs } from './stages.js';
+import { normalizeTags } from './tags.js';
 import { checkLoginCode, LOGIN_CODE_PLACEHOLDERS, TemplateError } from './template.js';
 import type {
   AlarmPlan,
@@ -21,6 +22,7 @@ import type {
   Load,
   MixEntry,
   OrderPlan,
+  Parameters,
   PlatformPlan,
   Quality,
   RecordPlan,
@@ -40,6 +42,8 @@ export interface NormalizeContext {
   /** Directory the output dir is relative to. */
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** `${VAR}` names and `--set` overrides the loader applied. */
+  parameters?: Parameters;
 }
 
 export const DEFAULTS = {
@@ -70,6 +74,9 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
 
 type Unit = string | number;
 
+/** The longest delay setTimeout accepts (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 class Normalizer {
   readonly problems: FieldProblem[] = [];
 
@@ -91,7 +98,14 @@ class Normalizer {
   }
 
   duration(value: Unit, path: PathSegment[]): number {
-    return this.unit(parseDuration, value, path);
+    return this.timerSafe(this.unit(parseDuration, value, path), path);
+  }
+
+  /** Timers cannot wait longer than MAX_TIMER_MS: past it, Node fires them after 1 ms instead. */
+  timerSafe(ms: number, path: PathSegment[]): number {
+    if (ms > MAX_TIMER_MS)
+      this.problem(path, 'longer than a timer can wait (about 24.8 days)', 'at most 24d');
+    return ms;
   }
 
   run(raw: ScenarioFile): Scenario {
@@ -106,6 +120,8 @@ class Normalizer {
       file: this.ctx.file,
       name,
       description: raw.description ?? '',
+      tags: normalizeTags(raw.tags, ['tags'], this.problems),
+      parameters: this.ctx.parameters ?? { variables: [], overrides: [] },
       seed: raw.seed ?? DEFAULTS.seed,
       durationMs,
       target,
@@ -210,6 +226,7 @@ class Normalizer {
       return {
         name:
           m.name ?? `${kind === 'nvr' ? `nvr-${channels}` : 'camera'}/${profile}${m.faults ? '/faulty' : ''}`,
+        tags: normalizeTags(m.tags, ['devices', 'mix', i, 'tags'], this.problems),
         weight: m.weight ?? 1,
         kind,
         channels,
@@ -400,7 +417,9 @@ class Normalizer {
       if (ms <= 0) this.problem(['duration'], 'must be longer than 0', 'a duration such as 10m');
       return ms;
     }
-    const ms = stagesDurationMs(load.stages);
+    const ms = this.timerSafe(stagesDurationMs(load.stages), [
+      raw.capacity ? 'capacity' : raw.arrival ? 'arrival' : 'stages',
+    ]);
     if (ms <= 0) {
       const where = load.model === 'open' ? 'a constant arrival rate' : 'stages of zero length';
       this.problem(
