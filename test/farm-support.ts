@@ -28,3 +28,12 @@ export async function runInline(
   });
   return { ...result, scenario };
 }
+
+/** A counter of summary.json summed over the mix entries: `logins{result:ok,reason:ok}` → n. */
+export function anyMix(counters: Record<string, number>, key: string): number | undefined {
+  const open = `${key.slice(0, -1)},mix:`;
+  let sum: number | undefined;
+  for (const [k, n] of Object.entries(counters))
+    if (k === key || (key.endsWith('}') && k.startsWith(open))) sum = (sum ?? 0) + n;
+  return sum;
+}

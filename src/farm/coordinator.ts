@@ -298,7 +298,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     metricsServer = await startMetricsServer({
       port: options.metricsPort,
       host: '127.0.0.1',
-      render: () => renderPrometheus(aggregator),
+      render: () => renderPrometheus(aggregator, { tags: scenario.tags, mix: scenario.devices.mix }),
     });
     progress.log(`Prometheus metrics on http://127.0.0.1:${metricsServer.port}/metrics`);
   }
@@ -397,7 +397,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       totalMs,
       online: s?.gauges['devices{state:online}'] ?? 0,
       target: Math.max(0, lastRunning),
-      loginsPerSec: s?.counters['logins{result:ok,reason:ok}'] ?? 0,
+      loginsPerSec: gaugeSum(s?.counters ?? {}, 'logins{result:ok,reason:ok'), // any mix
       keepaliveP99Ms: s?.histograms.keepalive_rtt?.p99 ?? null,
       errors: errorsSoFar,
       streamsLive: gaugeSum(s?.gauges ?? {}, 'streams_live'),

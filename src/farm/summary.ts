@@ -6,8 +6,8 @@ import { parseSeriesKey } from '../metrics/labels.js';
 import { type HistogramSummary, summarize } from '../metrics/summary.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
 import type { GaugeTotals, RunTotals, SerializedTotals } from '../metrics/totals.js';
-import { maskUrl } from '../scenario/secrets.js';
-import type { Scenario } from '../scenario/types.js';
+import { maskOverrides, maskUrl } from '../scenario/secrets.js';
+import type { Parameters, Scenario, Tags } from '../scenario/types.js';
 import type { StopReason } from './coordinator.js';
 import type { CapacitySummary } from './limit-finder.js';
 import type { Shard } from './plan.js';
@@ -22,6 +22,10 @@ export interface RunSummary {
     name: string;
     description: string;
     file: string | null;
+    /** The scenario's `tags:` (older summaries: absent). */
+    tags?: Tags;
+    /** `${VAR}` names used and `--set` overrides (secrets masked). */
+    parameters?: Parameters;
     started_at: string;
     ended_at: string;
     duration_s: number;
@@ -44,6 +48,8 @@ export interface RunSummary {
     workers: number;
     shard: string;
     lost: Array<{ worker: number; devices: number; error: string }>;
+    /** Mix entries by name, with their tags (the `mix` label of per-device metrics). */
+    mix?: Array<{ name: string; tags: Tags }>;
   };
   thresholds: ThresholdResult[];
   aborted_by: ThresholdResult | null;
@@ -134,6 +140,11 @@ export function buildSummary(input: SummaryInput): RunSummary {
       name: scenario.name,
       description: scenario.description,
       file: scenario.file,
+      tags: scenario.tags,
+      parameters: {
+        variables: scenario.parameters.variables,
+        overrides: maskOverrides(scenario.parameters.overrides),
+      },
       started_at: input.startedAt.toISOString(),
       ended_at: input.endedAt.toISOString(),
       duration_s: Math.round((input.endedAt.getTime() - input.startedAt.getTime()) / 100) / 10,
@@ -157,6 +168,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
       workers: input.workers,
       shard: `${input.shard.index}/${input.shard.count}`,
       lost: input.lost,
+      mix: scenario.devices.mix.map((m) => ({ name: m.name, tags: m.tags })),
     },
     thresholds: input.thresholds,
     aborted_by: input.abortedBy,

@@ -223,6 +223,12 @@ class Normalizer {
       }
       const channels = kind === 'camera' ? 1 : (m.channels ?? d.channels ?? DEFAULTS.nvrChannels);
       const profile = m.profile ?? 'spec';
+      if (m.name !== undefined && !/^[A-Za-z0-9_./-]{1,64}$/.test(m.name))
+        this.problem(
+          ['devices', 'mix', i, 'name'],
+          'not usable as a metric label',
+          'up to 64 of A-Z a-z 0-9 _ . / -',
+        );
       return {
         name:
           m.name ?? `${kind === 'nvr' ? `nvr-${channels}` : 'camera'}/${profile}${m.faults ? '/faulty' : ''}`,
