@@ -124,7 +124,7 @@ describe('ivtfarm run', () => {
     await scraper;
     assert.equal(r.code, 0, r.stderr);
     assert.match(scraped, /^# TYPE ivtfarm_logins_total counter$/m);
-    assert.match(scraped, /^ivtfarm_logins_total\{result="ok",reason="ok"\} [1-9]\d*$/m);
+    assert.match(scraped, /^ivtfarm_logins_total\{result="ok",reason="ok",mix="camera\/spec"\} [1-9]\d*$/m);
     assert.match(scraped, /^ivtfarm_keepalive_rtt/m);
   });
 
