@@ -49,7 +49,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.keepaliveRtt = registry.histogram('keepalive_rtt');
     this.keepaliveLateness = registry.histogram('keepalive_lateness');
     this.alarmRtt = registry.histogram('alarm_rtt');
-    this.rpcs = registry.counterFamily('rpcs', ['method', 'direction']);
+    this.rpcs = registry.counterFamily('rpcs', ['method', 'direction', 'mix']);
     this.rpcDuration = registry.histogramFamily('rpc_duration', ['method', 'direction']);
     this.rpcErrors = registry.counterFamily('rpc_errors', ['method', 'code', 'mix']);
     this.disconnects = registry.counterFamily('disconnects', ['reason', 'mix']);
@@ -82,7 +82,7 @@ export class DeviceMetrics implements DeviceObserver {
     ms: number,
     errCode: number | null,
   ): void {
-    this.rpcs.get(method, direction).add(1);
+    this.rpcs.get(method, direction, this.mix).add(1);
     this.rpcDuration.get(method, direction).record(ms);
     if (errCode !== null) this.rpcErrors.get(method, errCode, this.mix).add(1);
     if (direction === 'to_ivc') {

@@ -116,7 +116,7 @@ export const CATALOGUE: readonly MetricDef[] = [
     name: 'rpcs',
     kind: 'counter',
     unit: 'count',
-    labels: ['method', 'direction'],
+    labels: ['method', 'direction', 'mix'],
     values: { direction: ['to_ivc', 'from_ivc'] },
     description:
       'RPCs completed, by method and direction: to_ivc = the device called the platform (answered or timed out); from_ivc = the platform called the device (device answered).',
