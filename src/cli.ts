@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FleetOptions } from './farm/fleet.js';
+import { readRegularFile } from './scenario/files.js';
+import { MAX_PASSWORD_FILE_BYTES } from './scenario/secrets.js';
 
 /** An error whose message is for the person at the terminal: printed without a stack trace. */
 class UserError extends Error {
@@ -47,11 +49,10 @@ function readPassword(
 ): string | undefined {
   if (opts.passwordFile) {
     try {
-      return readFileSync(opts.passwordFile, 'utf8').replace(/\r?\n$/, '');
+      // A regular file under a cap: a FIFO or /dev/zero must not hang or fill memory.
+      return readRegularFile(opts.passwordFile, MAX_PASSWORD_FILE_BYTES).replace(/\r?\n$/, '');
     } catch (error) {
-      throw new UserError(
-        `cannot read password file ${opts.passwordFile}: ${(error as NodeJS.ErrnoException).code}`,
-      );
+      throw new UserError(`password file ${opts.passwordFile} ${(error as Error).message}`);
     }
   }
   const name = opts.passwordEnv ?? fallbackEnv;

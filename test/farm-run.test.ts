@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,34 +7,8 @@ import { runScenario } from '../src/farm/coordinator.js';
 import { ProgressDisplay } from '../src/farm/progress.js';
 import type { RunSummary } from '../src/farm/summary.js';
 import { parseScenario } from '../src/scenario/load.js';
+import { runCli } from './cli-support.js';
 import { anyMix } from './farm-support.js';
-
-const cli = new URL('../src/cli.js', import.meta.url).pathname;
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; onStderr?: (text: string, kill: () => void) => void } = {},
-): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      options.onStderr?.(stderr, () => child.kill('SIGINT'));
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function scenarioFile(dir: string, body: string): string {
   const file = join(dir, 'scenario.yaml');

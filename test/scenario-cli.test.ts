@@ -4,47 +4,22 @@
 // under a deadline so that a hang fails the test instead of stalling it.
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${VAR} in plain strings is what is tested
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { RunSummary } from '../src/farm/summary.js';
 import { startIvc } from '../src/ivc/server.js';
+import { runCli } from './cli-support.js';
 import { anyMix } from './farm-support.js';
 
-const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-scenario-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; a run still going after `timeoutMs` is killed and fails the test. */
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, cwd: dir });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`ivtfarm ${args.join(' ')} still running after ${timeoutMs} ms (a hang)\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI run in `dir`; still running after `timeoutMs`, it is killed and fails the test as a hang. */
+const ivtfarm = (args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000) =>
+  runCli(args, { env, cwd: dir, timeoutMs });
 
 function scenario(name: string, text: string): string {
   const path = join(dir, name);
@@ -74,7 +49,7 @@ workers: 1
 `,
       );
       const out = join(dir, 'reports');
-      const r = await runCli(
+      const r = await ivtfarm(
         ['run', file, '--set', 'devices.count=20', '--out', out, '--quiet'],
         { IVC_PORT: port, IVT_PASSWORD: password },
         90_000,
@@ -111,17 +86,17 @@ workers: 1
       'unset.yaml',
       'devices: { count: 2, password: pw }\ntarget: "ws://${X}:8080/ivc"\n',
     );
-    const r = await runCli(['validate', file], { X: undefined as unknown as string });
+    const r = await ivtfarm(['validate', file], { X: undefined as unknown as string });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`${file}:2:9 {2}target {2}environment variable X is not set`));
-    const run = await runCli(['run', file, '--out', join(dir, 'never')], {});
+    const run = await ivtfarm(['run', file, '--out', join(dir, 'never')], {});
     assert.equal(run.code, 2, run.stderr);
     assert.match(run.stderr, /unset\.yaml:2:9 {2}target {2}environment variable X is not set/);
   });
 
   test('--set with an unknown path is refused with a did-you-mean, exit 2', async () => {
     const file = scenario('ok.yaml', 'devices: { count: 2 }\nduration: 2s\n');
-    const r = await runCli(['validate', file, '--set', 'devices.cont=3']);
+    const r = await ivtfarm(['validate', file, '--set', 'devices.cont=3']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(
       r.stderr,
@@ -132,7 +107,7 @@ workers: 1
 
 describe('scenario loading is total: ivtfarm validate', () => {
   async function refused(file: string, pattern: RegExp): Promise<void> {
-    const r = await runCli(['validate', file]);
+    const r = await ivtfarm(['validate', file]);
     assert.equal(r.code, 2, `exit code ${r.code}\n${r.stderr}`);
     assert.match(r.stderr, pattern);
     assert.doesNotMatch(r.stderr, /Maximum call stack|TimeoutOverflowWarning|at .*\.js:\d+/);

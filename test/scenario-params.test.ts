@@ -10,6 +10,7 @@ import { Aggregator } from '../src/metrics/aggregator.js';
 import { renderPrometheus } from '../src/metrics/prometheus.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
 import { junitXml } from '../src/report/junit.js';
+import { headerSection, type SectionInput } from '../src/report/sections.js';
 import type { ReportSummary } from '../src/report/types.js';
 import {
   formatProblem,
@@ -174,20 +175,28 @@ devices:
     );
   });
 
-  it('tags reach JUnit properties and Prometheus labels; per-device counters carry the mix name', () => {
-    const s = loadScenario(write(tagged), { env: {} });
+  it('tags reach JUnit properties, the report header and Prometheus labels; counters carry the mix name', () => {
+    const s = loadScenario(write(tagged), { env: {}, overrides: ['devices.count=8'] });
     const summary = {
       schema: 'ivtfarm.summary/1',
       run: {
         name: 'tagged',
         tags: s.tags,
+        parameters: s.parameters,
         verdict: 'pass',
         exit_code: 0,
         stop_reason: 'completed',
         started_at: '2026-12-01T10:00:00.000Z',
         duration_s: 1,
       },
-      devices: { mix: s.devices.mix.map((m) => ({ name: m.name, tags: m.tags })) },
+      devices: {
+        planned: 8,
+        workers: 1,
+        shard: '0/1',
+        mix: s.devices.mix.map((m) => ({ name: m.name, tags: m.tags })),
+      },
+      target: { kind: 'embedded', url: null },
+      generator: { limited: false, reasons: [] },
       thresholds: [],
       capacity: null,
     } as unknown as ReportSummary;
@@ -197,6 +206,12 @@ devices:
       /<property name="tag\.env" value="staging"\/><property name="tag\.build" value="1234"\/>/,
     );
     assert.match(xml, /<property name="mix\.nvr\/vendor\.rack" value="7"\/>/);
+    const header = headerSection({ summary, scenario: null, notes: [] } as unknown as SectionInput);
+    assert.match(
+      header,
+      /env=staging · build=1234 · acme-cam: vendor=acme · nvr\/vendor: vendor=other rack=7/,
+    );
+    assert.match(header, /--set devices\.count=8/);
 
     const registry = new MetricsRegistry({ source: 'w', now: () => 1_700_000_000_005 });
     registry.counter('logins', { result: 'ok', reason: 'ok', mix: 'nvr/vendor' }).add(2);
