@@ -156,7 +156,7 @@ describe('scenario loading is total: ivtfarm validate', () => {
     await refused(file, /deep\.yaml:67:66 {2}\["x-deep"\]\.a\.a\.a\.a\.a… {2}nested deeper than 64 levels/);
     const flow = scenario(
       'deep-flow.yaml',
-      `devices: { count: 1 }\nx-deep: ${'['.repeat(100_000)}${']'.repeat(100_000)}\n`,
+      `devices: { count: 1 }\nx-deep: ${'['.repeat(1_000_000)}${']'.repeat(1_000_000)}\n`,
     );
     await refused(
       flow,

@@ -146,6 +146,7 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
       workers: shards.reduce((n, s) => n + s.summary.devices.workers, 0),
       shard: `merged ${[...seen].sort().join(' ')}`,
       lost,
+      mix: first.summary.devices.mix,
     },
     thresholds,
     aborted_by: shards.find((s) => s.summary.aborted_by)?.summary.aborted_by ?? null,
