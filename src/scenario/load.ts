@@ -1,11 +1,11 @@
 // Entry points: read a scenario file (YAML, or JSON through the same parser so that it gets
 // line numbers too), validate it and return the resolved Scenario or every problem found.
 import { dirname, resolve } from 'node:path';
-import { type Document, LineCounter, type Node, parseDocument } from 'yaml';
+import { type Document, LineCounter, parseDocument } from 'yaml';
 import { findTooDeep, MAX_DEPTH } from './depth.js';
 import { type FieldProblem, formatPath, ScenarioError, type ScenarioProblem } from './errors.js';
 import { FileReadError, readRegularFile } from './files.js';
-import { interpolate } from './interpolate.js';
+import { type InterpolationResult, interpolate, type Reference } from './interpolate.js';
 import { SourceMap } from './locate.js';
 import { normalize } from './normalize.js';
 import {
@@ -78,29 +78,8 @@ export function parseScenario(text: string, options: ParseOptions = {}): ParseRe
     });
     return { problems: sortProblems(problems) };
   }
-  const at = (node: Node): { line: number; column: number } => {
-    const { line, col } = lineCounter.linePos(node.range?.[0] ?? 0);
-    return { line, column: col };
-  };
   const substituted = interpolate(doc, env);
-  const early: ScenarioProblem[] = [
-    ...substituted.unset.map((r) => ({
-      file,
-      ...at(r.node),
-      path: formatPath(r.path),
-      message: `environment variable ${r.name} is not set`,
-      expected: `a value for ${r.name}, or a default such as \${${r.name}:-value}`,
-    })),
-    ...substituted.malformed.map((r) => ({
-      file,
-      ...at(r.node),
-      path: formatPath(r.path),
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: shows the user the ${VAR} syntax
-      message: 'malformed ${…} reference',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: same
-      expected: '${NAME} or ${NAME:-default}, NAME made of letters, digits and _',
-    })),
-  ];
+  const early = referenceProblems(substituted, file, lineCounter);
   const { overrides, problems: overrideProblems } = applyOverrides(doc, options.overrides ?? []);
   early.push(...overrideProblems);
   if (early.length > 0) return { problems: sortProblems(early) };
@@ -137,6 +116,32 @@ export function parseScenario(text: string, options: ParseOptions = {}): ParseRe
   });
   if (problems.length > 0) return { problems: sortProblems(problems.map(place)) };
   return { scenario, problems: [] };
+}
+
+/** Unset and malformed `${…}` references, each at the string it is in. */
+function referenceProblems(
+  found: InterpolationResult,
+  file: string,
+  lineCounter: LineCounter,
+): ScenarioProblem[] {
+  const at = (r: Reference) => {
+    const { line, col } = lineCounter.linePos(r.node.range?.[0] ?? 0);
+    return { file, line, column: col, path: formatPath(r.path) };
+  };
+  return [
+    ...found.unset.map((r) => ({
+      ...at(r),
+      message: `environment variable ${r.name} is not set`,
+      expected: `a value for ${r.name}, or a default such as \${${r.name}:-value}`,
+    })),
+    ...found.malformed.map((r) => ({
+      ...at(r),
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: shows the user the ${VAR} syntax
+      message: 'malformed ${…} reference',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: same
+      expected: '${NAME} or ${NAME:-default}, NAME made of letters, digits and _',
+    })),
+  ];
 }
 
 /** Parses, checks and applies every `--set`; all their problems at once, named by `--set`. */
