@@ -88,6 +88,8 @@ describe('${VAR} in any string', () => {
     });
     const text = problems.map(formatProblem).join('\n');
     assert.match(text, /:3:19 {2}devices\.hardware_model {2}malformed \$\{…\} reference/);
+    const unclosed = rejected('devices:\n  count: 1\nname: "run-${BUILD"\n');
+    assert.match(formatProblem(unclosed[0]!), /:3:7 {2}name {2}malformed \$\{…\} reference/);
     assert.doesNotMatch(text, /hunter2/);
   });
 });

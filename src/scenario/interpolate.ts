@@ -33,16 +33,17 @@ export interface InterpolationResult {
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-const REFERENCE = /\$\$|\$\{([^}]*)\}/g;
+/** `$$`, or `${…}` (an unclosed `${…` is caught too, as a malformed reference). */
+const REFERENCE = /\$\$|\$\{([^}]*)(\}|$)/g;
 const NAME = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s;
 
-/** `text` with its references replaced; each reference is reported through `found`. */
 type Found = (name: string, kind: 'used' | 'default' | 'unset' | 'malformed') => void;
 
+/** `text` with its references replaced; each reference is reported through `found`. */
 function substitute(text: string, env: Env, found: Found): string {
-  return text.replace(REFERENCE, (match, inner: string | undefined) => {
+  return text.replace(REFERENCE, (match, inner: string | undefined, close: string | undefined) => {
     if (match === '$$') return '$';
-    const m = NAME.exec(inner ?? '');
+    const m = close === '}' ? NAME.exec(inner ?? '') : null;
     if (!m) {
       found(inner ?? '', 'malformed');
       return '';
