@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { FleetOptions } from './farm/fleet.js';
 import { ExitCode, RunRefused } from './run/exit-codes.js';
+import { readRegularFile } from './scenario/files.js';
+import { MAX_PASSWORD_FILE_BYTES } from './scenario/secrets.js';
 
 /** An error whose message is for the person at the terminal: printed without a stack trace. */
 class UserError extends Error {
@@ -58,11 +60,10 @@ function readPassword(
 ): string | undefined {
   if (opts.passwordFile) {
     try {
-      return readFileSync(opts.passwordFile, 'utf8').replace(/\r?\n$/, '');
+      // A regular file under a cap: a FIFO or /dev/zero must not hang or fill memory.
+      return readRegularFile(opts.passwordFile, MAX_PASSWORD_FILE_BYTES).replace(/\r?\n$/, '');
     } catch (error) {
-      throw new UserError(
-        `cannot read password file ${opts.passwordFile}: ${(error as NodeJS.ErrnoException).code}`,
-      );
+      throw new UserError(`password file ${opts.passwordFile} ${(error as Error).message}`);
     }
   }
   const name = opts.passwordEnv ?? fallbackEnv;
@@ -85,7 +86,12 @@ interface RunFlags {
   quiet?: boolean;
   baseline?: string;
   tolerances?: string;
+  set: string[];
 }
+
+/** `--set path=value`, repeatable: each occurrence is added to the list. */
+const collect = (value: string, previous: string[]) => [...previous, value];
+const SET_HELP = 'override a scenario field, e.g. --set devices.count=20 (repeatable; value read as YAML)';
 
 const program = new Command('ivtfarm')
   .description(
@@ -119,6 +125,7 @@ program
     'compare with an earlier run (directory or summary.json); a regression exits 98',
   )
   .option('--tolerances <file>', 'regression tolerances for --baseline (YAML/JSON, see docs/ci.md)')
+  .option('--set <path=value>', SET_HELP, collect, [])
   .action(async (file: string, opts: RunFlags) => {
     const { loadScenario, ScenarioError } = await import('./scenario/index.js');
     const { parseShard } = await import('./farm/plan.js');
@@ -126,7 +133,7 @@ program
     const { ProgressDisplay } = await import('./farm/progress.js');
     let scenario: Awaited<ReturnType<typeof loadScenario>>;
     try {
-      scenario = loadScenario(file);
+      scenario = loadScenario(file, { overrides: opts.set });
     } catch (error) {
       if (error instanceof ScenarioError) throw new UserError(error.message);
       throw error;
@@ -264,11 +271,12 @@ program
   .command('validate')
   .description('check scenario files without running them')
   .argument('<files...>', 'scenario files')
-  .action(async (files: string[]) => {
+  .option('--set <path=value>', SET_HELP, collect, [])
+  .action(async (files: string[], opts: { set: string[] }) => {
     const { validateScenarioFile, formatProblem } = await import('./scenario/index.js');
     let bad = 0;
     for (const file of files) {
-      const result = validateScenarioFile(file);
+      const result = validateScenarioFile(file, { overrides: opts.set });
       if (result.ok) {
         console.log(`${file}: ok`);
       } else {

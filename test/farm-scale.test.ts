@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runInline } from './farm-support.js';
+import { anyMix, runInline } from './farm-support.js';
 
 test('2,000 NVRs × 4 channels ramp over 30 s against the embedded platform and every one ends online', async () => {
   const result = await runInline(
@@ -23,7 +23,7 @@ thresholds:
   );
   const s = result.summary;
   assert.equal(s.metrics.gauges['devices{state:online}']?.max, 2000);
-  assert.equal(s.metrics.counters['logins{result:ok,reason:ok}'], 2000);
+  assert.equal(anyMix(s.metrics.counters, 'logins{result:ok,reason:ok}'), 2000);
   assert.equal(s.platform?.stats?.online !== undefined, true);
   assert.deepEqual(
     s.thresholds.map((t) => [t.metric, t.ok]),

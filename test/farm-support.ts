@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,35 +29,19 @@ export async function runInline(
   return { ...result, scenario };
 }
 
-const cli = new URL('../src/cli.js', import.meta.url).pathname;
-
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function runCli(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; onStderr?: (text: string, kill: () => void) => void } = {},
-): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      options.onStderr?.(stderr, () => child.kill('SIGINT'));
-    });
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export { type CliResult, runCli } from './cli-support.js';
 
 export function scenarioFile(dir: string, body: string): string {
   const file = join(dir, 'scenario.yaml');
   writeFileSync(file, body);
   return file;
+}
+
+/** A counter of summary.json summed over the mix entries: `logins{result:ok,reason:ok}` → n. */
+export function anyMix(counters: Record<string, number>, key: string): number | undefined {
+  const open = `${key.slice(0, -1)},mix:`;
+  let sum: number | undefined;
+  for (const [k, n] of Object.entries(counters))
+    if (k === key || (key.endsWith('}') && k.startsWith(open))) sum = (sum ?? 0) + n;
+  return sum;
 }

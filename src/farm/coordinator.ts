@@ -81,7 +81,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         ? null
         : resources.add(
             'Prometheus endpoint',
-            await PrometheusEndpoint.listen(options.metricsPort, aggregator),
+            await PrometheusEndpoint.listen(options.metricsPort, aggregator, {
+              tags: scenario.tags,
+              mix: scenario.devices.mix,
+            }),
           );
     const shard = options.shard ?? { index: 0, count: 1 };
     const planned = planDevices(scenario, { shard });

@@ -21,7 +21,8 @@ const alarmTypeNames: Record<number, string> = { 2: 'external', 3: 'motion', 4: 
 /**
  * The farm's `DeviceObserver`: turns every device outcome into metric records of one worker's
  * registry. Handles are resolved once (or cached per label value by `Family`), so a keepalive
- * round trip costs a map lookup and an HDR record, no allocation.
+ * round trip costs a map lookup and an HDR record, no allocation. One instance per mix entry:
+ * its counters carry the entry's name as the `mix` label (histograms and gauges stay whole-run).
  */
 export class DeviceMetrics implements DeviceObserver {
   private readonly states: Family<GaugeHandle>;
@@ -42,20 +43,23 @@ export class DeviceMetrics implements DeviceObserver {
   /** Devices (by index) that were online once: the run checks count each device once, not each login. */
   private readonly everOnline = new Set<number>();
 
-  constructor(registry: MetricsRegistry) {
+  constructor(
+    registry: MetricsRegistry,
+    private readonly mix: string,
+  ) {
     this.states = registry.gaugeFamily('devices', ['state']);
-    this.logins = registry.counterFamily('logins', ['result', 'reason']);
+    this.logins = registry.counterFamily('logins', ['result', 'reason', 'mix']);
     this.loginDuration = registry.histogram('login_duration');
     this.keepaliveRtt = registry.histogram('keepalive_rtt');
     this.keepaliveLateness = registry.histogram('keepalive_lateness');
     this.alarmRtt = registry.histogram('alarm_rtt');
-    this.rpcs = registry.counterFamily('rpcs', ['method', 'direction']);
+    this.rpcs = registry.counterFamily('rpcs', ['method', 'direction', 'mix']);
     this.rpcDuration = registry.histogramFamily('rpc_duration', ['method', 'direction']);
-    this.rpcErrors = registry.counterFamily('rpc_errors', ['method', 'code']);
-    this.disconnects = registry.counterFamily('disconnects', ['reason']);
-    this.events = registry.counterFamily('events_received', ['event']);
+    this.rpcErrors = registry.counterFamily('rpc_errors', ['method', 'code', 'mix']);
+    this.disconnects = registry.counterFamily('disconnects', ['reason', 'mix']);
+    this.events = registry.counterFamily('events_received', ['event', 'mix']);
     this.unknownEvents = registry.counter('unknown_events');
-    this.alarms = registry.counterFamily('alarms', ['type']);
+    this.alarms = registry.counterFamily('alarms', ['type', 'mix']);
     this.started = registry.counter('devices_started');
     this.reachedOnline = registry.counter('devices_reached_online');
     // Make the common states visible as 0 from the first second.
@@ -74,13 +78,13 @@ export class DeviceMetrics implements DeviceObserver {
   }
 
   loginSucceeded(_d: DeviceIdentity, ms: number): void {
-    this.logins.get('ok', 'ok').add(1);
+    this.logins.get('ok', 'ok', this.mix).add(1);
     this.loginDuration.record(ms);
   }
 
   loginFailed(_d: DeviceIdentity, failure: LoginFailure): void {
-    if (failure.kind === 'refused') this.logins.get('refused', `http_${failure.status}`).add(1);
-    else this.logins.get('failed', failure.reason).add(1);
+    if (failure.kind === 'refused') this.logins.get('refused', `http_${failure.status}`, this.mix).add(1);
+    else this.logins.get('failed', failure.reason, this.mix).add(1);
   }
 
   rpcCompleted(
@@ -90,9 +94,9 @@ export class DeviceMetrics implements DeviceObserver {
     ms: number,
     errCode: number | null,
   ): void {
-    this.rpcs.get(method, direction).add(1);
+    this.rpcs.get(method, direction, this.mix).add(1);
     this.rpcDuration.get(method, direction).record(ms);
-    if (errCode !== null) this.rpcErrors.get(method, errCode).add(1);
+    if (errCode !== null) this.rpcErrors.get(method, errCode, this.mix).add(1);
     if (direction === 'to_ivc') {
       if (method === 'Keepalive') this.keepaliveRtt.record(ms);
       else if (method === 'AlarmNotify') this.alarmRtt.record(ms);
@@ -104,15 +108,15 @@ export class DeviceMetrics implements DeviceObserver {
   }
 
   disconnected(_d: DeviceIdentity, reason: DisconnectReason): void {
-    this.disconnects.get(disconnectLabel[reason] ?? reason).add(1);
+    this.disconnects.get(disconnectLabel[reason] ?? reason, this.mix).add(1);
   }
 
   eventReceived(_d: DeviceIdentity, event: string, known: boolean): void {
-    if (known) this.events.get(event).add(1);
+    if (known) this.events.get(event, this.mix).add(1);
     else this.unknownEvents.add(1);
   }
 
   alarmRaised(_d: DeviceIdentity, _channel: number, type: number): void {
-    this.alarms.get(alarmTypeNames[type] ?? String(type)).add(1);
+    this.alarms.get(alarmTypeNames[type] ?? String(type), this.mix).add(1);
   }
 }

@@ -177,6 +177,7 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
       workers: shards.reduce((n, s) => n + s.summary.devices.workers, 0),
       shard: `merged ${[...seen].sort().join(' ')}`,
       lost,
+      mix: first.summary.devices.mix,
     },
     checks,
     thresholds,

@@ -10,8 +10,8 @@ import type { GaugeTotals, RunTotals, SerializedTotals } from '../metrics/totals
 import type { CheckResult } from '../run/checks.js';
 import { type Verdict, verdictOf } from '../run/exit-codes.js';
 import type { StopReason } from '../run/stop.js';
-import { maskUrl } from '../scenario/secrets.js';
-import type { Scenario } from '../scenario/types.js';
+import { maskOverrides, maskUrl } from '../scenario/secrets.js';
+import type { Parameters, Scenario, Tags } from '../scenario/types.js';
 import type { Shard } from './plan.js';
 import type { MediaReceived, OrderCounts } from './platform-driver.js';
 
@@ -24,6 +24,10 @@ export interface RunSummary {
     name: string;
     description: string;
     file: string | null;
+    /** The scenario's `tags:` (older summaries: absent). */
+    tags?: Tags;
+    /** `${VAR}` names used and `--set` overrides (secrets masked). */
+    parameters?: Parameters;
     started_at: string;
     ended_at: string;
     duration_s: number;
@@ -48,6 +52,8 @@ export interface RunSummary {
     workers: number;
     shard: string;
     lost: Array<{ worker: number; devices: number; error: string }>;
+    /** Mix entries by name, with their tags (the `mix` label of per-device metrics). */
+    mix?: Array<{ name: string; tags: Tags }>;
   };
   /** The built-in run checks (devices came online, none lost…), each with its reason. Absent before 0.2. */
   checks?: CheckResult[];
@@ -161,6 +167,11 @@ export function buildSummary(input: SummaryInput): RunSummary {
       name: scenario.name,
       description: scenario.description,
       file: scenario.file,
+      tags: scenario.tags,
+      parameters: {
+        variables: scenario.parameters.variables,
+        overrides: maskOverrides(scenario.parameters.overrides),
+      },
       started_at: input.startedAt.toISOString(),
       ended_at: input.endedAt.toISOString(),
       duration_s: Math.round((input.endedAt.getTime() - input.startedAt.getTime()) / 100) / 10,
@@ -180,6 +191,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
       workers: input.workers,
       shard: `${input.shard.index}/${input.shard.count}`,
       lost: input.lost,
+      mix: scenario.devices.mix.map((m) => ({ name: m.name, tags: m.tags })),
     },
     checks: input.checks,
     thresholds: input.thresholds,

@@ -21,7 +21,10 @@ const port = parentPort!;
 const post = (message: FromWorker) => port.postMessage(message);
 
 const registry = new MetricsRegistry({ source: `worker-${init.workerIndex}` });
-const observer = new DeviceMetrics(registry);
+/** One observer per mix entry: the `mix` label is resolved once per entry, not per sample. */
+const observers = new Map<string, DeviceMetrics>();
+const observerOf = (mix: string) =>
+  observers.get(mix) ?? observers.set(mix, new DeviceMetrics(registry, mix)).get(mix)!;
 const health = new GeneratorHealthSampler(registry, { worker: String(init.workerIndex) });
 const scheduler = new Scheduler();
 const media = createMediaSink(init, registry, scheduler);
@@ -56,7 +59,7 @@ function device(i: number): SimulatedDevice {
       },
       {
         scheduler,
-        observer,
+        observer: observerOf(plan.mix),
         media: media ?? undefined,
         random: seededRandom(deviceSeed(init.seed, plan.index)),
       },

@@ -14,6 +14,8 @@ export const LABEL_KEYS = [
   'kind',
   'quality',
   'worker',
+  /** The device's mix entry (`devices.mix[].name`); last, so existing series keys keep their prefix. */
+  'mix',
 ] as const;
 
 export type LabelKey = (typeof LABEL_KEYS)[number];
@@ -26,7 +28,7 @@ export function isLabelKey(key: string): key is LabelKey {
   return KEY_ORDER.has(key);
 }
 
-const VALUE_OK = /^[A-Za-z0-9_.-]{1,64}$/;
+const VALUE_OK = /^[A-Za-z0-9_./-]{1,64}$/;
 
 /**
  * Label values end up in JSON keys, k6 filters and Prometheus labels, and some come from the
@@ -35,7 +37,7 @@ const VALUE_OK = /^[A-Za-z0-9_.-]{1,64}$/;
 export function cleanLabelValue(value: string | number): string {
   const s = String(value);
   if (VALUE_OK.test(s)) return s;
-  const cleaned = s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 64);
+  const cleaned = s.replace(/[^A-Za-z0-9_./-]/g, '_').slice(0, 64);
   return cleaned === '' ? '_' : cleaned;
 }
 

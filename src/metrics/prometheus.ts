@@ -14,6 +14,10 @@ const QUANTILES = [0.5, 0.9, 0.95, 0.99] as const;
 export interface PrometheusOptions {
   prefix?: string;
   catalogue?: Catalogue;
+  /** The run's `tags:`, added as labels to every series. */
+  tags?: Readonly<Record<string, string>>;
+  /** Mix entries with their tags: one `<prefix>mix_info{mix="…",tag="…"} 1` series each. */
+  mix?: ReadonlyArray<{ name: string; tags: Readonly<Record<string, string>> }>;
 }
 
 function escapeLabel(v: string): string {
@@ -28,6 +32,13 @@ function labelText(labels: Labels, extra?: string): string {
   const parts = Object.entries(labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
   if (extra) parts.push(extra);
   return parts.length === 0 ? '' : `{${parts.join(',')}}`;
+}
+
+/** `k="v",…` of tags, built once per scrape and appended to every series' labels. */
+function tagText(tags: Readonly<Record<string, string>>): string {
+  return Object.entries(tags)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(',');
 }
 
 function num(x: number): string {
@@ -61,6 +72,14 @@ export function renderPrometheus(aggregator: Aggregator, opts: PrometheusOptions
     ? Object.entries(latestGauges)
     : [...totals.gauges].map(([k, g]) => [k, g.last]);
   const lines: string[] = [];
+  const run = tagText(opts.tags ?? {});
+  const join = (...parts: string[]) => parts.filter((p) => p !== '').join(',');
+  if (opts.mix && opts.mix.length > 0) {
+    lines.push(`# HELP ${prefix}mix_info Mix entries of the run and their tags (join on the mix label)`);
+    lines.push(`# TYPE ${prefix}mix_info gauge`);
+    for (const m of opts.mix)
+      lines.push(`${prefix}mix_info{${join(run, `mix="${escapeLabel(m.name)}"`, tagText(m.tags))}} 1`);
+  }
   for (const def of catalogue.values()) {
     const family = familyName(def, prefix);
     const header = () => {
@@ -71,12 +90,12 @@ export function renderPrometheus(aggregator: Aggregator, opts: PrometheusOptions
       const series = seriesOf(totals.counters, def.name);
       if (series.length === 0) continue;
       header();
-      for (const [labels, v] of series) lines.push(`${family}${labelText(labels)} ${num(v)}`);
+      for (const [labels, v] of series) lines.push(`${family}${labelText(labels, run)} ${num(v)}`);
     } else if (def.kind === 'gauge') {
       const series = seriesOf(gaugeEntries, def.name);
       if (series.length === 0) continue;
       header();
-      for (const [labels, v] of series) lines.push(`${family}${labelText(labels)} ${num(v)}`);
+      for (const [labels, v] of series) lines.push(`${family}${labelText(labels, run)} ${num(v)}`);
     } else {
       const series = seriesOf<HdrCounts>(totals.histograms, def.name).filter(([, h]) => h.count > 0);
       if (series.length === 0) continue;
@@ -86,10 +105,10 @@ export function renderPrometheus(aggregator: Aggregator, opts: PrometheusOptions
       for (const [labels, h] of series) {
         const qs = h.percentiles(QUANTILES.map((q) => q * 100));
         QUANTILES.forEach((q, i) => {
-          lines.push(`${family}${labelText(labels, `quantile="${q}"`)} ${num(qs[i]! / div)}`);
+          lines.push(`${family}${labelText(labels, join(run, `quantile="${q}"`))} ${num(qs[i]! / div)}`);
         });
-        lines.push(`${family}_sum${labelText(labels)} ${num(h.sum / div)}`);
-        lines.push(`${family}_count${labelText(labels)} ${num(h.count)}`);
+        lines.push(`${family}_sum${labelText(labels, run)} ${num(h.sum / div)}`);
+        lines.push(`${family}_count${labelText(labels, run)} ${num(h.count)}`);
       }
     }
   }

@@ -110,6 +110,17 @@ function baselineSuite(s: ReportSummary, c: Comparison): Suite {
   };
 }
 
+/** The run's tags as `tag.NAME`, each mix entry's as `mix.ENTRY.NAME` (CI viewers filter on them). */
+function tagProperties(s: ReportSummary): string {
+  const property = (name: string, value: string) =>
+    `<property name="${escXml(name)}" value="${escXml(value)}"/>`;
+  const run = Object.entries(s.run.tags ?? {}).map(([k, v]) => property(`tag.${k}`, v));
+  const mix = (s.devices.mix ?? []).flatMap((m) =>
+    Object.entries(m.tags).map(([k, v]) => property(`mix.${m.name}.${k}`, v)),
+  );
+  return [...run, ...mix].join('');
+}
+
 function caseXml(c: Case): string {
   const open = `    <testcase name="${escXml(c.name)}" classname="${escXml(c.classname)}" time="0"`;
   const inner: string[] = [];
@@ -143,7 +154,7 @@ export function junitXml(s: ReportSummary, baseline?: Comparison): string {
     );
     if (su.name === 'thresholds')
       out.push(
-        `    <properties><property name="verdict" value="${escXml(s.run.verdict)}"/><property name="exit_code" value="${s.run.exit_code}"/><property name="stop_reason" value="${escXml(s.run.stop_reason)}"/></properties>`,
+        `    <properties><property name="verdict" value="${escXml(s.run.verdict)}"/><property name="exit_code" value="${s.run.exit_code}"/><property name="stop_reason" value="${escXml(s.run.stop_reason)}"/>${tagProperties(s)}</properties>`,
       );
     for (const c of su.cases) out.push(caseXml(c));
     out.push('  </testsuite>');

@@ -56,6 +56,16 @@ export function headerSection(i: SectionInput): string {
     meta.push(
       `target ${s.target.kind === 'embedded' ? 'embedded reference IVC' : (s.target.url ?? 'remote')}`,
     );
+    for (const [k, v] of Object.entries(s.run.tags ?? {})) meta.push(`${k}=${v}`);
+    for (const m of s.devices.mix ?? [])
+      if (Object.keys(m.tags).length > 0)
+        meta.push(
+          `${m.name}: ${Object.entries(m.tags)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        );
+    for (const o of s.run.parameters?.overrides ?? [])
+      meta.push(`--set ${o.path}=${JSON.stringify(o.value)}`);
   } else if (i.firstSecond !== null && i.lastSecond !== null) {
     meta.push(`seconds recorded ${isoSeconds(i.firstSecond)} → ${isoSeconds(i.lastSecond)}`);
   }

@@ -12,6 +12,7 @@ import type { PathSegment } from './locate.js';
 import type { ScenarioFile } from './schema.js';
 import { resolvePassword } from './secrets.js';
 import { stagesDurationMs } from './stages.js';
+import { normalizeTags } from './tags.js';
 import { checkLoginCode, LOGIN_CODE_PLACEHOLDERS, TemplateError } from './template.js';
 import { checkThresholds } from './thresholds.js';
 import type {
@@ -23,6 +24,7 @@ import type {
   Load,
   MixEntry,
   OrderPlan,
+  Parameters,
   PlatformPlan,
   Quality,
   RecordPlan,
@@ -41,6 +43,8 @@ export interface NormalizeContext {
   /** Directory the output dir is relative to. */
   cwd: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** `${VAR}` names and `--set` overrides the loader applied. */
+  parameters?: Parameters;
 }
 
 export const DEFAULTS = {
@@ -71,6 +75,9 @@ export const NO_FAULTS: Readonly<Faults> = Object.freeze({
 
 type Unit = string | number;
 
+/** The longest delay setTimeout accepts (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 class Normalizer {
   readonly problems: FieldProblem[] = [];
 
@@ -92,7 +99,14 @@ class Normalizer {
   }
 
   duration(value: Unit, path: PathSegment[]): number {
-    return this.unit(parseDuration, value, path);
+    return this.timerSafe(this.unit(parseDuration, value, path), path);
+  }
+
+  /** Timers cannot wait longer than MAX_TIMER_MS: past it, Node fires them after 1 ms instead. */
+  timerSafe(ms: number, path: PathSegment[]): number {
+    if (ms > MAX_TIMER_MS)
+      this.problem(path, 'longer than a timer can wait (about 24.8 days)', 'at most 24d');
+    return ms;
   }
 
   run(raw: ScenarioFile): Scenario {
@@ -107,6 +121,8 @@ class Normalizer {
       file: this.ctx.file,
       name,
       description: raw.description ?? '',
+      tags: normalizeTags(raw.tags, ['tags'], this.problems),
+      parameters: this.ctx.parameters ?? { variables: [], overrides: [] },
       seed: raw.seed ?? DEFAULTS.seed,
       durationMs,
       target,
@@ -216,9 +232,16 @@ class Normalizer {
       }
       const channels = kind === 'camera' ? 1 : (m.channels ?? d.channels ?? DEFAULTS.nvrChannels);
       const profile = m.profile ?? 'spec';
+      if (m.name !== undefined && !/^[A-Za-z0-9_./-]{1,64}$/.test(m.name))
+        this.problem(
+          ['devices', 'mix', i, 'name'],
+          'not usable as a metric label',
+          'up to 64 of A-Z a-z 0-9 _ . / -',
+        );
       return {
         name:
           m.name ?? `${kind === 'nvr' ? `nvr-${channels}` : 'camera'}/${profile}${m.faults ? '/faulty' : ''}`,
+        tags: normalizeTags(m.tags, ['devices', 'mix', i, 'tags'], this.problems),
         weight: m.weight ?? 1,
         kind,
         channels,
@@ -408,7 +431,9 @@ class Normalizer {
       if (ms <= 0) this.problem(['duration'], 'must be longer than 0', 'a duration such as 10m');
       return ms;
     }
-    const ms = stagesDurationMs(load.stages);
+    const ms = this.timerSafe(stagesDurationMs(load.stages), [
+      raw.capacity ? 'capacity' : raw.arrival ? 'arrival' : 'stages',
+    ]);
     if (ms <= 0) {
       const where = load.model === 'open' ? 'a constant arrival rate' : 'stages of zero length';
       this.problem(

@@ -95,8 +95,16 @@ export const FaultsSchema = Strict({
   malformed_packets: Type.Optional(FractionSchema),
 });
 
+/** `tags:` — names are checked by the normalizer (Prometheus label rules, no clash with metric labels). */
+export const TagsSchema = Type.Record(
+  Type.String(),
+  Type.Union([Type.String(), Type.Number(), Type.Boolean()], { expected: 'a string, number or boolean' }),
+  { expected: 'an object of name: value, e.g. { env: staging, build: 1234 }' },
+);
+
 export const MixEntrySchema = Strict({
   name: Type.Optional(Text()),
+  tags: Type.Optional(TagsSchema),
   weight: Type.Optional(Type.Number({ minimum: 0, expected: 'a number >= 0' })),
   kind: Type.Optional(StringEnum(DEVICE_KINDS)),
   channels: Type.Optional(Count(1, 256)),
@@ -304,6 +312,7 @@ export const ScenarioFileSchema = Type.Object(
   {
     name: Type.Optional(NonEmpty('a non-empty string')),
     description: Type.Optional(Text()),
+    tags: Type.Optional(TagsSchema),
     seed: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 0xffffffff, expected: 'an integer from 0 to 4294967295' }),
     ),

@@ -1,14 +1,17 @@
 // Secrets of a scenario: the device password comes from an environment variable, a file, or a
-// literal (where `${VAR}` is substituted). Whatever the source, the value never appears in a
-// problem message, and `maskSecrets` hides it from everything echoed (reports, logs, --dry-run).
-import { readFileSync } from 'node:fs';
+// literal (where `${VAR}` was substituted by the loader, as in every string). Whatever the
+// source, the value never appears in a problem message, and `maskSecrets` hides it from
+// everything echoed (reports, logs, --dry-run).
 import { resolve } from 'node:path';
 import type { FieldProblem } from './errors.js';
-import type { PasswordSource, Scenario } from './types.js';
+import { FileReadError, readRegularFile } from './files.js';
+import type { Parameters, PasswordSource, Scenario } from './types.js';
 
 export const MASK = '***';
 /** Used with the embedded target when the scenario names no password (it configures both ends). */
 export const DEFAULT_PASSWORD = 'ivtfarm';
+/** A password file is a few bytes; anything bigger is not one (and is not read into memory). */
+export const MAX_PASSWORD_FILE_BYTES = 64 * 1024;
 
 export interface SecretContext {
   env: Readonly<Record<string, string | undefined>>;
@@ -23,37 +26,13 @@ export interface ResolvedPassword {
 
 const PATH = ['devices', 'password'];
 
-/** `${VAR}` → its value; `$$` → `$`. Unset variables are problems (an empty password is rarely meant). */
-function substitute(literal: string, env: SecretContext['env'], problems: FieldProblem[]): string {
-  return literal.replace(/\$\$|\$\{([^}]*)\}/g, (match, name: string | undefined) => {
-    if (match === '$$') return '$';
-    if (!name || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      problems.push({
-        path: PATH,
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: shows the user the ${VAR} syntax
-        message: 'malformed ${…} reference',
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: same
-        expected: '${NAME} with a variable name',
-      });
-      return '';
-    }
-    const value = env[name];
-    if (value === undefined) {
-      problems.push({ path: PATH, message: `environment variable ${name} is not set` });
-      return '';
-    }
-    return value;
-  });
-}
-
 export function resolvePassword(
   raw: string | { env?: string; file?: string } | undefined,
   ctx: SecretContext,
   problems: FieldProblem[],
 ): ResolvedPassword {
   if (raw === undefined) return { password: DEFAULT_PASSWORD, source: { kind: 'default' } };
-  if (typeof raw === 'string')
-    return { password: substitute(raw, ctx.env, problems), source: { kind: 'literal' } };
+  if (typeof raw === 'string') return { password: raw, source: { kind: 'literal' } };
   if ((raw.env === undefined) === (raw.file === undefined)) {
     problems.push({
       path: PATH,
@@ -71,11 +50,11 @@ export function resolvePassword(
   const path = resolve(ctx.baseDir, raw.file!);
   try {
     // A trailing newline is an artefact of `echo secret > file`, not part of the password.
-    const password = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    const password = readRegularFile(path, MAX_PASSWORD_FILE_BYTES).replace(/\r?\n$/, '');
     return { password, source: { kind: 'file', path } };
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
-    problems.push({ path: [...PATH, 'file'], message: `cannot read ${path} (${code})` });
+    if (!(err instanceof FileReadError)) throw err;
+    problems.push({ path: [...PATH, 'file'], message: `${path} ${err.message}` });
     return { password: '', source: { kind: 'file', path } };
   }
 }
@@ -92,10 +71,21 @@ export function maskUrl(url: string): string {
   }
 }
 
+/** `--set` overrides as they may be shown: a password is masked, credentials in a URL too. */
+export function maskOverrides(overrides: Parameters['overrides']): Parameters['overrides'] {
+  return overrides.map(({ path, value }) => {
+    if (path.startsWith('devices.password')) return { path, value: MASK };
+    if ((path === 'target' || path === 'target.url') && typeof value === 'string')
+      return { path, value: maskUrl(value) };
+    return { path, value };
+  });
+}
+
 /** A deep copy of `scenario` that is safe to print, write to reports or send anywhere. */
 export function maskSecrets(scenario: Scenario): Scenario {
   const copy = structuredClone(scenario);
   if (copy.devices.password !== '') copy.devices.password = MASK;
   if (copy.target.kind === 'remote') copy.target.url = maskUrl(copy.target.url);
+  copy.parameters.overrides = maskOverrides(copy.parameters.overrides);
   return copy;
 }

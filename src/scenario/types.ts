@@ -38,8 +38,20 @@ export interface Faults {
   malformedProbability: number;
 }
 
+/** `tags:` of the run or of a mix entry: carried into summary.json, the report, JUnit and Prometheus. */
+export type Tags = Record<string, string>;
+
+/** How the file was parameterised; values of secret fields are masked wherever they are shown. */
+export interface Parameters {
+  /** Names of the `${VAR}` variables the file used (never their values). */
+  variables: string[];
+  /** `--set path=value` overrides, in the order given. */
+  overrides: Array<{ path: string; value: unknown }>;
+}
+
 export interface MixEntry {
   name: string;
+  tags: Tags;
   weight: number;
   kind: DeviceKind;
   channels: number;
@@ -199,6 +211,8 @@ export interface Scenario {
   file: string | null;
   name: string;
   description: string;
+  tags: Tags;
+  parameters: Parameters;
   seed: number;
   /** Hard cap of the run. */
   durationMs: number;

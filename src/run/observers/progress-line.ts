@@ -38,7 +38,7 @@ export class ProgressLine implements RunObserver {
       totalMs: this.totalMs,
       online: s.gauges['devices{state:online}'] ?? 0,
       target: this.target(),
-      loginsPerSec: s.counters['logins{result:ok,reason:ok}'] ?? 0,
+      loginsPerSec: gaugeSum(s.counters, 'logins{result:ok,reason:ok'), // summed over mix entries
       keepaliveP99Ms: s.histograms.keepalive_rtt?.p99 ?? null,
       errors: this.errors,
       streamsLive: gaugeSum(s.gauges, 'streams_live'),

@@ -1,5 +1,5 @@
 import type { Aggregator } from '../../metrics/aggregator.js';
-import { renderPrometheus } from '../../metrics/prometheus.js';
+import { type PrometheusOptions, renderPrometheus } from '../../metrics/prometheus.js';
 import { type MetricsServer, startMetricsServer } from '../../metrics/prometheus-server.js';
 import { ExitCode, RunRefused } from '../exit-codes.js';
 import type { RunObserver } from '../observer.js';
@@ -9,10 +9,18 @@ export class PrometheusEndpoint implements RunObserver {
   private constructor(private readonly server: MetricsServer) {}
 
   /** Listens first, before anything else of the run starts: a taken port refuses the run (exit 2). */
-  static async listen(port: number, aggregator: Aggregator): Promise<PrometheusEndpoint> {
+  static async listen(
+    port: number,
+    aggregator: Aggregator,
+    labels: Pick<PrometheusOptions, 'tags' | 'mix'> = {},
+  ): Promise<PrometheusEndpoint> {
     try {
       return new PrometheusEndpoint(
-        await startMetricsServer({ port, host: '127.0.0.1', render: () => renderPrometheus(aggregator) }),
+        await startMetricsServer({
+          port,
+          host: '127.0.0.1',
+          render: () => renderPrometheus(aggregator, labels),
+        }),
       );
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
