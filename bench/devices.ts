@@ -10,6 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { gaugeSum } from '../src/metrics/labels.js';
 
 const { values } = parseArgs({
   options: {
@@ -98,7 +99,7 @@ const seconds = readFileSync(join(runDir, 'timeseries.jsonl'), 'utf8')
 const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
 const online = (s: Second) => s.gauges['devices{state:online}'] ?? 0;
 const allOnline = seconds.findIndex((s) => online(s) >= devices);
-const firstLogin = seconds.findIndex((s) => (s.counters['logins{result:ok,reason:ok}'] ?? 0) > 0);
+const firstLogin = seconds.findIndex((s) => gaugeSum(s.counters, 'logins{result:ok,reason:ok') > 0);
 const held = seconds.filter((s, i) => i > allOnline && allOnline >= 0 && online(s) >= devices);
 const steady = held.slice(Math.floor(held.length / 3)); // after the login burst settled
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
