@@ -33,6 +33,11 @@ export class Recordings {
 
   constructor(private readonly platform: IvcPlatform) {}
 
+  /** Recording sessions remembered now. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
   /**
    * Opens a session for a StartCloudRecord the platform sends, remembering its device; false
    * for an id longer than `limits.maxStringLength` (its callbacks will find no session).

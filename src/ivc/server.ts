@@ -177,7 +177,7 @@ async function route(
   const method = req.method ?? 'GET';
   const parts = path.split('/');
   const allowed = methodsFor(parts);
-  if (!allowed || !allowed.includes(method)) {
+  if (!allowed?.includes(method)) {
     req.resume();
     if (allowed) res.setHeader('allow', allowed.join(', '));
     sendError(res, allowed ? 405 : 404, `${allowed ? 'method not allowed' : 'not found'}: ${method} ${path}`);
