@@ -23,7 +23,7 @@ export const conformanceRules = {
   record_size: 'an uploaded recording segment differs from the size announced in op=create',
   limit_channels: 'a Keepalive lists more than limits.maxChannels channels (only the first are kept)',
   limit_string: 'a string from the device is longer than limits.maxStringLength (cut, or the login refused)',
-  limit_keepalive: 'Keepalive params larger than limits.maxKeepaliveBytes (its channels are not kept)',
+  limit_keepalive: 'a Keepalive message larger than limits.maxKeepaliveBytes (its channels are not kept)',
 } as const;
 
 export type ConformanceRule = keyof typeof conformanceRules;

@@ -102,7 +102,7 @@ export interface LimitOptions {
   maxChannels?: number;
   /** Longest string kept from a device: login code, models, stream ids, recording names (default 256). */
   maxStringLength?: number;
-  /** Largest Keepalive params (as JSON) whose channels are applied (default 65536 bytes). */
+  /** Largest Keepalive message whose channels are kept (default 65536 bytes). */
   maxKeepaliveBytes?: number;
   /** Offline device records kept; past it the oldest are forgotten (default 10000). */
   maxOfflineDevices?: number;

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -63,8 +63,21 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   const handshakes = new HandshakeDeadline(
     server,
     o.handshakeTimeoutMs,
-    () => platform.stats.handshakeTimeouts++,
+    () => platform.stats.connectionTimeouts++,
   );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // Node's own answer (400, 408, 431), with request timeouts counted.
+    const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (timeout) platform.stats.connectionTimeouts++;
+    const status = timeout ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const pending = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    if (socket.writable && !pending?.headersSent) {
+      const answer = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+      socket.end(answer, () => socket.destroy());
+    } else {
+      socket.destroy();
+    }
+  });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://ivc');
     if (url.pathname === '/ivc') {

@@ -32,6 +32,8 @@ export class DeviceSession implements PeerHandler {
   lastKeepaliveAt = 0;
   /** A late first Keepalive was already counted by the sweep. */
   keepaliveFlagged = false;
+  /** Size of the message being handled, in bytes. */
+  private messageBytes = 0;
   /** Set when the platform itself ends the session for silence (reported instead of `local`). */
   private silenceDetail: string | null = null;
   onPacket?: (direction: 'in' | 'out', text: string) => void;
@@ -44,6 +46,11 @@ export class DeviceSession implements PeerHandler {
     this.loginAt = Date.now();
     const o = platform.options;
     if (platform.monitor.isWatched(record.loginCode)) this.setTap(true);
+    // Registered before the peer's own listener: the platform's handlers are synchronous, so the
+    // request being handled is always the message just measured.
+    socket.on('message', (data: Buffer) => {
+      this.messageBytes = data.length;
+    });
     this.peer = new RpcPeer(socket, this, {
       firstSeq: o.firstSeq,
       rpcTimeoutMs: o.rpcTimeoutMs,
@@ -174,14 +181,13 @@ export class DeviceSession implements PeerHandler {
   private applyKeepalive(params: KeepaliveParams, now: number): void {
     const limits = this.platform.options.limits;
     const record = this.record;
-    // Only a long channel list can make the params large: the others are not worth measuring.
-    const size = params.channels.length > 8 ? JSON.stringify(params).length : 0;
+    const size = this.messageBytes;
     if (size > limits.maxKeepaliveBytes) {
       record.state = params.state;
       record.lastKeepaliveAt = now;
       this.violation(
         'limit_keepalive',
-        `Keepalive params of ${size} bytes (${params.channels.length} channels), limit ${limits.maxKeepaliveBytes}`,
+        `Keepalive of ${size} bytes (${params.channels.length} channels), limit ${limits.maxKeepaliveBytes}`,
       );
       return;
     }

@@ -22,8 +22,8 @@ export class IvcStats {
   firmwareDownloads = 0;
   /** Offline device records forgotten past `limits.maxOfflineDevices`. */
   devicesEvicted = 0;
-  /** Connections closed for not completing a request head or upgrade within `handshakeTimeoutMs`. */
-  handshakeTimeouts = 0;
+  /** Connections closed for a request head, body or upgrade not complete in time (handshake/request timeouts). */
+  connectionTimeouts = 0;
   /** Recording callbacks and uploads for a session the platform never ordered (answered 404). */
   recordUnknown = 0;
   readonly violations: Record<string, number> = {};
@@ -40,7 +40,7 @@ export class IvcStats {
       online: this.online,
       devices_known: devicesKnown,
       devices_evicted: this.devicesEvicted,
-      handshake_timeouts: this.handshakeTimeouts,
+      connection_timeouts: this.connectionTimeouts,
       logins: { ok: this.loginsOk, replaced: this.loginsReplaced, refused: this.loginsRefused },
       keepalives: this.keepalives,
       alarms: this.alarms,
