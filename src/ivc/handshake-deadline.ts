@@ -43,6 +43,8 @@ export class HandshakeDeadline {
     for (const [socket, connectedAt] of this.pending) {
       if (connectedAt > expired) return;
       this.pending.delete(socket);
+      // Node's own headersTimeout may have answered it (408) a moment before: counted there.
+      if (socket.destroyed || socket.writableEnded) continue;
       socket.destroy();
       this.onTimeout();
     }

@@ -67,6 +67,7 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   );
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     // Node's own answer (400, 408, 431), with request timeouts counted.
+    if (socket.destroyed) return; // already closed by the handshake deadline, and counted there
     const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     if (timeout) platform.stats.connectionTimeouts++;
     const status = timeout ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;

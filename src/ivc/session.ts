@@ -86,6 +86,13 @@ export class DeviceSession implements PeerHandler {
       this.violation('unknown_method', method.slice(0, 80));
       throw new RpcError(ErrorCode.MethodNotSupported);
     }
+    const maxKeepalive = this.platform.options.limits.maxKeepaliveBytes;
+    if (method === 'Keepalive' && this.messageBytes > maxKeepalive) {
+      // Still a sign of life, but neither checked nor kept: checking 125k channels costs more than it tells.
+      this.violation('limit_keepalive', `Keepalive of ${this.messageBytes} bytes, limit ${maxKeepalive}`);
+      this.keepaliveArrived(null, now);
+      return {};
+    }
     const why = checkParams(ivcMethodValidators, method, params);
     if (method === 'Keepalive') this.keepaliveArrived(why ? null : (params as KeepaliveParams), now);
     if (why) {
@@ -181,16 +188,6 @@ export class DeviceSession implements PeerHandler {
   private applyKeepalive(params: KeepaliveParams, now: number): void {
     const limits = this.platform.options.limits;
     const record = this.record;
-    const size = this.messageBytes;
-    if (size > limits.maxKeepaliveBytes) {
-      record.state = params.state;
-      record.lastKeepaliveAt = now;
-      this.violation(
-        'limit_keepalive',
-        `Keepalive of ${size} bytes (${params.channels.length} channels), limit ${limits.maxKeepaliveBytes}`,
-      );
-      return;
-    }
     const cut = record.applyKeepalive(params, now, limits.maxChannels, limits.maxStringLength);
     if (cut.channelsCut) {
       this.violation(
