@@ -157,7 +157,13 @@ async function main(): Promise<void> {
       `(${((silentGone - silentStart) / 1000).toFixed(1)} s after the first)`,
   );
 
-  await sleep(2000);
+  // V8 gives memory back once the process is idle (its memory reducer): watch it settle.
+  const settle: string[] = [];
+  for (let i = 0; i < 6; i++) {
+    await sleep(5000);
+    settle.push(mb(rssKb(pid)));
+  }
+  console.log(`RSS while idle, every 5 s: ${settle.join(', ')}`);
   const endKb = rssKb(pid);
   const s = await stats(platform.httpUrl);
   console.log(
