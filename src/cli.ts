@@ -326,7 +326,42 @@ program
     'size of the generated firmware download',
     positiveInt('--firmware-size'),
   )
-  .option('--public-host <name>', 'host name put in URLs handed to devices')
+  .option(
+    '--public-host <name>',
+    'host name put in URLs handed to devices (also allowed as admin Host/Origin)',
+  )
+  .option(
+    '--admin-token-env <name>',
+    'admin API/monitor token from this environment variable (default IVC_ADMIN_TOKEN if set; required off loopback)',
+  )
+  .option('--admin-token-file <file>', 'admin API/monitor token from this file')
+  .option('--allow-origin <origin...>', 'more origins or host names allowed to use the admin API and monitor')
+  .option(
+    '--handshake-timeout-ms <ms>',
+    'close connections without a request head or upgrade after this long (default 10000)',
+    positiveInt('--handshake-timeout-ms'),
+  )
+  .option(
+    '--keepalive-missing-periods <n>',
+    'close a device silent for this many keepalive periods (default 3)',
+    positiveInt('--keepalive-missing-periods'),
+  )
+  .option('--max-channels <n>', 'channels kept per device (default 256)', positiveInt('--max-channels'))
+  .option(
+    '--max-string-length <n>',
+    'longest login code or device string kept (default 256)',
+    positiveInt('--max-string-length'),
+  )
+  .option(
+    '--max-keepalive-bytes <n>',
+    'largest Keepalive whose channels are kept (default 65536)',
+    positiveInt('--max-keepalive-bytes'),
+  )
+  .option(
+    '--max-offline-devices <n>',
+    'offline device records kept, oldest forgotten first (default 10000)',
+    positiveInt('--max-offline-devices'),
+  )
   .action(
     async (opts: {
       host: string;
@@ -343,9 +378,22 @@ program
       firmwareModel: string;
       firmwareSize?: number;
       publicHost?: string;
+      adminTokenEnv?: string;
+      adminTokenFile?: string;
+      allowOrigin?: string[];
+      handshakeTimeoutMs?: number;
+      keepaliveMissingPeriods?: number;
+      maxChannels?: number;
+      maxStringLength?: number;
+      maxKeepaliveBytes?: number;
+      maxOfflineDevices?: number;
     }) => {
       const { startIvc } = await import('./ivc/server.js');
       const password = readPassword(opts, 'IVC_PASSWORD');
+      const adminToken = readPassword(
+        { passwordEnv: opts.adminTokenEnv, passwordFile: opts.adminTokenFile },
+        'IVC_ADMIN_TOKEN',
+      );
       const ivc = await startIvc({
         host: opts.host,
         port: opts.port,
@@ -357,6 +405,16 @@ program
         rtmpIngest: opts.rtmpPort !== undefined ? { port: opts.rtmpPort } : undefined,
         firmware: [{ firmware_model: opts.firmwareModel, size: opts.firmwareSize }],
         publicHost: opts.publicHost,
+        adminToken,
+        allowedOrigins: opts.allowOrigin,
+        handshakeTimeoutMs: opts.handshakeTimeoutMs,
+        keepaliveMissingPeriods: opts.keepaliveMissingPeriods,
+        limits: {
+          maxChannels: opts.maxChannels,
+          maxStringLength: opts.maxStringLength,
+          maxKeepaliveBytes: opts.maxKeepaliveBytes,
+          maxOfflineDevices: opts.maxOfflineDevices,
+        },
       }).catch((error: Error) => {
         throw new UserError(error.message);
       });
@@ -366,7 +424,9 @@ program
         opts.registry ? `registry ${opts.registry}` : null,
       ].filter(Boolean);
       console.log(`devices connect to: ${ivc.url}`);
-      console.log(`admin API:          ${ivc.httpUrl}/api/devices`);
+      console.log(
+        `admin API:          ${ivc.httpUrl}/api/devices${adminToken ? ' (admin token required)' : ''}`,
+      );
       console.log(`monitor page:       ${ivc.httpUrl}/?login_code=<code>`);
       if (ivc.rtmpUrl) console.log(`RTMP ingest:        ${ivc.rtmpUrl}`);
       console.log(

@@ -10,6 +10,7 @@ import { type IvcOptions, type RunningIvc, startIvc } from '../src/ivc/index.js'
 import type { CloseInfo } from '../src/protocol/close-reason.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { NO_ANSWER, type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
+import { openSocket as open } from './ivc-client-support.js';
 
 const PASSWORD = 'S3cret-pa55word-xyzzy';
 const running: RunningIvc[] = [];
@@ -37,22 +38,6 @@ function loginUrl(
     ...extra,
   });
   return `${base}?${q}`;
-}
-
-/** Opens a WebSocket and resolves with it, or with the HTTP status and body of a refused upgrade. */
-function open(url: string): Promise<WebSocket | { status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false });
-    ws.once('open', () => resolve(ws));
-    ws.once('unexpected-response', (_req, res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => {
-        body += d.toString();
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    ws.once('error', (error) => reject(error));
-  });
 }
 
 /** A test device: answers platform calls from `answers`, records events, and sends what tests ask. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AdminGuard } from './admin-guard.js';
 import { CommandError, type IvcCommands } from './commands.js';
 import { conformanceRules } from './conformance.js';
 import type { DeviceRecord } from './device-record.js';
@@ -7,19 +8,53 @@ import type { IvcPlatform } from './platform.js';
 
 const MAX_BODY = 1024 * 1024;
 
+/** Default and largest page of `GET /api/devices`. */
+const DEFAULT_PAGE = 100;
+const MAX_PAGE = 1000;
+
+/** The methods each admin API path accepts; null when there is no such path. */
+export function adminMethodsFor(parts: readonly string[]): readonly string[] | null {
+  const [what, id, action] = parts;
+  if (
+    parts.length === 1 &&
+    (what === 'devices' || what === 'stats' || what === 'streams' || what === 'rules')
+  )
+    return GET;
+  if (parts.length === 1 && what === 'session') return ['GET', 'HEAD', 'POST'];
+  if (parts.length === 2 && (what === 'devices' || what === 'recordings') && id !== '') return GET;
+  if (parts.length === 3 && what === 'devices' && DEVICE_COMMANDS.has(action!)) return ['POST'];
+  return null;
+}
+
+const GET = ['GET', 'HEAD'] as const;
+const DEVICE_COMMANDS = new Set(['rpc', 'event', 'raw', 'kick']);
+
 /**
  * The JSON admin API under `/api/`: devices, stats, conformance rules, recordings, and the
- * commands (rpc, event, raw, kick) that go through the same `IvcCommands` as the farm's.
+ * commands (rpc, event, raw, kick) that go through the same `IvcCommands` as the farm's. The
+ * caller has checked the method against `adminMethodsFor`; this checks who asks (`AdminGuard`).
  * Nothing here can show a password: device records never hold one.
  */
 export async function handleAdminApi(
   platform: IvcPlatform,
   commands: IvcCommands,
+  guard: AdminGuard,
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
 ): Promise<void> {
   const parts = url.pathname.split('/').slice(2); // drop '' and 'api'
+  const method = req.method ?? 'GET';
+  if (parts[0] === 'session') {
+    await browserSession(guard, req, res);
+    return;
+  }
+  const refusal = guard.check(req, method === 'POST');
+  if (refusal) {
+    req.resume();
+    sendError(res, refusal.status, refusal.message);
+    return;
+  }
   let loginCode = '';
   if (parts[0] === 'devices' && parts[1] !== undefined) {
     try {
@@ -29,15 +64,14 @@ export async function handleAdminApi(
       return;
     }
   }
-  const method = req.method ?? 'GET';
   try {
-    if (method === 'GET' && parts.length === 1 && parts[0] === 'devices') {
+    if (parts.length === 1 && parts[0] === 'devices') {
       listDevices(platform, res, url.searchParams);
-    } else if (method === 'GET' && parts.length === 2 && parts[0] === 'devices') {
+    } else if (parts.length === 2 && parts[0] === 'devices') {
       const record = platform.devices.get(loginCode);
       if (record) sendJson(res, 200, deviceView(platform, record));
-      else sendError(res, 404, `unknown device ${loginCode}`);
-    } else if (method === 'GET' && parts.length === 1 && parts[0] === 'stats') {
+      else sendError(res, 404, `unknown device ${loginCode.slice(0, 300)}`);
+    } else if (parts[0] === 'stats') {
       const memory = process.memoryUsage();
       sendJson(res, 200, {
         ...platform.stats.toJSON(platform.devices.size),
@@ -48,21 +82,18 @@ export async function handleAdminApi(
           heap_used_mb: Math.round(memory.heapUsed / 2 ** 20),
         },
       });
-    } else if (method === 'GET' && parts.length === 1 && parts[0] === 'streams') {
+    } else if (parts[0] === 'streams') {
       if (platform.ingest)
         sendJson(res, 200, { live: platform.ingest.liveCount, streams: platform.ingest.stats() });
       else sendError(res, 404, 'no RTMP ingest runs with this platform (option rtmpIngest)');
-    } else if (method === 'GET' && parts.length === 1 && parts[0] === 'rules') {
+    } else if (parts[0] === 'rules') {
       sendJson(res, 200, conformanceRules);
-    } else if (method === 'GET' && parts.length === 2 && parts[0] === 'recordings') {
+    } else if (parts[0] === 'recordings') {
       const r = platform.recordings.describe(parts[1]!);
       if (r) sendJson(res, 200, r);
-      else sendError(res, 404, `unknown recording ${parts[1]}`);
-    } else if (method === 'POST' && parts.length === 3 && parts[0] === 'devices') {
-      await command(commands, loginCode, parts[2]!, req, res, url.searchParams.get('raw') === '1');
+      else sendError(res, 404, `unknown recording ${parts[1]!.slice(0, 300)}`);
     } else {
-      req.resume();
-      sendError(res, 404, `no such API: ${method} ${url.pathname}`);
+      await command(commands, loginCode, parts[2]!, req, res, url.searchParams.get('raw') === '1');
     }
   } catch (error) {
     if (error instanceof CommandError) sendError(res, error.status, error.message);
@@ -71,23 +102,75 @@ export async function handleAdminApi(
   }
 }
 
+/**
+ * `GET /api/session` tells the monitor page whether it must ask for the admin token;
+ * `POST /api/session {"token": …}` trades the token for a session cookie.
+ */
+async function browserSession(guard: AdminGuard, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const refusal = guard.checkSite(req);
+  if (refusal) {
+    req.resume();
+    sendError(res, refusal.status, refusal.message);
+    return;
+  }
+  if (req.method !== 'POST') {
+    sendJson(res, 200, { token_required: guard.tokenRequired, authenticated: guard.authenticated(req) });
+    return;
+  }
+  const jsonRefusal = guard.check(req, true);
+  if (jsonRefusal && jsonRefusal.status === 415) {
+    req.resume();
+    sendError(res, 415, jsonRefusal.message);
+    return;
+  }
+  let token: unknown;
+  try {
+    token = (JSON.parse((await readBody(req, 4096)).toString()) as { token?: unknown }).token;
+  } catch {
+    sendError(res, 400, 'body must be JSON {"token": "..."}');
+    return;
+  }
+  const cookie = guard.openBrowserSession(token);
+  if (!cookie) {
+    sendError(res, 401, guard.tokenRequired ? 'wrong admin token' : 'this platform has no admin token');
+    return;
+  }
+  res.setHeader('set-cookie', cookie);
+  sendJson(res, 200, { token_required: true, authenticated: true });
+}
+
+/**
+ * One page of devices in the order the platform first saw them: `?limit` (default 100, at most
+ * 1000), `?after=<next of the previous page>`, `?online=1` for connected ones only.
+ */
 function listDevices(platform: IvcPlatform, res: ServerResponse, query: URLSearchParams): void {
   const onlineOnly = query.get('online') === '1' || query.get('online') === 'true';
   const limitText = query.get('limit');
-  const limit = limitText === null ? Number.POSITIVE_INFINITY : Number(limitText);
-  if (!Number.isInteger(limit) && limit !== Number.POSITIVE_INFINITY) {
-    sendError(res, 400, 'limit must be an integer');
+  const limit = limitText === null ? DEFAULT_PAGE : Number(limitText);
+  if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE) {
+    sendError(res, 400, `limit must be an integer from 0 to ${MAX_PAGE}`);
+    return;
+  }
+  const afterText = query.get('after');
+  const after = afterText === null ? 0 : Number(afterText);
+  if (!Number.isInteger(after) || after < 0) {
+    sendError(res, 400, 'after must be the "next" value of the previous page');
     return;
   }
   const devices: Record<string, unknown>[] = [];
-  const source = onlineOnly
-    ? [...platform.sessions.values()].map((s) => s.record)
-    : platform.devices.values();
-  for (const record of source) {
-    if (devices.length >= limit) break;
+  let next: string | null = null;
+  let lastSeq = after;
+  // Records sit in the map in the order of their sequence number (they are only ever appended).
+  for (const record of platform.devices.values()) {
+    if (record.seq <= after || (onlineOnly && !record.online)) continue;
+    if (devices.length === limit) {
+      next = String(lastSeq);
+      break;
+    }
     devices.push(deviceView(platform, record));
+    lastSeq = record.seq;
   }
-  sendJson(res, 200, { count: devices.length, online: platform.sessions.size, devices });
+  sendJson(res, 200, { count: devices.length, online: platform.sessions.size, next, devices });
 }
 
 async function command(

@@ -56,6 +56,10 @@ export class IvcCommands {
       if (why) throw new CommandError(400, `invalid params for ${method}: ${why}`);
     }
     const session = this.sessionOf(loginCode);
+    // A recording exists on this platform only once it has ordered it (whoever asked: farm, API, page).
+    const recordSession = (params as { session_id?: unknown } | null | undefined)?.session_id;
+    if (method === 'StartCloudRecord' && typeof recordSession === 'string')
+      this.platform.recordings.expect(recordSession, loginCode);
     try {
       return await session.call(method, params);
     } catch (error) {
@@ -147,7 +151,6 @@ export class IvcCommands {
       start_ts: order.start_ts ?? 0,
       cbk_url: order.cbk_url ?? `${this.platform.httpBase}/record/${sessionId}`,
     };
-    this.platform.recordings.expect(sessionId, loginCode);
     const answer = await this.rpc(loginCode, 'StartCloudRecord', params);
     return { sessionId, answer };
   }

@@ -13,13 +13,17 @@ export const conformanceRules = {
   keepalive_first_late: 'no Keepalive within firstKeepaliveMs of login',
   keepalive_late: 'a Keepalive interval longer than keepaliveMs + keepaliveToleranceMs',
   keepalive_early: 'a Keepalive interval shorter than keepaliveMs - keepaliveToleranceMs',
-  keepalive_missing: 'no Keepalive for 3 periods while connected',
+  keepalive_missing:
+    'no Keepalive for keepaliveMissingPeriods periods while connected (the platform closes the connection)',
   answer_order: 'an answer to a platform call carries an unexpected seq',
   answer_schema: 'an answer to a platform call does not match the method answer schema',
   answer_timeout: 'a platform call had no answer within rpcTimeoutMs (the platform closes the connection)',
   alarm_picture: 'an alarm picture upload is not a JPEG (no FF D8 start-of-image marker)',
   record_ts: 'an uploaded recording segment is not valid MPEG-TS (sync byte or continuity)',
   record_size: 'an uploaded recording segment differs from the size announced in op=create',
+  limit_channels: 'a Keepalive lists more than limits.maxChannels channels (only the first are kept)',
+  limit_string: 'a string from the device is longer than limits.maxStringLength (cut, or the login refused)',
+  limit_keepalive: 'a Keepalive message larger than limits.maxKeepaliveBytes (its channels are not kept)',
 } as const;
 
 export type ConformanceRule = keyof typeof conformanceRules;

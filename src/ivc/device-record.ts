@@ -59,25 +59,51 @@ export class DeviceRecord {
   lastViolation: ViolationInfo | null = null;
   lastClose: CloseSummary | null = null;
 
-  constructor(readonly loginCode: string) {}
+  /**
+   * @param seq the platform's running number of records: the order of `GET /api/devices` pages
+   */
+  constructor(
+    readonly loginCode: string,
+    readonly seq: number,
+  ) {}
 
-  applyKeepalive(params: KeepaliveParams, now: number): void {
+  /**
+   * Keeps the known fields of at most `maxChannels` channels, strings cut to `maxString`; says
+   * whether anything had to be cut.
+   */
+  applyKeepalive(
+    params: KeepaliveParams,
+    now: number,
+    maxChannels: number,
+    maxString: number,
+  ): { channelsCut: boolean; stringsCut: boolean } {
     this.state = params.state;
+    let stringsCut = false;
+    const bounded = (text: string | undefined): string => {
+      if (text === undefined) return '';
+      if (text.length <= maxString) return text;
+      stringsCut = true;
+      return text.slice(0, maxString);
+    };
+    const kept =
+      params.channels.length > maxChannels ? params.channels.slice(0, maxChannels) : params.channels;
     // Known fields only: the device's extra keys are not kept.
-    this.channels = params.channels.map((c) => ({
+    this.channels = kept.map((c) => ({
       channel: c.channel,
       state: c.state,
-      stream_id: c.stream_id ?? '',
-      record_session: c.record_session ?? '',
+      stream_id: bounded(c.stream_id),
+      record_session: bounded(c.record_session),
       alarm: c.alarm ?? 0,
     }));
     this.lastKeepaliveAt = now;
+    return { channelsCut: kept !== params.channels, stringsCut };
   }
 
   countViolation(rule: string, detail: string, now: number): void {
     if (this.violations === null) this.violations = {};
     this.violations[rule] = (this.violations[rule] ?? 0) + 1;
-    this.lastViolation = { rule, detail, at: now };
+    // Details quote device data: bounded, so a record stays small whatever the device sends.
+    this.lastViolation = { rule, detail: detail.slice(0, 300), at: now };
   }
 
   /** The admin API view: snake_case, ISO times, no secrets (the record never holds any). */

@@ -30,6 +30,13 @@ export function handleDeviceUpgrade(
     return;
   }
   const loginCode = query.get('login_code')!;
+  const maxString = platform.options.limits.maxStringLength;
+  if (loginCode.length > maxString) {
+    // No record is made for it: the count is platform-wide only.
+    platform.stats.violations.limit_string = (platform.stats.violations.limit_string ?? 0) + 1;
+    refuse(400, `login_code longer than ${maxString} characters`);
+    return;
+  }
   // The password is only handed to the checker; it is never stored, logged or echoed.
   const decision = platform.checker.check(loginCode, query.get('login_passwd')!);
   if (!decision.ok) {
@@ -43,15 +50,19 @@ export function handleDeviceUpgrade(
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      platform.attach(
+      const hardwareModel = query.get('hardware_model')!;
+      const firmwareModel = query.get('firmware_model')!;
+      const session = platform.attach(
         {
           loginCode,
-          hardwareModel: query.get('hardware_model')!.slice(0, 200),
-          firmwareModel: query.get('firmware_model')!.slice(0, 200),
+          hardwareModel: hardwareModel.slice(0, maxString),
+          firmwareModel: firmwareModel.slice(0, maxString),
           remoteAddress: `${req.socket.remoteAddress ?? ''}:${req.socket.remotePort ?? ''}`,
         },
         ws,
       );
+      if (hardwareModel.length > maxString || firmwareModel.length > maxString)
+        session.violation('limit_string', `hardware_model or firmware_model over ${maxString} characters`);
     });
   };
   if (platform.options.loginDelayMs > 0) setTimeout(accept, platform.options.loginDelayMs);

@@ -32,6 +32,10 @@ export const monitorPageHtml = `<!doctype html>
 </head>
 <body>
 <header><h1>IVC device monitor</h1><span id="code"></span><span id="status" class="offline">connecting…</span></header>
+<form class="pick" id="login" hidden>
+  <label>Admin token <input id="token" type="password" autocomplete="current-password" required></label>
+  <button>Open</button> <span id="login-error"></span>
+</form>
 <form class="pick" id="pick" hidden method="get" action="/">
   <label>Login code <input name="login_code" required></label> <button>Watch</button>
 </form>
@@ -65,7 +69,6 @@ export const monitorPageHtml = `<!doctype html>
   const code = new URLSearchParams(location.search).get('login_code');
   const $ = (id) => document.getElementById(id);
   if (!code) { $('pick').hidden = false; $('status').textContent = ''; return; }
-  $('main').hidden = false;
   $('code').textContent = code;
   document.title = 'IVC monitor: ' + code;
   const log = $('log');
@@ -99,6 +102,39 @@ export const monitorPageHtml = `<!doctype html>
     $('device').textContent = JSON.stringify(d, null, 2);
   }
 
+  // With an admin token, the page trades it once for an HttpOnly session cookie that the
+  // monitor WebSocket then carries; the token itself is never stored by the page.
+  async function start() {
+    let session;
+    try {
+      session = await (await fetch('/api/session', { cache: 'no-store' })).json();
+    } catch {
+      setTimeout(start, 1000);
+      return;
+    }
+    if (session.token_required && !session.authenticated) {
+      $('main').hidden = true;
+      $('login').hidden = false;
+      $('status').textContent = 'admin token needed';
+      $('status').className = 'offline';
+      return;
+    }
+    $('login').hidden = true;
+    $('main').hidden = false;
+    connect();
+  }
+  $('login').onsubmit = async (e) => {
+    e.preventDefault();
+    const res = await fetch('/api/session', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token: $('token').value }),
+    });
+    $('token').value = '';
+    if (res.ok) start();
+    else $('login-error').textContent = 'wrong token';
+  };
+
   let ws = null;
   function connect() {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -120,10 +156,10 @@ export const monitorPageHtml = `<!doctype html>
     ws.onclose = () => {
       $('status').textContent = 'monitor disconnected, retrying…';
       $('status').className = 'offline';
-      setTimeout(connect, 1000);
+      setTimeout(start, 1000);
     };
   }
-  connect();
+  start();
 
   $('template').onchange = (e) => { if (e.target.value) $('packet').value = e.target.value; };
   $('clear').onclick = () => { log.textContent = ''; };

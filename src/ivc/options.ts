@@ -77,6 +77,35 @@ export interface IvcOptions {
   record?: RecordOptions;
   /** Host name used in URLs handed to devices (default: the bound host). */
   publicHost?: string;
+  /**
+   * Bearer token every admin API and monitor request must carry (default none). Required when
+   * `host` is not a loopback address. Never logged or echoed.
+   */
+  adminToken?: string;
+  /**
+   * More origins (`https://ivc.example:8443`) or host names (`ivc.lab`) the admin API and the
+   * monitor accept besides loopback names, the bound host and `publicHost`.
+   */
+  allowedOrigins?: string[];
+  /** A connection must complete its request head or WebSocket upgrade within this time (default 10000 ms). */
+  handshakeTimeoutMs?: number;
+  /** A whole HTTP request, body included, must arrive within this time (default 120000 ms). */
+  requestTimeoutMs?: number;
+  /** A logged-in device silent for this many keepalive periods is closed (default 3). */
+  keepaliveMissingPeriods?: number;
+  limits?: LimitOptions;
+}
+
+/** Bounds on what one client can make the platform keep (each breach is a counted violation). */
+export interface LimitOptions {
+  /** Channels kept per device; a Keepalive with more keeps the first ones (default 256). */
+  maxChannels?: number;
+  /** Longest string kept from a device: login code, models, stream ids, recording names (default 256). */
+  maxStringLength?: number;
+  /** Largest Keepalive message whose channels are kept (default 65536 bytes). */
+  maxKeepaliveBytes?: number;
+  /** Offline device records kept; past it the oldest are forgotten (default 10000). */
+  maxOfflineDevices?: number;
 }
 
 /** Options with every default applied. */
@@ -98,6 +127,12 @@ export interface ResolvedOptions {
   rtmpIngest: Required<IngestOptions> | null;
   record: Required<RecordOptions>;
   publicHost: string | null;
+  adminToken: string | null;
+  allowedOrigins: string[];
+  handshakeTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepaliveMissingPeriods: number;
+  limits: Required<LimitOptions>;
 }
 
 export function resolveOptions(o: IvcOptions): ResolvedOptions {
@@ -138,5 +173,22 @@ export function resolveOptions(o: IvcOptions): ResolvedOptions {
       : null,
     record: { emptyCreates: o.record?.emptyCreates ?? 0, failPuts: o.record?.failPuts ?? false },
     publicHost: o.publicHost ?? null,
+    adminToken: o.adminToken || null,
+    allowedOrigins: o.allowedOrigins ?? [],
+    handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
+    requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 120_000),
+    keepaliveMissingPeriods: positive('keepaliveMissingPeriods', o.keepaliveMissingPeriods, 3),
+    limits: {
+      maxChannels: positive('limits.maxChannels', o.limits?.maxChannels, 256),
+      maxStringLength: positive('limits.maxStringLength', o.limits?.maxStringLength, 256),
+      maxKeepaliveBytes: positive('limits.maxKeepaliveBytes', o.limits?.maxKeepaliveBytes, 64 * 1024),
+      maxOfflineDevices: positive('limits.maxOfflineDevices', o.limits?.maxOfflineDevices, 10_000),
+    },
   };
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0)) throw new Error(`${name} must be a number > 0 (got ${value})`);
+  return value;
 }

@@ -14,6 +14,11 @@ import { IvcStats } from './stats.js';
 
 export type DeviceListener = (device: DeviceRecord) => void;
 
+/** Why a session ended: the peer's close reasons, and the platform's own keepalive timeout. */
+export interface DisconnectInfo extends Omit<CloseInfo, 'reason'> {
+  reason: CloseInfo['reason'] | 'keepalive_timeout';
+}
+
 /** Who is logging in, as read from the upgrade request. */
 export interface LoginInfo {
   loginCode: string;
@@ -28,7 +33,11 @@ export interface LoginInfo {
  */
 export class IvcPlatform {
   readonly stats = new IvcStats();
+  /** Every known device, in the order first seen (records are only appended: seq order). */
   readonly devices = new Map<string, DeviceRecord>();
+  /** The offline ones, longest offline first: the next to forget past `limits.maxOfflineDevices`. */
+  private readonly offline = new Map<string, DeviceRecord>();
+  private lastRecordSeq = 0;
   readonly sessions = new Map<string, DeviceSession>();
   readonly checker: CredentialChecker;
   readonly monitor: MonitorHub;
@@ -49,6 +58,7 @@ export class IvcPlatform {
     this.recordings = new Recordings(this);
     this.sweeper = new DeadlineSweeper(Math.max(20, Math.min(250, options.rpcTimeoutMs / 4)));
     const period = Math.max(50, Math.min(1000, options.firstKeepaliveMs / 2, options.keepaliveMs / 2));
+    // (1 s at most: a silent device is closed within a second of its deadline.)
     this.sweepTimer = setInterval(() => this.sweep(), period);
     this.sweepTimer.unref();
   }
@@ -67,9 +77,10 @@ export class IvcPlatform {
     }
     let record = this.devices.get(login.loginCode);
     if (!record) {
-      record = new DeviceRecord(login.loginCode);
+      record = new DeviceRecord(login.loginCode, ++this.lastRecordSeq);
       this.devices.set(login.loginCode, record);
     }
+    this.offline.delete(login.loginCode);
     record.online = true;
     record.hardwareModel = login.hardwareModel;
     record.firmwareModel = login.firmwareModel;
@@ -85,7 +96,7 @@ export class IvcPlatform {
   }
 
   /** A session ended (called once by the session). */
-  detach(session: DeviceSession, info: CloseInfo): void {
+  detach(session: DeviceSession, info: DisconnectInfo): void {
     const record = session.record;
     record.lastClose = { reason: info.reason, code: info.code, detail: info.detail, at: Date.now() };
     this.stats.disconnects[info.reason] = (this.stats.disconnects[info.reason] ?? 0) + 1;
@@ -94,8 +105,21 @@ export class IvcPlatform {
     this.stats.online--;
     record.online = false;
     record.disconnectedAt = Date.now();
+    this.offline.set(record.loginCode, record);
     this.monitor.status(record);
     for (const listener of this.offlineListeners) listener(record);
+    this.forgetOldOffline();
+  }
+
+  /** Past the cap, the records offline the longest are forgotten (the oldest first). */
+  private forgetOldOffline(): void {
+    const cap = this.options.limits.maxOfflineDevices;
+    for (const [loginCode] of this.offline) {
+      if (this.offline.size <= cap) return;
+      this.offline.delete(loginCode);
+      this.devices.delete(loginCode);
+      this.stats.devicesEvicted++;
+    }
   }
 
   /** The first Keepalive of a connection: the device is online with its channels known. */
@@ -132,20 +156,24 @@ export class IvcPlatform {
     return `${this.httpBase}/upload/alarm/${encodeURIComponent(loginCode)}/${channel}`;
   }
 
-  /** Keepalive deadlines of all sessions in one pass. */
+  /**
+   * Keepalive deadlines of all sessions in one pass: a late first Keepalive is counted; a device
+   * silent for `keepaliveMissingPeriods` periods (since its last Keepalive, or its login) is
+   * counted, marked offline and closed.
+   */
   private sweep(): void {
     const o = this.options;
     const now = Date.now();
+    const silenceLimit = o.keepaliveMissingPeriods * o.keepaliveMs;
+    // Closing a session deletes it from the map: safe while iterating a Map.
     for (const session of this.sessions.values()) {
-      if (session.keepaliveFlagged) continue;
-      if (!session.hadKeepalive) {
-        if (now - session.loginAt > o.firstKeepaliveMs) {
-          session.keepaliveFlagged = true;
-          session.violation('keepalive_first_late', `no Keepalive within ${o.firstKeepaliveMs} ms of login`);
-        }
-      } else if (now - session.lastKeepaliveAt > 3 * o.keepaliveMs) {
+      const silent = now - (session.hadKeepalive ? session.lastKeepaliveAt : session.loginAt);
+      if (silent > silenceLimit) {
+        session.violation('keepalive_missing', `no Keepalive for ${silent} ms`);
+        session.endForSilence(`keepalive timeout: no Keepalive for ${silent} ms`);
+      } else if (!session.hadKeepalive && !session.keepaliveFlagged && silent > o.firstKeepaliveMs) {
         session.keepaliveFlagged = true;
-        session.violation('keepalive_missing', `no Keepalive for ${now - session.lastKeepaliveAt} ms`);
+        session.violation('keepalive_first_late', `no Keepalive within ${o.firstKeepaliveMs} ms of login`);
       }
     }
   }

@@ -17,14 +17,15 @@ interface Recording {
   lastName: string;
 }
 
-/** Bounds on what strangers can make the platform remember. */
-const MAX_RECORDINGS = 100_000;
+/** Recordings remembered at once; past it the oldest ordered one is forgotten. */
+const MAX_RECORDINGS = 10_000;
 const MAX_AWAITING = 64;
 
 /**
  * The cloud-recording endpoints of contract item 5: `POST /record/<session>` (form
  * `op=create|fail|save`) hands out upload names and URIs, `PUT /upload/record/<session>/<name>`
- * takes a TS segment, checking it as it streams in. Test knobs: empty answers for the first N
+ * takes a TS segment, checking it as it streams in. Only sessions the platform ordered exist:
+ * a callback for any other id gets 404 and leaves nothing behind. Test knobs: empty answers for the first N
  * creates (pre-recording) and failing every PUT with 500.
  */
 export class Recordings {
@@ -32,9 +33,33 @@ export class Recordings {
 
   constructor(private readonly platform: IvcPlatform) {}
 
-  /** Remembers which device a session belongs to (set by the command that starts it). */
-  expect(sessionId: string, loginCode: string): void {
-    this.get(sessionId).loginCode = loginCode;
+  /** Recording sessions remembered now. */
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Opens a session for a StartCloudRecord the platform sends, remembering its device; false
+   * for an id longer than `limits.maxStringLength` (its callbacks will find no session).
+   */
+  expect(sessionId: string, loginCode: string): boolean {
+    if (sessionId.length > this.platform.options.limits.maxStringLength) return false;
+    if (!this.sessions.has(sessionId)) {
+      this.sessions.set(sessionId, {
+        loginCode,
+        creates: 0,
+        awaiting: new Map(),
+        nextIndex: 1,
+        segments: 0,
+        bytes: 0,
+        fails: 0,
+        saved: false,
+        lastName: '',
+      });
+      if (this.sessions.size > MAX_RECORDINGS) this.sessions.delete(this.sessions.keys().next().value!);
+    }
+    this.sessions.get(sessionId)!.loginCode = loginCode;
+    return true;
   }
 
   /** A snapshot for the admin API. */
@@ -54,6 +79,11 @@ export class Recordings {
   }
 
   async handleCallback(sessionId: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const r = this.sessions.get(sessionId);
+    if (!r) {
+      this.refuseUnknown(sessionId, req, res);
+      return;
+    }
     let form: URLSearchParams;
     try {
       form = new URLSearchParams((await readBody(req, 64 * 1024)).toString());
@@ -61,11 +91,13 @@ export class Recordings {
       sendJson(res, error instanceof BodyTooLargeError ? 413 : 400, { info: (error as Error).message });
       return;
     }
-    if (!this.sessions.has(sessionId) && this.sessions.size >= MAX_RECORDINGS) {
-      sendJson(res, 503, { info: 'too many recordings' });
-      return;
+    const maxString = this.platform.options.limits.maxStringLength;
+    for (const field of ['name', 'last_file_name']) {
+      if ((form.get(field) ?? '').length > maxString) {
+        sendJson(res, 400, { info: `${field} longer than ${maxString} characters` });
+        return;
+      }
     }
-    const r = this.get(sessionId);
     const stats = this.platform.stats;
     const op = form.get('op');
     if (op === 'create') {
@@ -84,7 +116,10 @@ export class Recordings {
       }
       const name = `${String(r.nextIndex++).padStart(4, '0')}.ts`;
       r.awaiting.set(name, size);
-      sendJson(res, 200, { name, uri: `${this.platform.httpBase}/upload/record/${sessionId}/${name}` });
+      sendJson(res, 200, {
+        name,
+        uri: `${this.platform.httpBase}/upload/record/${encodeURIComponent(sessionId)}/${name}`,
+      });
     } else if (op === 'fail') {
       r.fails++;
       stats.recordFails++;
@@ -103,10 +138,16 @@ export class Recordings {
 
   handleUpload(sessionId: string, name: string, req: IncomingMessage, res: ServerResponse): void {
     const r = this.sessions.get(sessionId);
-    const announced = r?.awaiting.get(name);
-    if (!r || announced === undefined) {
+    if (!r) {
+      this.refuseUnknown(sessionId, req, res);
+      return;
+    }
+    const announced = r.awaiting.get(name);
+    if (announced === undefined) {
       req.resume();
-      sendJson(res, 404, { info: `no upload ${name} expected in session ${sessionId}` });
+      sendJson(res, 404, {
+        info: `no upload ${name.slice(0, 100)} expected in session ${sessionId.slice(0, 100)}`,
+      });
       return;
     }
     if (this.platform.options.record.failPuts) {
@@ -137,22 +178,11 @@ export class Recordings {
     });
   }
 
-  private get(sessionId: string): Recording {
-    let r = this.sessions.get(sessionId);
-    if (!r) {
-      r = {
-        loginCode: null,
-        creates: 0,
-        awaiting: new Map(),
-        nextIndex: 1,
-        segments: 0,
-        bytes: 0,
-        fails: 0,
-        saved: false,
-        lastName: '',
-      };
-      this.sessions.set(sessionId, r);
-    }
-    return r;
+  private refuseUnknown(sessionId: string, req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    this.platform.stats.recordUnknown++;
+    sendJson(res, 404, {
+      info: `no recording session ${sessionId.slice(0, 100)} was ordered by this platform`,
+    });
   }
 }

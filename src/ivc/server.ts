@@ -1,12 +1,14 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
-import { handleAdminApi } from './admin-api.js';
+import { adminMethodsFor, handleAdminApi } from './admin-api.js';
+import { AdminGuard } from './admin-guard.js';
 import { receiveAlarmPicture } from './alarm-upload.js';
 import { IvcCommands } from './commands.js';
 import { serveFirmware } from './firmware.js';
+import { HandshakeDeadline } from './handshake-deadline.js';
 import { refuseUpgrade, sendError } from './http-util.js';
 import { handleDeviceUpgrade } from './login.js';
 import { monitorPageHtml } from './monitor-page.js';
@@ -34,6 +36,7 @@ export interface RunningIvc {
 /** Starts the reference IVC. Rejects with a clear message when the port is taken. */
 export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   const o = resolveOptions(options);
+  const guard = new AdminGuard(o);
   const ingest = o.rtmpIngest ? await startIngest(o.host, o.rtmpIngest) : null;
   const platform = new IvcPlatform(o);
   platform.ingest = ingest;
@@ -41,13 +44,41 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   const devices = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
   const monitors = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
 
-  const server = createServer((req, res) => {
-    route(platform, commands, req, res).catch((error: Error) => {
-      if (!res.headersSent) sendError(res, 500, `internal error: ${error.message}`);
-      else res.destroy();
-    });
+  const server = createServer(
+    {
+      // Node's own deadlines for what follows the first request head (see HandshakeDeadline).
+      headersTimeout: o.handshakeTimeoutMs,
+      requestTimeout: Math.max(o.requestTimeoutMs, o.handshakeTimeoutMs),
+      connectionsCheckingInterval: Math.max(20, Math.min(1000, o.handshakeTimeoutMs / 4)),
+    },
+    (req, res) => {
+      route(platform, commands, guard, req, res).catch((error: Error) => {
+        if (!res.headersSent) sendError(res, 500, `internal error: ${error.message}`);
+        else res.destroy();
+      });
+    },
+  );
+  // An idle kept-alive connection is closed as soon as a new one that sends nothing would be.
+  server.keepAliveTimeout = o.handshakeTimeoutMs;
+  const handshakes = new HandshakeDeadline(
+    server,
+    o.handshakeTimeoutMs,
+    () => platform.stats.connectionTimeouts++,
+  );
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    // Node's own answer (400, 408, 431), with request timeouts counted.
+    if (socket.destroyed) return; // already closed by the handshake deadline, and counted there
+    const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+    if (timeout) platform.stats.connectionTimeouts++;
+    const status = timeout ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const pending = (socket as Duplex & { _httpMessage?: ServerResponse })._httpMessage;
+    if (socket.writable && !pending?.headersSent) {
+      const answer = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`;
+      socket.end(answer, () => socket.destroy());
+    } else {
+      socket.destroy();
+    }
   });
-  server.keepAliveTimeout = 65_000;
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://ivc');
     if (url.pathname === '/ivc') {
@@ -55,7 +86,9 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
     } else if (url.pathname === '/monitor') {
       const loginCode = url.searchParams.get('login_code');
       socket.on('error', () => {});
-      if (!loginCode) refuseUpgrade(socket, 400, 'missing query field: login_code');
+      const refusal = guard.check(req, false);
+      if (refusal) refuseUpgrade(socket, refusal.status, refusal.message);
+      else if (!loginCode) refuseUpgrade(socket, 400, 'missing query field: login_code');
       else monitors.handleUpgrade(req, socket, head, (ws) => platform.monitor.attach(ws, loginCode));
     } else {
       refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url.pathname} (devices use /ivc)`);
@@ -65,6 +98,7 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       platform.close();
+      handshakes.close();
       void ingest?.close();
       reject(
         error.code === 'EADDRINUSE'
@@ -77,6 +111,7 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
     server.listen(o.port, o.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  guard.listening(port);
   const host = o.publicHost ?? o.host;
   const hostPart = host.includes(':') ? `[${host}]` : host;
   const httpUrl = `http://${hostPart}:${port}`;
@@ -94,6 +129,7 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
     platform,
     close: async () => {
       platform.close();
+      handshakes.close();
       for (const ws of devices.clients) ws.terminate();
       for (const ws of monitors.clients) ws.terminate();
       await Promise.all([
@@ -129,44 +165,68 @@ async function startIngest(
   return ingest;
 }
 
+/** The methods each path accepts; null when there is no such path. */
+function methodsFor(parts: readonly string[]): readonly string[] | null {
+  const [, first, second] = parts;
+  const n = parts.length;
+  if (n === 2 && (first === '' || first === 'ivc' || first === 'monitor')) return ['GET', 'HEAD'];
+  if (first === 'api') return adminMethodsFor(parts.slice(2));
+  if (n === 3 && first === 'firmware') return ['GET', 'HEAD'];
+  if (n === 3 && first === 'record') return ['POST'];
+  if (n === 5 && first === 'upload' && second === 'alarm') return ['POST'];
+  if (n === 5 && first === 'upload' && second === 'record') return ['PUT'];
+  return null;
+}
+
 /** Plain HTTP routes; WebSocket upgrades are handled above. */
 async function route(
   platform: IvcPlatform,
   commands: IvcCommands,
+  guard: AdminGuard,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://ivc');
   const path = url.pathname;
   const method = req.method ?? 'GET';
-  if (path.startsWith('/api/')) {
-    await handleAdminApi(platform, commands, req, res, url);
+  const parts = path.split('/');
+  const allowed = methodsFor(parts);
+  if (!allowed?.includes(method)) {
+    req.resume();
+    if (allowed) res.setHeader('allow', allowed.join(', '));
+    sendError(res, allowed ? 405 : 404, `${allowed ? 'method not allowed' : 'not found'}: ${method} ${path}`);
     return;
   }
-  const parts = path.split('/');
-  if ((method === 'GET' || method === 'HEAD') && path === '/') {
+  if (parts[1] === 'api') {
+    await handleAdminApi(platform, commands, guard, req, res, url);
+  } else if (path === '/') {
+    // The page holds no data (it asks the API), but it is only served under the platform's names.
+    const refusal = guard.checkSite(req);
+    if (refusal) {
+      sendError(res, refusal.status, refusal.message);
+      return;
+    }
     res.writeHead(200, {
       'content-type': 'text/html; charset=utf-8',
       'content-length': Buffer.byteLength(monitorPageHtml),
-      // The page loads nothing from elsewhere; say so to the browser too.
+      // The page loads nothing from elsewhere, and no other page may frame it.
       'content-security-policy':
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+      'x-frame-options': 'DENY',
     });
     res.end(method === 'HEAD' ? undefined : monitorPageHtml);
-  } else if ((method === 'GET' || method === 'HEAD') && parts[1] === 'firmware' && parts.length === 3) {
+  } else if (parts[1] === 'ivc' || parts[1] === 'monitor') {
+    sendError(res, 426, `${path} is a WebSocket endpoint`);
+  } else if (parts[1] === 'firmware') {
     serveFirmware(platform, parts[2]!, req, res);
-  } else if (method === 'POST' && parts[1] === 'upload' && parts[2] === 'alarm' && parts.length === 5) {
+  } else if (parts[1] === 'upload' && parts[2] === 'alarm') {
     receiveAlarmPicture(platform, safeDecode(parts[3]!), Number(parts[4]), req, res);
-  } else if (method === 'POST' && parts[1] === 'record' && parts.length === 3) {
-    await platform.recordings.handleCallback(parts[2]!, req, res);
-  } else if (method === 'PUT' && parts[1] === 'upload' && parts[2] === 'record' && parts.length === 5) {
-    platform.recordings.handleUpload(parts[3]!, parts[4]!, req, res);
+  } else if (parts[1] === 'record') {
+    await platform.recordings.handleCallback(safeDecode(parts[2]!), req, res);
   } else {
-    req.resume();
-    sendError(res, 404, `not found: ${method} ${path}`);
+    platform.recordings.handleUpload(safeDecode(parts[3]!), parts[4]!, req, res);
   }
 }
-
 function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);

@@ -30,8 +30,12 @@ export class DeviceSession implements PeerHandler {
   private lastRequestSeq: number | null = null;
   /** Epoch ms of this connection's last Keepalive; 0 before the first. */
   lastKeepaliveAt = 0;
-  /** A keepalive deadline was already counted (first one, or the current gap). */
+  /** A late first Keepalive was already counted by the sweep. */
   keepaliveFlagged = false;
+  /** Size of the message being handled, in bytes. */
+  private messageBytes = 0;
+  /** Set when the platform itself ends the session for silence (reported instead of `local`). */
+  private silenceDetail: string | null = null;
   onPacket?: (direction: 'in' | 'out', text: string) => void;
 
   constructor(
@@ -42,6 +46,11 @@ export class DeviceSession implements PeerHandler {
     this.loginAt = Date.now();
     const o = platform.options;
     if (platform.monitor.isWatched(record.loginCode)) this.setTap(true);
+    // Registered before the peer's own listener: the platform's handlers are synchronous, so the
+    // request being handled is always the message just measured.
+    socket.on('message', (data: Buffer) => {
+      this.messageBytes = data.length;
+    });
     this.peer = new RpcPeer(socket, this, {
       firstSeq: o.firstSeq,
       rpcTimeoutMs: o.rpcTimeoutMs,
@@ -77,6 +86,13 @@ export class DeviceSession implements PeerHandler {
       this.violation('unknown_method', method.slice(0, 80));
       throw new RpcError(ErrorCode.MethodNotSupported);
     }
+    const maxKeepalive = this.platform.options.limits.maxKeepaliveBytes;
+    if (method === 'Keepalive' && this.messageBytes > maxKeepalive) {
+      // Still a sign of life, but neither checked nor kept: checking 125k channels costs more than it tells.
+      this.violation('limit_keepalive', `Keepalive of ${this.messageBytes} bytes, limit ${maxKeepalive}`);
+      this.keepaliveArrived(null, now);
+      return {};
+    }
     const why = checkParams(ivcMethodValidators, method, params);
     if (method === 'Keepalive') this.keepaliveArrived(why ? null : (params as KeepaliveParams), now);
     if (why) {
@@ -111,7 +127,17 @@ export class DeviceSession implements PeerHandler {
       this.platform.stats.rpcTimeouts++;
       this.violation('answer_timeout', info.detail);
     }
-    this.platform.detach(this, info);
+    if (this.silenceDetail !== null && info.reason === 'local') {
+      this.platform.detach(this, { ...info, reason: 'keepalive_timeout', detail: this.silenceDetail });
+    } else {
+      this.platform.detach(this, info);
+    }
+  }
+
+  /** The device missed its Keepalives: close it (the device sees why in the close frame). */
+  endForSilence(detail: string): void {
+    this.silenceDetail = detail;
+    this.peer.close('local', detail);
   }
 
   violation(rule: Parameters<IvcPlatform['violation']>[1], detail: string): void {
@@ -149,14 +175,32 @@ export class DeviceSession implements PeerHandler {
       }
     }
     this.lastKeepaliveAt = now;
-    this.keepaliveFlagged = false;
     record.keepalives++;
     this.platform.stats.keepalives++;
-    if (params) record.applyKeepalive(params, now);
+    if (params) this.applyKeepalive(params, now);
     else record.lastKeepaliveAt = now;
     if (first) this.platform.deviceReady(this);
     // Only a watched device (tap on) pays for a live status on every keepalive.
     else if (this.onPacket) this.platform.monitor.status(record);
+  }
+
+  /** Keeps what the limits allow of a Keepalive's channels and counts what was cut. */
+  private applyKeepalive(params: KeepaliveParams, now: number): void {
+    const limits = this.platform.options.limits;
+    const record = this.record;
+    const cut = record.applyKeepalive(params, now, limits.maxChannels, limits.maxStringLength);
+    if (cut.channelsCut) {
+      this.violation(
+        'limit_channels',
+        `Keepalive lists ${params.channels.length} channels, the first ${limits.maxChannels} are kept`,
+      );
+    }
+    if (cut.stringsCut) {
+      this.violation(
+        'limit_string',
+        `a channel's stream_id or record_session over ${limits.maxStringLength} characters`,
+      );
+    }
   }
 
   private alarm(params: AlarmNotifyParams, now: number): { pic_upload_url: string } {
@@ -167,7 +211,7 @@ export class DeviceSession implements PeerHandler {
       channel: params.channel,
       type: params.type,
       state: params.state,
-      desc: params.desc.slice(0, 200),
+      desc: params.desc.slice(0, this.platform.options.limits.maxStringLength),
       at: now,
     };
     // Contract item 6: a picture follows a start; an end gets no upload address.

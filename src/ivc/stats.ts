@@ -20,6 +20,12 @@ export class IvcStats {
   recordFails = 0;
   recordSaves = 0;
   firmwareDownloads = 0;
+  /** Offline device records forgotten past `limits.maxOfflineDevices`. */
+  devicesEvicted = 0;
+  /** Connections closed for a request head, body or upgrade not complete in time (handshake/request timeouts). */
+  connectionTimeouts = 0;
+  /** Recording callbacks and uploads for a session the platform never ordered (answered 404). */
+  recordUnknown = 0;
   readonly violations: Record<string, number> = {};
   /** Why connections ended, by close reason. */
   readonly disconnects: Record<string, number> = {};
@@ -33,6 +39,8 @@ export class IvcStats {
       uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
       online: this.online,
       devices_known: devicesKnown,
+      devices_evicted: this.devicesEvicted,
+      connection_timeouts: this.connectionTimeouts,
       logins: { ok: this.loginsOk, replaced: this.loginsReplaced, refused: this.loginsRefused },
       keepalives: this.keepalives,
       alarms: this.alarms,
@@ -44,6 +52,7 @@ export class IvcStats {
         bytes: this.recordBytes,
         fails: this.recordFails,
         saves: this.recordSaves,
+        unknown_session: this.recordUnknown,
       },
       firmware_downloads: this.firmwareDownloads,
       violations: this.violations,
