@@ -3,6 +3,8 @@ import type {
   DeviceObserver,
   DeviceState,
   DisconnectReason,
+  FirmwareOutcome,
+  InjectedFault,
   LoginFailure,
 } from '../device/observer.js';
 import type {
@@ -37,6 +39,10 @@ export class DeviceMetrics implements DeviceObserver {
   private readonly events: Family<CounterHandle>;
   private readonly unknownEvents: CounterHandle;
   private readonly alarms: Family<CounterHandle>;
+  private readonly firmwareChecks: Family<CounterHandle>;
+  private readonly eventsRejected: Family<CounterHandle>;
+  private readonly mediaFailures: Family<CounterHandle>;
+  private readonly faults: Family<CounterHandle>;
 
   constructor(registry: MetricsRegistry) {
     this.states = registry.gaugeFamily('devices', ['state']);
@@ -52,6 +58,10 @@ export class DeviceMetrics implements DeviceObserver {
     this.events = registry.counterFamily('events_received', ['event']);
     this.unknownEvents = registry.counter('unknown_events');
     this.alarms = registry.counterFamily('alarms', ['type']);
+    this.firmwareChecks = registry.counterFamily('firmware_checks', ['result']);
+    this.eventsRejected = registry.counterFamily('events_rejected', ['event']);
+    this.mediaFailures = registry.counterFamily('media_failures', ['kind']);
+    this.faults = registry.counterFamily('faults_injected', ['type']);
     // Make the common states visible as 0 from the first second.
     for (const s of ['connecting', 'online', 'backoff'] as const) this.states.get(s);
   }
@@ -102,5 +112,21 @@ export class DeviceMetrics implements DeviceObserver {
 
   alarmRaised(_d: DeviceIdentity, _channel: number, type: number): void {
     this.alarms.get(alarmTypeNames[type] ?? String(type)).add(1);
+  }
+
+  firmwareChecked(_d: DeviceIdentity, outcome: FirmwareOutcome): void {
+    this.firmwareChecks.get(outcome).add(1);
+  }
+
+  eventRejected(_d: DeviceIdentity, event: string): void {
+    this.eventsRejected.get(event).add(1);
+  }
+
+  mediaFailed(_d: DeviceIdentity, _channel: number, kind: 'publish' | 'record'): void {
+    this.mediaFailures.get(kind).add(1);
+  }
+
+  faultInjected(_d: DeviceIdentity, fault: InjectedFault): void {
+    this.faults.get(fault).add(1);
   }
 }
