@@ -76,7 +76,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.loginDuration.record(ms);
   }
 
-  loginFailed(_d: DeviceIdentity, failure: LoginFailure): void {
+  loginFailed(_d: DeviceIdentity, failure: LoginFailure, _ms: number): void {
     if (failure.kind === 'refused') this.logins.get('refused', `http_${failure.status}`).add(1);
     else this.logins.get('failed', failure.reason).add(1);
   }
@@ -101,7 +101,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.keepaliveLateness.record(ms);
   }
 
-  disconnected(_d: DeviceIdentity, reason: DisconnectReason): void {
+  disconnected(_d: DeviceIdentity, reason: DisconnectReason, _detail: string): void {
     this.disconnects.get(disconnectLabel[reason] ?? reason).add(1);
   }
 
@@ -114,7 +114,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.alarms.get(alarmTypeNames[type] ?? String(type)).add(1);
   }
 
-  firmwareChecked(_d: DeviceIdentity, outcome: FirmwareOutcome): void {
+  firmwareChecked(_d: DeviceIdentity, outcome: FirmwareOutcome, _bytes: number): void {
     this.firmwareChecks.get(outcome).add(1);
   }
 
@@ -122,7 +122,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.eventsRejected.get(event).add(1);
   }
 
-  mediaFailed(_d: DeviceIdentity, _channel: number, kind: 'publish' | 'record'): void {
+  mediaFailed(_d: DeviceIdentity, _channel: number, kind: 'publish' | 'record', _detail: string): void {
     this.mediaFailures.get(kind).add(1);
   }
 

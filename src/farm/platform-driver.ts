@@ -1,3 +1,4 @@
+import { ingestStreamName } from '../ivc/commands.js';
 import type { DeviceRecord } from '../ivc/device-record.js';
 import type { RunningIvc } from '../ivc/server.js';
 import type { AnswerPacket } from '../protocol/envelope.js';
@@ -133,7 +134,7 @@ export class PlatformDriver {
     let min: number | null = null;
     let max: number | null = null;
     for (const [streamId, quality] of this.orderedStreams) {
-      const s = ingest?.stream(streamId);
+      const s = ingest?.stream(ingestStreamName(streamId));
       if (!s) continue;
       received++;
       if (s.violations > 0) violations++;
