@@ -1,37 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
+import { type Running, startCli as start } from './cli-support.js';
 
 const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const PASSWORD = 'e2e-Secret-pw-123';
-const children: ChildProcess[] = [];
-
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[], env: NodeJS.ProcessEnv = {}): Running {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
-  children.push(child);
-  let text = '';
-  child.stdout!.on('data', (d) => {
-    text += d;
-  });
-  child.stderr!.on('data', (d) => {
-    text += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, output: () => text, exited };
-}
-
-after(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-});
-
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
@@ -65,20 +40,57 @@ interface ApiDevice {
   channels: ApiChannel[];
 }
 
+interface AdminAnswer {
+  seq: number;
+  resp?: unknown;
+  err?: { code: number };
+}
+
+/** POST /api/devices/<code>/rpc: the HTTP status and the device's answer packet. */
+async function adminRpc(
+  api: string,
+  code: string,
+  req: string,
+  params: unknown,
+): Promise<{ status: number; body: AdminAnswer }> {
+  const r = await fetch(`${api}/devices/${encodeURIComponent(code)}/rpc`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ req, params }),
+  });
+  return { status: r.status, body: (await r.json()) as AdminAnswer };
+}
+
+/** `ivtfarm ivc` on free ports, with its RTMP ingest, once it listens. */
+async function startPlatform(): Promise<{ ivc: Running; port: number; rtmpPort: number; api: string }> {
+  const port = await freePort();
+  const rtmpPort = await freePort();
+  const ivc = start(
+    ['ivc', '--port', String(port), '--rtmp-port', String(rtmpPort), '--password-env', 'E2E_PW'],
+    {
+      E2E_PW: PASSWORD,
+    },
+  );
+  await until('the platform to listen', 10_000, async () =>
+    /RTMP ingest/.test(ivc.output()) ? true : undefined,
+  );
+  return { ivc, port, rtmpPort, api: `http://127.0.0.1:${port}/api` };
+}
+
+/** Waits until `n` devices are online; resolves with the list. */
+function devicesOnline(api: string, n: number): Promise<ApiDevice[]> {
+  return until(`${n} devices online`, 15_000, async () => {
+    const list = (await (await fetch(`${api}/devices?online=1`)).json()) as
+      | ApiDevice[]
+      | { devices: ApiDevice[] };
+    const arr = Array.isArray(list) ? list : list.devices;
+    return arr.filter((d) => d.online).length === n ? arr : undefined;
+  });
+}
+
 describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
   test('100 NVR-4 devices come online, RTMPPublish through the admin API goes live, a second is refused', async () => {
-    const port = await freePort();
-    const rtmpPort = await freePort();
-    const ivc = start(
-      ['ivc', '--port', String(port), '--rtmp-port', String(rtmpPort), '--password-env', 'E2E_PW'],
-      {
-        E2E_PW: PASSWORD,
-      },
-    );
-    await until('the platform to listen', 10_000, async () =>
-      /RTMP ingest/.test(ivc.output()) ? true : undefined,
-    );
-    const api = `http://127.0.0.1:${port}/api`;
+    const { ivc, port, rtmpPort, api } = await startPlatform();
 
     const started = Date.now();
     const fleet = start(
@@ -95,25 +107,11 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
       ],
       { IVT_PASSWORD: PASSWORD },
     );
-    const devices = await until('100 devices online', 15_000, async () => {
-      const list = (await (await fetch(`${api}/devices?online=1`)).json()) as
-        | ApiDevice[]
-        | { devices: ApiDevice[] };
-      const arr = Array.isArray(list) ? list : list.devices;
-      return arr.filter((d) => d.online).length === 100 ? arr : undefined;
-    });
+    const devices = await devicesOnline(api, 100);
     assert.ok(Date.now() - started < 15_000);
     assert.equal(devices[0]!.channels.length, 4);
 
-    const rpc = (params: unknown) =>
-      fetch(`${api}/devices/e2e-042/rpc`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ req: 'RTMPPublish', params }),
-      }).then(async (r) => ({
-        status: r.status,
-        body: (await r.json()) as { seq: number; resp?: unknown; err?: { code: number } },
-      }));
+    const rpc = (params: unknown) => adminRpc(api, 'e2e-042', 'RTMPPublish', params);
     const publish = {
       channel: 2,
       quality: 'sd',
@@ -183,36 +181,15 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
   });
 
   test('ivtfarm device pushes for real: an RTMPPublish ordered through the admin API arrives at its bitrate, a StartCloudRecord uploads segments — with a Unicode login code and a URL-special stream id', async () => {
-    const port = await freePort();
-    const rtmpPort = await freePort();
-    const ivc = start(
-      ['ivc', '--port', String(port), '--rtmp-port', String(rtmpPort), '--password-env', 'E2E_PW'],
-      {
-        E2E_PW: PASSWORD,
-      },
-    );
-    await until('the platform to listen', 10_000, async () =>
-      /RTMP ingest/.test(ivc.output()) ? true : undefined,
-    );
-    const api = `http://127.0.0.1:${port}/api`;
+    const { ivc, port, rtmpPort, api } = await startPlatform();
     const fleet = start(
       ['device', '--url', `ws://127.0.0.1:${port}/ivc`, '--count', '10', '--login-code', '摄像头-{index}'],
       { IVT_PASSWORD: PASSWORD },
     );
     const code = '摄像头-7';
     const deviceUrl = `${api}/devices/${encodeURIComponent(code)}`;
-    await until('10 devices online', 15_000, async () => {
-      const list = (await (await fetch(`${api}/devices?online=1`)).json()) as { devices: ApiDevice[] };
-      return list.devices.filter((d) => d.online).length === 10 ? true : undefined;
-    });
-    const rpc = async (req: string, params: unknown) =>
-      (await (
-        await fetch(`${deviceUrl}/rpc`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ req, params }),
-        })
-      ).json()) as { resp?: unknown; err?: { code: number } };
+    await devicesOnline(api, 10);
+    const rpc = async (req: string, params: unknown) => (await adminRpc(api, code, req, params)).body;
 
     const streamId = '<x> a/b?c#d% 流';
     const published = await rpc('RTMPPublish', {
@@ -283,12 +260,7 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
   });
 
   test('ivtfarm device --no-media says it cannot publish or record (error 101) instead of showing a live channel', async () => {
-    const port = await freePort();
-    const ivc = start(['ivc', '--port', String(port), '--password-env', 'E2E_PW'], { E2E_PW: PASSWORD });
-    await until('the platform to listen', 10_000, async () =>
-      /admin API/.test(ivc.output()) ? true : undefined,
-    );
-    const api = `http://127.0.0.1:${port}/api`;
+    const { ivc, port, api } = await startPlatform();
     const fleet = start(
       [
         'device',
@@ -302,18 +274,8 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
       ],
       { IVT_PASSWORD: PASSWORD },
     );
-    await until('2 devices online', 15_000, async () => {
-      const list = (await (await fetch(`${api}/devices?online=1`)).json()) as { devices: ApiDevice[] };
-      return list.devices.filter((d) => d.online).length === 2 ? true : undefined;
-    });
-    const rpc = async (req: string, params: unknown) =>
-      (await (
-        await fetch(`${api}/devices/sig-1/rpc`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ req, params }),
-        })
-      ).json()) as { resp?: unknown; err?: { code: number } };
+    await devicesOnline(api, 2);
+    const rpc = async (req: string, params: unknown) => (await adminRpc(api, 'sig-1', req, params)).body;
     const publish = await rpc('RTMPPublish', {
       channel: 0,
       quality: 'sd',

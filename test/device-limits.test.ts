@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,12 +8,12 @@ import { SimulatedDevice } from '../src/device/device.js';
 import { Scheduler } from '../src/device/scheduler.js';
 import { DeviceMetrics } from '../src/farm/device-metrics.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { startCli } from './cli-support.js';
 import { defaultAnswer, eventually, type Session, TestPlatform } from './device-platform.js';
 
 // A device facing a hostile platform: huge messages, endless or dripping firmware downloads.
 // Every outcome must be bounded and counted.
 
-const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 const cleanups: Array<() => unknown> = [];
 after(async () => {
@@ -28,21 +27,8 @@ function peakRss(pid: number): number {
   return Number(m[1]) * 1024;
 }
 
-function spawnFleet(url: string): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [cli, 'device', '--url', url, '--no-media'], {
-    env: { ...process.env, IVT_PASSWORD: 'pw' },
-  });
-  cleanups.push(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  let text = '';
-  child.stdout!.on('data', (d) => {
-    text += d;
-  });
-  child.stderr!.on('data', (d) => {
-    text += d;
-  });
-  return { child, output: () => text };
+function spawnFleet(url: string) {
+  return startCli(['device', '--url', url, '--no-media'], { IVT_PASSWORD: 'pw' });
 }
 
 describe('incoming message size', () => {
