@@ -183,7 +183,17 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
   test('ivtfarm device pushes for real: an RTMPPublish ordered through the admin API arrives at its bitrate, a StartCloudRecord uploads segments — with a Unicode login code and a URL-special stream id', async () => {
     const { ivc, port, rtmpPort, api } = await startPlatform();
     const fleet = start(
-      ['device', '--url', `ws://127.0.0.1:${port}/ivc`, '--count', '10', '--login-code', '摄像头-{index}'],
+      [
+        'device',
+        '--url',
+        `ws://127.0.0.1:${port}/ivc`,
+        '--count',
+        '10',
+        '--login-code',
+        '摄像头-{index}',
+        '--alarm-rate',
+        '6',
+      ],
       { IVT_PASSWORD: PASSWORD },
     );
     const code = '摄像头-7';
@@ -247,10 +257,16 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
     // The progress line counts what was sent.
     await until('the progress line', 15_000, async () =>
       /streams live 1 \(started 1, failed 0\)/.test(fleet.output()) &&
-      /segments uploaded [1-9]/.test(fleet.output())
+      /segments uploaded [1-9]/.test(fleet.output()) &&
+      /alarm pictures [1-9]/.test(fleet.output())
         ? true
         : undefined,
     );
+    // The alarms (--alarm-rate) brought their pictures to the platform.
+    const all = (await (await fetch(`${api}/devices`)).json()) as {
+      devices: Array<{ alarm_pictures: number }>;
+    };
+    assert.ok(all.devices.reduce((n, d) => n + d.alarm_pictures, 0) > 0, 'alarm pictures received');
 
     fleet.child.kill('SIGINT');
     assert.equal(await fleet.exited, 0);
