@@ -27,6 +27,10 @@ const alarmTypeNames: Record<number, string> = { 2: 'external', 3: 'motion', 4: 
  */
 export class DeviceMetrics implements DeviceObserver {
   private readonly states: Family<GaugeHandle>;
+  private readonly firmwareChecks: Family<CounterHandle>;
+  private readonly eventsRejected: Family<CounterHandle>;
+  private readonly mediaFailures: Family<CounterHandle>;
+  private readonly faults: Family<CounterHandle>;
   private readonly logins: Family<CounterHandle>;
   private readonly loginDuration: HistogramHandle;
   private readonly keepaliveRtt: HistogramHandle;
@@ -39,13 +43,13 @@ export class DeviceMetrics implements DeviceObserver {
   private readonly events: Family<CounterHandle>;
   private readonly unknownEvents: CounterHandle;
   private readonly alarms: Family<CounterHandle>;
-  private readonly firmwareChecks: Family<CounterHandle>;
-  private readonly eventsRejected: Family<CounterHandle>;
-  private readonly mediaFailures: Family<CounterHandle>;
-  private readonly faults: Family<CounterHandle>;
 
   constructor(registry: MetricsRegistry) {
     this.states = registry.gaugeFamily('devices', ['state']);
+    this.firmwareChecks = registry.counterFamily('firmware_checks', ['result']);
+    this.eventsRejected = registry.counterFamily('events_rejected', ['event']);
+    this.mediaFailures = registry.counterFamily('media_failures', ['kind']);
+    this.faults = registry.counterFamily('faults_injected', ['type']);
     this.logins = registry.counterFamily('logins', ['result', 'reason']);
     this.loginDuration = registry.histogram('login_duration');
     this.keepaliveRtt = registry.histogram('keepalive_rtt');
@@ -58,10 +62,6 @@ export class DeviceMetrics implements DeviceObserver {
     this.events = registry.counterFamily('events_received', ['event']);
     this.unknownEvents = registry.counter('unknown_events');
     this.alarms = registry.counterFamily('alarms', ['type']);
-    this.firmwareChecks = registry.counterFamily('firmware_checks', ['result']);
-    this.eventsRejected = registry.counterFamily('events_rejected', ['event']);
-    this.mediaFailures = registry.counterFamily('media_failures', ['kind']);
-    this.faults = registry.counterFamily('faults_injected', ['type']);
     // Make the common states visible as 0 from the first second.
     for (const s of ['connecting', 'online', 'backoff'] as const) this.states.get(s);
   }

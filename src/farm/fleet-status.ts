@@ -3,7 +3,7 @@ import type { MetricsDelta } from '../metrics/delta.js';
 import type { MetricsRegistry } from '../metrics/registry.js';
 import { DeviceMetrics } from './device-metrics.js';
 
-const refusalMeaning: Record<number, string> = {
+export const refusalMeaning: Record<number, string> = {
   400: 'the platform says the login request is incomplete',
   401: 'bad login code or password',
   403: 'the device is disabled on the platform',
@@ -111,8 +111,10 @@ function sumByPrefix(entries: Iterable<[string, number]>, prefix: string): numbe
 
 /** The status line of `ivtfarm device`; the media part only when the fleet sends media. */
 export function fleetLine(t: FleetTotals, count: number, media: boolean): string {
+  const waiting = t.gauge('devices{state:waiting}');
   const parts = [
     `online ${t.gauge('devices{state:online}')}/${count}`,
+    ...(waiting > 0 ? [`waiting ${waiting}`] : []),
     `connecting ${t.gauge('devices{state:connecting}')}`,
     `backoff ${t.gauge('devices{state:backoff}')}`,
     `logins ok ${t.counter('logins{result:ok')} refused ${t.counter('logins{result:refused')} failed ${t.counter('logins{result:failed')}`,

@@ -10,6 +10,9 @@ import { FleetObserver, FleetTotals, fleetLine } from './fleet-status.js';
 import { createMediaSink, type FarmMediaSink } from './media-sink.js';
 import { within } from './within.js';
 
+/** What an HTTP refusal of the login means (also used by the run's preflight). */
+export { refusalMeaning } from './fleet-status.js';
+
 export interface FleetOptions {
   url: string;
   count: number;

@@ -134,7 +134,7 @@ export class PlatformDriver {
     let min: number | null = null;
     let max: number | null = null;
     for (const [streamId, quality] of this.orderedStreams) {
-      const s = ingest?.stream(ingestStreamName(streamId));
+      const s = ingest?.stream(streamId);
       if (!s) continue;
       received++;
       if (s.violations > 0) violations++;
@@ -294,7 +294,8 @@ export class PlatformDriver {
         maxBitrate: plan.maxBitrate,
       });
       if (!this.count(this.publishes, answer)) return null;
-      this.orderedStreams.set(streamId, plan.quality);
+      // Kept under the name the stream arrives with at the ingest (the id URL-encoded).
+      this.orderedStreams.set(ingestStreamName(streamId), plan.quality);
       return streamId;
     } catch (error) {
       this.fail(this.publishes, error);
