@@ -77,14 +77,15 @@ async function startPlatform(): Promise<{ ivc: Running; port: number; rtmpPort: 
   return { ivc, port, rtmpPort, api: `http://127.0.0.1:${port}/api` };
 }
 
-/** Waits until `n` devices are online; resolves with the list. */
+/** Waits until `n` devices are online and have reported their channels; resolves with the list. */
 function devicesOnline(api: string, n: number): Promise<ApiDevice[]> {
   return until(`${n} devices online`, 60_000, async () => {
     const list = (await (await fetch(`${api}/devices?online=1`)).json()) as
       | ApiDevice[]
       | { devices: ApiDevice[] };
     const arr = Array.isArray(list) ? list : list.devices;
-    return arr.filter((d) => d.online).length === n ? arr : undefined;
+    // Online from the login; channels known from the first keepalive, right after it.
+    return arr.filter((d) => d.online && d.channels.length > 0).length === n ? arr : undefined;
   });
 }
 
