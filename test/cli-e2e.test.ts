@@ -77,6 +77,23 @@ async function startPlatform(): Promise<{ ivc: Running; port: number; rtmpPort: 
   return { ivc, port, rtmpPort, api: `http://127.0.0.1:${port}/api` };
 }
 
+/** `ivtfarm device` with `count` devices against the platform on `port`, plus `extra` flags. */
+function startFleet(port: number, count: number, loginCode: string, ...extra: string[]): Running {
+  return start(
+    [
+      'device',
+      '--url',
+      `ws://127.0.0.1:${port}/ivc`,
+      '--count',
+      String(count),
+      '--login-code',
+      loginCode,
+      ...extra,
+    ],
+    { IVT_PASSWORD: PASSWORD },
+  );
+}
+
 /** Waits until `n` devices are online and have reported their channels; resolves with the list. */
 function devicesOnline(api: string, n: number): Promise<ApiDevice[]> {
   return until(`${n} devices online`, 60_000, async () => {
@@ -93,20 +110,7 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
   test('100 NVR-4 devices come online, RTMPPublish through the admin API goes live, a second is refused', async () => {
     const { ivc, port, rtmpPort, api } = await startPlatform();
 
-    const fleet = start(
-      [
-        'device',
-        '--url',
-        `ws://127.0.0.1:${port}/ivc`,
-        '--count',
-        '100',
-        '--channels',
-        '4',
-        '--login-code',
-        'e2e-{index:03}',
-      ],
-      { IVT_PASSWORD: PASSWORD },
-    );
+    const fleet = startFleet(port, 100, 'e2e-{index:03}', '--channels', '4');
     const devices = await devicesOnline(api, 100);
     assert.equal(devices[0]!.channels.length, 4);
 
@@ -181,20 +185,7 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
 
   test('ivtfarm device pushes for real: an RTMPPublish ordered through the admin API arrives at its bitrate, a StartCloudRecord uploads segments — with a Unicode login code and a URL-special stream id', async () => {
     const { ivc, port, rtmpPort, api } = await startPlatform();
-    const fleet = start(
-      [
-        'device',
-        '--url',
-        `ws://127.0.0.1:${port}/ivc`,
-        '--count',
-        '10',
-        '--login-code',
-        '摄像头-{index}',
-        '--alarm-rate',
-        '6',
-      ],
-      { IVT_PASSWORD: PASSWORD },
-    );
+    const fleet = startFleet(port, 10, '摄像头-{index}', '--alarm-rate', '6');
     const code = '摄像头-7';
     const deviceUrl = `${api}/devices/${encodeURIComponent(code)}`;
     await devicesOnline(api, 10);
@@ -276,19 +267,7 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
 
   test('ivtfarm device --no-media says it cannot publish or record (error 101) instead of showing a live channel', async () => {
     const { ivc, port, api } = await startPlatform();
-    const fleet = start(
-      [
-        'device',
-        '--url',
-        `ws://127.0.0.1:${port}/ivc`,
-        '--count',
-        '2',
-        '--login-code',
-        'sig-{index}',
-        '--no-media',
-      ],
-      { IVT_PASSWORD: PASSWORD },
-    );
+    const fleet = startFleet(port, 2, 'sig-{index}', '--no-media');
     await devicesOnline(api, 2);
     const rpc = async (req: string, params: unknown) => (await adminRpc(api, 'sig-1', req, params)).body;
     const publish = await rpc('RTMPPublish', {
