@@ -8,7 +8,7 @@ import { SimulatedDevice } from '../src/device/device.js';
 import { Scheduler } from '../src/device/scheduler.js';
 import { DeviceMetrics } from '../src/farm/device-metrics.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
-import { startCli } from './cli-support.js';
+import { startCli } from './cli-process.js';
 import { defaultAnswer, eventually, type Session, TestPlatform } from './device-platform.js';
 
 // A device facing a hostile platform: huge messages, endless or dripping firmware downloads.
