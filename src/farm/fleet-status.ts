@@ -118,7 +118,7 @@ export function fleetLine(t: FleetTotals, count: number, media: boolean): string
     `connecting ${t.gauge('devices{state:connecting}')}`,
     `backoff ${t.gauge('devices{state:backoff}')}`,
     `logins ok ${t.counter('logins{result:ok')} refused ${t.counter('logins{result:refused')} failed ${t.counter('logins{result:failed')}`,
-    `keepalives ${t.counter('rpcs{method:Keepalive,direction:to_ivc}')}`,
+    `keepalives ${t.counter('rpcs{method:Keepalive,direction:to_ivc')}`,
     `disconnects ${t.counter('disconnects{')}`,
   ];
   if (media) {
