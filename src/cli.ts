@@ -440,11 +440,17 @@ program
 
 program
   .command('device')
-  .description('run N simulated devices (cameras or NVRs) against a platform URL, in this process')
+  .description(
+    'run N simulated devices (cameras or NVRs) against a platform URL, in this process; they push RTMP, upload cloud recordings and alarm pictures for real (--no-media: signalling only)',
+  )
   .requiredOption('--url <url>', 'platform device endpoint, e.g. ws://127.0.0.1:8080/ivc', wsUrl)
   .option('-n, --count <n>', 'number of devices', positiveInt('--count'), 1)
   .option('--channels <n>', 'channels per device: 1 = camera, more = NVR', positiveInt('--channels'), 1)
-  .option('--login-code <template>', 'login code template: {index}, {index:05}', 'sim-{index:05}')
+  .option(
+    '--login-code <template>',
+    'login code template: {index}, {index:05} (any Unicode)',
+    'sim-{index:05}',
+  )
   .option('--first-index <n>', 'index of the first device', positiveInt('--first-index'), 0)
   .option('--password-env <name>', 'device password from this environment variable (default IVT_PASSWORD)')
   .option('--password-file <file>', 'device password from this file')
@@ -462,15 +468,45 @@ program
     positiveInt('--startup-jitter-ms'),
     0,
   )
+  .option(
+    '--no-media',
+    'signalling only: no RTMP push, recording or picture; RTMPPublish and StartCloudRecord answer error 101 (not supported)',
+  )
+  .option('--media-dir <dir>', 'rendition ladder to push and record (default: the bundled media/)')
+  .option(
+    '--alarm-rate <n>',
+    'motion alarms per channel per minute (AlarmNotify, then the picture to pic_upload_url)',
+    positiveInt('--alarm-rate'),
+    0,
+  )
+  .option(
+    '--max-message-bytes <bytes>',
+    'largest platform message accepted; a larger one closes the connection (default 4 MiB)',
+    positiveInt('--max-message-bytes'),
+  )
+  .option(
+    '--firmware-max-bytes <bytes>',
+    'largest firmware download (default 256 MiB; 4 × a declared Content-Length)',
+    positiveInt('--firmware-max-bytes'),
+  )
+  .option(
+    '--firmware-timeout-ms <ms>',
+    'a firmware download must finish within this time (default 60000)',
+    positiveInt('--firmware-timeout-ms'),
+  )
   .action(async (opts: DeviceFlags) => {
     const { runDevices } = await import('./farm/fleet.js');
+    const { CatalogueError } = await import('./media/catalogue.js');
     const password = readPassword(opts, 'IVT_PASSWORD');
     if (password === undefined) {
       throw new UserError(
         'no device password: set IVT_PASSWORD, or use --password-env NAME / --password-file FILE',
       );
     }
-    await runDevices({ ...opts, password, out: process.stderr });
+    await runDevices({ ...opts, password, out: process.stderr }).catch((error: unknown) => {
+      if (error instanceof CatalogueError) throw new UserError(`${error.message} (or run with --no-media)`);
+      throw error;
+    });
   });
 
 program

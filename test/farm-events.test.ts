@@ -39,6 +39,11 @@ thresholds:
     (anyMix(c, 'disconnects{reason:upgrade}') ?? 0) >= 30,
     `upgrades: ${anyMix(c, 'disconnects{reason:upgrade}')}`,
   );
+  // Each firmware check's outcome reaches the summary (the device observer's firmwareChecked).
+  assert.ok(
+    (c['firmware_checks{result:upgraded}'] ?? 0) >= 30,
+    `firmware: ${c['firmware_checks{result:upgraded}']}`,
+  );
   const stats = s.platform?.stats as { firmware_downloads?: number } | undefined;
   assert.ok((stats?.firmware_downloads ?? 0) >= 30);
   assert.equal(anyMix(c, 'events_received{event:SyncTime}'), 40);

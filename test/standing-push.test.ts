@@ -5,6 +5,7 @@ import { Scheduler } from '../src/device/scheduler.js';
 import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { type RunningIvc, startIvc } from '../src/ivc/server.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
+import { RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
 
@@ -100,4 +101,35 @@ test('a device configured with a standing push publishes by itself from its firs
     max_bitrate: 0,
   });
   assert.equal('err' in answer ? answer.err?.code : 0, 12);
+});
+
+test('a stopped device never publishes again: its standing-push retry dies with it (real RTMP ingest)', async () => {
+  // An ingest that refuses every publish until told otherwise, and counts every attempt.
+  let accept = false;
+  let attempts = 0;
+  const ingest = new RtmpIngestServer({
+    authorize: () => {
+      attempts++;
+      return accept;
+    },
+  });
+  const { port } = await ingest.listen();
+  try {
+    const url = `rtmp://127.0.0.1:${port}/live/after-stop`;
+    const d = device('standing-stop', {
+      rtmpPublishConfig: [{ enable: true, channel: 0, quality: 'ld', url }],
+    });
+    // Refused, retried after pushRetryMs, refused again: the retry is armed.
+    await until('two refused attempts', () => attempts >= 2);
+    await d.stop();
+    const atStop = attempts;
+    accept = true;
+    // Several retry periods later, nothing has even tried to publish.
+    await new Promise((r) => setTimeout(r, timings.pushRetryMs * 5));
+    assert.equal(attempts, atStop, 'no publish attempt after stop()');
+    assert.equal(ingest.stream('after-stop'), null);
+    assert.equal(d.channels[0]!.state, 1);
+  } finally {
+    await ingest.close();
+  }
 });

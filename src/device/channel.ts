@@ -30,7 +30,7 @@ class ChannelExtras {
   ptz: Ptz | null = null;
   move: DetectConfig = defaultDetectConfig;
   rect: DetectConfig = defaultDetectConfig;
-  /** [reboot, -, alarm type 2, 3, 4] */
+  /** By slot (timer-kinds.ts): [reboot, -, alarm type 2, 3, 4] */
   timers: Array<Timer | null> = [null, null, null, null, null];
   constructor(readonly owner: ChannelOwner) {}
 }
@@ -157,7 +157,7 @@ export class Channel implements MediaEvents {
     this.alarm = bits === 0 ? undefined : bits;
   }
 
-  /** Timer slot `i` (0 reboot, 2–4 alarm end of that type), created by `make` on first use. */
+  /** Timer slot `i` (see timer-kinds.ts), created by `make` on first use. */
   timer(i: number, make: () => Timer): Timer {
     const timers = this.x.timers;
     let t = timers[i];

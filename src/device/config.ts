@@ -25,6 +25,25 @@ export interface DeviceTls {
   insecure?: boolean;
 }
 
+/** What a device accepts from a platform it does not trust (defaults: `defaultLimits`). */
+export interface DeviceLimits {
+  /** Largest incoming WebSocket message; a larger one closes the connection (`message_too_large`). */
+  maxMessageBytes?: number;
+  /** Largest firmware download; a larger one is abandoned (`firmwareChecked('too_large')`). */
+  firmwareMaxBytes?: number;
+}
+
+export const defaultLimits: Readonly<Required<DeviceLimits>> = Object.freeze({
+  // The reference platform refuses messages over 4 MiB too; real packets are a few KB.
+  maxMessageBytes: 4 * 1024 * 1024,
+  firmwareMaxBytes: 256 * 1024 * 1024,
+});
+
+/** The limits with defaults filled in (no allocation for a device without its own limits). */
+export function resolveLimits(limits: DeviceLimits | undefined): Readonly<Required<DeviceLimits>> {
+  return limits ? { ...defaultLimits, ...limits } : defaultLimits;
+}
+
 /** Nominal bitrate per quality, bit/s: what the bitrate check and the media sink use. */
 export type Bitrates = Readonly<Record<Quality, number>>;
 export const defaultBitrates: Bitrates = Object.freeze({
@@ -34,7 +53,7 @@ export const defaultBitrates: Bitrates = Object.freeze({
   fhd: 4_000_000,
 });
 
-/** One device. Share nested objects (timings, bitrates, faults, tls) between devices: they are read-only. */
+/** One device. Share nested objects (timings, bitrates, faults, tls, limits) between devices: they are read-only. */
 export interface DeviceConfig {
   /** Platform endpoint without login query, e.g. `ws://127.0.0.1:8080/ivc` or `wss://…`. */
   url: string;
@@ -54,6 +73,7 @@ export interface DeviceConfig {
   tls?: DeviceTls;
   bitrates?: Partial<Bitrates>;
   timings?: Partial<DeviceTimings>;
+  limits?: DeviceLimits;
   /**
    * A standing push configuration the device starts with (as if SetRTMPPublishConfig had set it):
    * entries with `enable: true` push from login on, by themselves, and are retried after failures.

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import type { DeviceTls } from './config.js';
+import { type DeviceTls, defaultLimits } from './config.js';
 import type { LoginFailure } from './observer.js';
 
 /** The login URL of IVR-RPC.md "Transport and login", every value URL-encoded. */
@@ -35,6 +35,8 @@ export function caFromFile(path: string): string {
 export interface OpenOptions {
   localAddress: string | undefined;
   tls: DeviceTls | undefined;
+  /** ws's `maxPayload`: a larger message is refused before it is buffered (default 4 MiB). */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -46,10 +48,16 @@ export function openSocket(url: string, options: OpenOptions): WebSocket {
   const tls = options.tls;
   return new WebSocket(url, {
     perMessageDeflate: false,
+    maxPayload: options.maxMessageBytes ?? defaultLimits.maxMessageBytes,
     ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     ...(tls?.caFile ? { ca: caFromFile(tls.caFile) } : tls?.ca ? { ca: tls.ca } : {}),
     ...(tls?.insecure ? { rejectUnauthorized: false } : {}),
   });
+}
+
+/** The error ws emits when a message exceeds `maxPayload` (it then closes with 1009). */
+export function isMessageTooLarge(error: Error): boolean {
+  return (error as NodeJS.ErrnoException).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 }
 
 const tlsCodes =

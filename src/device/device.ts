@@ -3,15 +3,23 @@ import type { CloseInfo } from '../protocol/close-reason.js';
 import type { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
 import { RpcError } from '../protocol/errors.js';
 import type { AlarmType, GetFirmwareAnswer, Quality, RTMPPublishConfigEntry } from '../protocol/methods.js';
-import { NO_ANSWER, type PeerHandler, RpcPeer } from '../protocol/peer.js';
+import { type PeerHandler, RpcPeer } from '../protocol/peer.js';
 import { checkAnswer, ivcMethodValidators } from '../protocol/validators.js';
+import { clearAlarms, endAlarm, raiseAlarm } from './alarms.js';
 import { quickRetriesExhausted, reconnectDelay } from './backoff.js';
 import { Channel, type ChannelOwner } from './channel.js';
-import { type Bitrates, type DeviceConfig, type DeviceEnv, defaultBitrates } from './config.js';
-import { caFromFile, classifyLoginError, loginUrl, openSocket } from './connect.js';
-import { isArmed, secondsOfDay } from './detection.js';
+import {
+  type Bitrates,
+  type DeviceConfig,
+  type DeviceEnv,
+  defaultBitrates,
+  resolveLimits,
+} from './config.js';
+import { caFromFile, classifyLoginError, isMessageTooLarge, loginUrl, openSocket } from './connect.js';
+import { secondsOfDay } from './detection.js';
 import { handleIvtEvent } from './event-handlers.js';
-import { downloadFirmware, wantsUpgrade } from './firmware.js';
+import { FaultInjector } from './faults.js';
+import { downloadFirmware, FirmwareDownloadError, wantsUpgrade } from './firmware.js';
 import { type MediaSink, noMedia } from './media-sink.js';
 import { type DeviceIdentity, type DeviceObserver, type DeviceState, nullObserver } from './observer.js';
 import { type DeviceTimings, type ProfileTraits, profiles, resolveTimings } from './profile.js';
@@ -19,37 +27,25 @@ import type { PtzStatus } from './ptz.js';
 import type { Random } from './random.js';
 import { serveIvtRequest } from './rpc-handlers.js';
 import type { Scheduler, Timer, TimerTarget } from './scheduler.js';
+import { StandingPush } from './standing-push.js';
+import {
+  ChannelSlot,
+  cancelChannelTimers,
+  channelTimer,
+  DEVICE_TIMER_COUNT,
+  DeviceTimer,
+  timerChannel,
+  timerSlot,
+} from './timer-kinds.js';
 import { Wifi } from './wifi.js';
 
-// Device-level timer kinds; channel timers use CHANNEL_KIND_BASE + channel * 8 + slot.
-const K_KEEPALIVE = 0;
-const K_LIFE = 1; // offline: the next connect (back-off, reboot, storm, upgrade); connecting: handshake timeout
-const K_PREVIEW = 2;
-const K_FIRMWARE = 3;
-const K_SLOW = 4;
-const K_UPGRADE = 5;
-const CHANNEL_KIND_BASE = 8;
-const SLOT_REBOOT = 0;
-/** Retry of a failed standing push (slots 2–4 are the alarm types). */
-const SLOT_PUSH_RETRY = 1;
-
-/** What a misbehaving device sends instead of a packet: cut-off JSON. */
-const MALFORMED_PACKET = '{"req":"Keepalive","seq":';
 /** The vendor SDK's answer to every handler failure. */
 const GENERIC_ERROR = new RpcError(1, 'error');
-const alarmDesc: Readonly<Record<number, string>> = { 2: 'external alarm', 3: 'motion', 4: 'tripwire' };
 
 function ignore(): void {}
 
 /** Why the device itself closes its connection (reported instead of the peer's 'local'). */
-type CloseIntent = 'stop' | 'reboot' | 'upgrade' | 'storm';
-
-interface SlowAnswer {
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-  value: unknown;
-  failed: boolean;
-}
+type CloseIntent = 'stop' | 'reboot' | 'upgrade' | 'storm' | 'too_large';
 
 /**
  * One simulated IVT (camera or NVR) speaking IVR RPC: logs in over WebSocket, keeps alive,
@@ -76,6 +72,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   private readonly random: Random;
   private readonly wallClock: () => number;
   private readonly sweeper: DeadlineSweeper | undefined;
+  private readonly faults: FaultInjector | null;
   private _state: DeviceState = 'idle';
   private _firmware: string;
   private peer: RpcPeer | null = null;
@@ -94,16 +91,16 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   /** How long the reboot in progress keeps the device offline (a storm may set its own). */
   private rebootDowntimeMs = 0;
   private pendingFirmware: string | null = null;
-  private slow: SlowAnswer | null = null;
   private readonly kaParams: { state: 1 | 2 | 3; channels: readonly Channel[] };
   private readonly kaTimer: Timer;
   /** When the armed keepalive is due (scheduler clock), to measure how late it fires. */
   private kaDueAt = 0;
   private readonly lifeTimer: Timer;
-  /** Preview, firmware, slow-answer and upgrade timers, created on first use. */
+  /** Preview, firmware and upgrade timers, created on first use. */
   private aux: Array<Timer | null> | null = null;
   private _wifi: Wifi | null = null;
-  private _rtmpConfig: RTMPPublishConfigEntry[] | null = null;
+  /** Created on first use: most devices never see SetRTMPPublishConfig. */
+  private standing: StandingPush | null = null;
 
   constructor(config: DeviceConfig, env: DeviceEnv) {
     if (!/^wss?:\/\//.test(config.url))
@@ -121,7 +118,6 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this._firmware = config.firmwareModel ?? 'sim-1.0.0';
     this.ptzPresets = config.ptzPresets ?? 3;
     this.ptzTours = config.ptzTours ?? 2;
-    this._rtmpConfig = config.rtmpPublishConfig ?? null;
     const count = this.kind === 'camera' ? 1 : Math.max(1, config.channels ?? 4);
     const channels: Channel[] = [];
     for (let i = 0; i < count; i++) channels.push(new Channel(i, this));
@@ -133,8 +129,12 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.random = env.random ?? Math.random;
     this.wallClock = env.clock ?? Date.now;
     this.sweeper = env.sweeper;
-    this.kaTimer = this.scheduler.timer(this, K_KEEPALIVE);
-    this.lifeTimer = this.scheduler.timer(this, K_LIFE);
+    this.kaTimer = this.scheduler.timer(this, DeviceTimer.Keepalive);
+    this.lifeTimer = this.scheduler.timer(this, DeviceTimer.Life);
+    this.faults = config.faults
+      ? new FaultInjector(config.faults, this, this.observer, this.scheduler, this.random)
+      : null;
+    if (config.rtmpPublishConfig) this.standingPush.entries = config.rtmpPublishConfig;
   }
 
   // ---- read-only state ----
@@ -150,6 +150,11 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   /** Logged in (online or upgrading). */
   get isOnline(): boolean {
     return this.peer !== null;
+  }
+
+  /** The logged-in connection to the platform, or null (for the device's own modules). */
+  get connection(): RpcPeer | null {
+    return this.peer;
   }
 
   /** The device clock, epoch ms (wall clock + SyncTime offset). */
@@ -185,18 +190,12 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
 
   /** The standing push configuration (SetRTMPPublishConfig), kept for the device's life. */
   get rtmpPublishConfig(): RTMPPublishConfigEntry[] {
-    this._rtmpConfig ??= this.channels.map((ch) => ({
-      enable: false,
-      channel: ch.channel,
-      quality: 'sd' as const,
-      url: '',
-    }));
-    return this._rtmpConfig;
+    return this.standingPush.entries;
   }
 
   set rtmpPublishConfig(config: RTMPPublishConfigEntry[]) {
-    this._rtmpConfig = config;
-    if (this.peer) this.applyPublishConfig();
+    this.standingPush.entries = config;
+    if (this.peer) this.standingPush.apply();
   }
 
   // ---- control ----
@@ -215,15 +214,19 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     }
   }
 
-  /** Closes cleanly (close code 1000) and stops every timer and media task; resolves once the socket is closed. */
+  /**
+   * Closes cleanly (close code 1000) and stops every timer and media task — a stopped device
+   * sends nothing more, standing pushes included; resolves once the socket is closed.
+   */
   stop(): Promise<void> {
     this.cancelTimers();
+    this.standing?.halt();
     for (const ch of this.channels) {
       ch.stopPublish();
       ch.stopRecord();
-      this.clearAlarms(ch);
+      clearAlarms(this, ch);
     }
-    this.releaseSlow();
+    this.faults?.releaseSlow();
     this.pendingReboot = null;
     this.pendingFirmware = null;
     const socket = this.ws ?? this.peer?.socket ?? null;
@@ -258,9 +261,8 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.rebootDowntimeMs = downtimeMs;
     for (const ch of this.channels) {
       ch.setOnline(false);
-      this.clearAlarms(ch);
-      const t = ch.peekTimer(SLOT_REBOOT);
-      if (t) this.scheduler.cancel(t);
+      clearAlarms(this, ch);
+      this.cancelChannelTimer(ch, ChannelSlot.Reboot);
     }
     if (this.peer) {
       this.intent = 'reboot';
@@ -287,26 +289,27 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
    * False when not raised: offline, no such channel, detection disabled or outside the arm window.
    */
   raiseAlarm(channel: number, type: AlarmType, durationMs: number): boolean {
-    const ch = this.channelOf(channel);
-    if (!ch || ch.state === 0 || !this.peer || type < 2 || type > 4) return false;
-    const config = ch.detectConfigFor(type);
-    if (config && !isArmed(config, secondsOfDay(this.now()))) return false;
-    const timer = ch.timer(type, () => this.scheduler.timer(this, CHANNEL_KIND_BASE + ch.channel * 8 + type));
-    this.scheduler.schedule(timer, durationMs + (config ? config.delay * 1000 : 0));
-    if (ch.isAlarmActive(type)) return true;
-    ch.setAlarm(type, true, this.traits.alarmBitOffset);
-    this.observer.alarmRaised(this, channel, type);
-    this.notifyAlarm(ch.channel, type, 'start');
-    return true;
+    return raiseAlarm(this, channel, type, durationMs);
   }
 
   /**
    * Asks the platform for firmware (GetFirmware) and upgrades when it offers another version
-   * over http(s): download (counted, discarded), keepalive state 2 for `upgradeMs`, reconnect
-   * with the new firmware_model. Called by the UpgradeFirmware event and the vendor's daily check.
+   * over http(s): download (counted, discarded, capped in bytes and time), keepalive state 2 for
+   * `upgradeMs`, reconnect with the new firmware_model. Called by the UpgradeFirmware event and
+   * the vendor's daily check.
    */
   checkFirmware(): void {
     void this.runFirmwareCheck();
+  }
+
+  /** Arms the channel's timer of `slot` (a reboot's end, an alarm's end) to fire in `delayMs`. */
+  armChannelTimer(ch: Channel, slot: number, delayMs: number): void {
+    this.scheduler.schedule(channelTimer(this.scheduler, this, ch, slot), delayMs);
+  }
+
+  cancelChannelTimer(ch: Channel, slot: number): void {
+    const t = ch.peekTimer(slot);
+    if (t) this.scheduler.cancel(t);
   }
 
   // ---- connection life ----
@@ -319,7 +322,11 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     try {
       ws = openSocket(
         loginUrl(c.url, c.loginCode, c.password, c.hardwareModel ?? 'IVT-SIM', this._firmware),
-        { localAddress: c.localAddress, tls: c.tls },
+        {
+          localAddress: c.localAddress,
+          tls: c.tls,
+          maxMessageBytes: resolveLimits(c.limits).maxMessageBytes,
+        },
       );
     } catch (error) {
       this.observer.loginFailed(this, classifyLoginError(error), 0);
@@ -365,12 +372,21 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.ws = null;
     this.scheduler.cancel(this.lifeTimer);
     const now = performance.now();
-    this.peer = new RpcPeer(ws, this, {
+    const peer = new RpcPeer(ws, this, {
       firstSeq: this.traits.firstSeq,
       rpcTimeoutMs: this.timings.rpcTimeoutMs,
       closeOnSeqMismatch: this.traits.closeOnSeqMismatch,
       resendOnSeqMismatch: !this.traits.closeOnSeqMismatch,
       ...(this.sweeper ? { sweeper: this.sweeper } : {}),
+    });
+    this.peer = peer;
+    // ws refuses a message over the size limit before buffering it, then waits for a close
+    // handshake the platform may never finish: drop the socket now, and say why.
+    ws.on('error', (error) => {
+      if (isMessageTooLarge(error) && this.peer === peer) {
+        this.intent = 'too_large';
+        peer.terminate(error.message);
+      }
     });
     this.connectedAt = now;
     this.everLoggedIn = true;
@@ -378,10 +394,10 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.setState('online');
     if (this.traits.previewServer) this.callPreviewServer();
     // Standing pushes first, so the first keepalive already shows those channels live.
-    this.applyPublishConfig();
+    this.standing?.apply();
     this.sendKeepalive();
     if (this.traits.dailyFirmwareCheck) {
-      const t = this.auxTimer(K_FIRMWARE);
+      const t = this.auxTimer(DeviceTimer.Firmware);
       if (!t.pending) this.scheduler.schedule(t, this.untilDailyFirmwareCheck());
     }
   }
@@ -402,18 +418,14 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     if (!peer) return;
     this.scheduler.schedule(this.kaTimer, this.timings.keepaliveMs);
     this.kaDueAt = this.scheduler.now() + this.timings.keepaliveMs;
-    const p = this.config.faults?.malformedProbability;
-    if (p && this.random() < p) {
-      peer.sendRaw(MALFORMED_PACKET);
-      this.observer.faultInjected?.(this, 'malformed_packet');
-    }
+    this.faults?.beforeKeepalive(peer);
     this.kaParams.state = this._state === 'upgrading' ? 2 : this.health;
     peer.request('Keepalive', this.kaParams).catch(ignore);
   }
 
   private callPreviewServer(): void {
     this.peer?.request('preview_server').catch(ignore);
-    this.scheduler.schedule(this.auxTimer(K_PREVIEW), this.timings.previewServerMs);
+    this.scheduler.schedule(this.auxTimer(DeviceTimer.Preview), this.timings.previewServerMs);
   }
 
   /** Next 03:xx (+0–600 s) of the device clock, as the vendor SDK checks firmware daily. */
@@ -443,17 +455,21 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.setState('upgrading');
     let bytes: number;
     try {
-      bytes = await downloadFirmware(offered.url, this.timings.firmwareTimeoutMs);
-    } catch {
+      bytes = await downloadFirmware(offered.url, {
+        timeoutMs: this.timings.firmwareTimeoutMs,
+        maxBytes: resolveLimits(this.config.limits).firmwareMaxBytes,
+      });
+    } catch (error) {
       if (peer === this.peer && this.isUpgrading()) this.setState('online');
-      this.observer.firmwareChecked?.(this, 'failed', 0);
+      const e = error instanceof FirmwareDownloadError ? error : null;
+      this.observer.firmwareChecked?.(this, e?.outcome ?? 'failed', e?.bytes ?? 0);
       return;
     }
     // The connection may have been lost (or the device stopped) during the download.
     if (peer !== this.peer || !this.isUpgrading()) return;
     this.pendingFirmware = offered.firmware_model;
     this.observer.firmwareChecked?.(this, 'upgraded', bytes);
-    this.scheduler.schedule(this.auxTimer(K_UPGRADE), this.timings.upgradeMs);
+    this.scheduler.schedule(this.auxTimer(DeviceTimer.Upgrade), this.timings.upgradeMs);
   }
 
   /** A method, not a comparison, because the state changes across the awaits above. */
@@ -491,69 +507,13 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
       return;
     }
     ch.setOnline(false);
-    this.clearAlarms(ch);
-    const timer = ch.timer(SLOT_REBOOT, () =>
-      this.scheduler.timer(this, CHANNEL_KIND_BASE + ch.channel * 8 + SLOT_REBOOT),
-    );
-    this.scheduler.schedule(timer, downtimeMs);
-  }
-
-  private clearAlarms(ch: Channel): void {
-    for (let type = 2; type <= 4; type++) {
-      const t = ch.peekTimer(type);
-      if (t) this.scheduler.cancel(t);
-      if (ch.isAlarmActive(type)) ch.setAlarm(type, false, this.traits.alarmBitOffset);
-    }
-  }
-
-  private notifyAlarm(channel: number, type: number, state: 'start' | 'end'): void {
-    const peer = this.peer;
-    if (!peer) return;
-    const call = peer.call('AlarmNotify', { channel, type, state, desc: alarmDesc[type] ?? 'alarm' });
-    if (state === 'end') {
-      call.catch(ignore);
-      return;
-    }
-    call.then((answer) => {
-      const url = (answer as { pic_upload_url?: unknown } | null)?.pic_upload_url;
-      if (typeof url === 'string' && url !== '') {
-        this.media.uploadAlarmPicture({ loginCode: this.loginCode, channel, type, url });
-      }
-    }, ignore);
+    clearAlarms(this, ch);
+    this.armChannelTimer(ch, ChannelSlot.Reboot, downtimeMs);
   }
 
   channelMediaFailed(ch: Channel, kind: 'publish' | 'record', detail: string): void {
     this.observer.mediaFailed?.(this, ch.channel, kind, detail);
-    // A standing push does not give up: it is tried again while its entry stays enabled.
-    if (kind === 'publish' && this.standingEntry(ch)) {
-      const timer = ch.timer(SLOT_PUSH_RETRY, () =>
-        this.scheduler.timer(this, CHANNEL_KIND_BASE + ch.channel * 8 + SLOT_PUSH_RETRY),
-      );
-      this.scheduler.schedule(timer, this.timings.pushRetryMs);
-    }
-  }
-
-  /**
-   * Brings pushes in line with the standing configuration (SetRTMPPublishConfig): every enabled
-   * entry of an online channel that is not publishing starts its push; a standing push whose
-   * entry was disabled or changed stops. Called on login, on a new configuration, when a channel
-   * comes back from a reboot and when a failed push is due for a retry.
-   */
-  applyPublishConfig(): void {
-    if (!this._rtmpConfig) return;
-    for (const ch of this.channels) {
-      const entry = this.standingEntry(ch);
-      const current = ch.publishing;
-      if (
-        current &&
-        current.streamId === '' &&
-        (!entry || entry.url !== current.url || entry.quality !== current.quality)
-      ) {
-        ch.stopPublish();
-      }
-      if (!entry || ch.publishing || ch.state === 0) continue;
-      this.startPush(ch, entry.quality, entry.url, '');
-    }
+    if (kind === 'publish') this.standing?.pushFailed(ch);
   }
 
   /** Starts the channel's RTMP push through the media sink (platform order or standing push: streamId ""). */
@@ -572,11 +532,9 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     ch.startPublish({ streamId, quality, url, task });
   }
 
-  private standingEntry(ch: Channel): RTMPPublishConfigEntry | null {
-    const config = this._rtmpConfig;
-    if (!config) return null;
-    for (const e of config) if (e.enable && e.url !== '' && e.channel === ch.channel) return e;
-    return null;
+  private get standingPush(): StandingPush {
+    this.standing ??= new StandingPush(this, this.scheduler, this.timings.pushRetryMs, null);
+    return this.standing;
   }
 
   // ---- PeerHandler ----
@@ -590,21 +548,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
       result = this.errorAnswer(error);
       failed = true;
     }
-    const faults = this.config.faults;
-    if (faults) {
-      const drop = faults.dropAnswerProbability;
-      if (drop && this.random() < drop) {
-        this.observer.faultInjected?.(this, 'dropped_answer');
-        return NO_ANSWER;
-      }
-      if (faults.slowAnswerMs) {
-        this.observer.faultInjected?.(this, 'slow_answer');
-        return new Promise((resolve, reject) => {
-          this.slow = { resolve, reject, value: result, failed };
-          this.scheduler.schedule(this.auxTimer(K_SLOW), faults.slowAnswerMs!);
-        });
-      }
-    }
+    if (this.faults) return this.faults.answer(result, failed);
     if (failed) throw result;
     return result;
   }
@@ -637,13 +581,17 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.intent = null;
     this.peer = null;
     this.scheduler.cancel(this.kaTimer);
-    this.cancelAux(K_PREVIEW);
-    this.cancelAux(K_UPGRADE);
-    this.releaseSlow();
+    this.cancelAux(DeviceTimer.Preview);
+    this.cancelAux(DeviceTimer.Upgrade);
+    this.faults?.releaseSlow();
     this.pendingReboot = null;
     const firmware = this.pendingFirmware;
     this.pendingFirmware = null;
-    this.observer.disconnected(this, intent === 'stop' ? 'local' : (intent ?? info.reason), info.detail);
+    this.observer.disconnected(
+      this,
+      intent === 'stop' ? 'local' : intent === 'too_large' ? 'message_too_large' : (intent ?? info.reason),
+      info.detail,
+    );
     switch (intent) {
       case 'stop':
         return;
@@ -675,11 +623,11 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
 
   onTimer(kind: number): void {
     switch (kind) {
-      case K_KEEPALIVE:
+      case DeviceTimer.Keepalive:
         this.observer.keepaliveLate?.(this, this.scheduler.now() - this.kaDueAt);
         this.sendKeepalive();
         return;
-      case K_LIFE:
+      case DeviceTimer.Life:
         if (this._state === 'connecting') {
           this.onHandshakeTimeout();
           return;
@@ -688,31 +636,25 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
         if (this._state === 'waiting' || this._state === 'backoff' || this._state === 'rebooting')
           this.connect();
         return;
-      case K_PREVIEW:
+      case DeviceTimer.Preview:
         if (this.peer) this.callPreviewServer();
         return;
-      case K_FIRMWARE:
+      case DeviceTimer.Firmware:
         this.checkFirmware();
-        this.scheduler.schedule(this.auxTimer(K_FIRMWARE), this.untilDailyFirmwareCheck());
+        this.scheduler.schedule(this.auxTimer(DeviceTimer.Firmware), this.untilDailyFirmwareCheck());
         return;
-      case K_SLOW:
-        this.releaseSlow();
-        return;
-      case K_UPGRADE:
+      case DeviceTimer.Upgrade:
         this.finishUpgrade();
         return;
     }
-    const ch = this.channels[(kind - CHANNEL_KIND_BASE) >> 3];
+    const ch = this.channels[timerChannel(kind)];
     if (!ch) return;
-    const slot = (kind - CHANNEL_KIND_BASE) & 7;
-    if (slot === SLOT_REBOOT) {
+    const slot = timerSlot(kind);
+    if (slot === ChannelSlot.Reboot) {
       ch.setOnline(true);
-      this.applyPublishConfig();
-    } else if (slot === SLOT_PUSH_RETRY) {
-      this.applyPublishConfig();
-    } else if (ch.isAlarmActive(slot)) {
-      ch.setAlarm(slot, false, this.traits.alarmBitOffset);
-      this.notifyAlarm(ch.channel, slot, 'end');
+      this.standing?.apply();
+    } else {
+      endAlarm(this, ch, slot);
     }
   }
 
@@ -726,7 +668,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   }
 
   private auxTimer(kind: number): Timer {
-    this.aux ??= [null, null, null, null, null, null];
+    this.aux ??= new Array<Timer | null>(DEVICE_TIMER_COUNT).fill(null);
     let t = this.aux[kind];
     if (!t) {
       t = this.scheduler.timer(this, kind);
@@ -744,19 +686,6 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.scheduler.cancel(this.kaTimer);
     this.scheduler.cancel(this.lifeTimer);
     for (const t of this.aux ?? []) if (t) this.scheduler.cancel(t);
-    for (const ch of this.channels) {
-      const t = ch.peekTimer(SLOT_REBOOT);
-      if (t) this.scheduler.cancel(t);
-    }
-  }
-
-  /** Lets a delayed (slow-fault) answer go now; after a close the peer drops it. */
-  private releaseSlow(): void {
-    const s = this.slow;
-    if (!s) return;
-    this.slow = null;
-    this.cancelAux(K_SLOW);
-    if (s.failed) s.reject(s.value);
-    else s.resolve(s.value);
+    for (const ch of this.channels) cancelChannelTimers(this.scheduler, ch);
   }
 }

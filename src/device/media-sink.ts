@@ -48,6 +48,12 @@ export interface AlarmPictureJob {
 }
 
 export interface MediaSink {
+  /**
+   * False for a device without a media path (`ivtfarm device --no-media`): it answers
+   * RTMPPublish and StartCloudRecord with error 101, as a device that does not support a method
+   * must (IVR-RPC.md), instead of claiming a stream it does not send. Default true.
+   */
+  readonly available?: boolean;
   startPublish(job: PublishJob, events: MediaEvents): MediaTask;
   startRecord(job: RecordJob, events: MediaEvents): MediaTask;
   uploadAlarmPicture(job: AlarmPictureJob): void;
@@ -55,7 +61,15 @@ export interface MediaSink {
 
 const idleTask: MediaTask = { stop() {} };
 
-/** The default: every push and recording "succeeds" without sending a byte. */
+/** A signalling-only device: no push, no recording, no alarm picture — and it says so. */
+export const noMediaPath: MediaSink = {
+  available: false,
+  startPublish: () => idleTask,
+  startRecord: () => idleTask,
+  uploadAlarmPicture() {},
+};
+
+/** The default (unit tests of the protocol): every push and recording "succeeds" without sending a byte. */
 export const noMedia: MediaSink = {
   startPublish: () => idleTask,
   startRecord: () => idleTask,

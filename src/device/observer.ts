@@ -16,8 +16,21 @@ export type LoginFailure =
   | { kind: 'refused'; status: number } // 401 bad credentials, 403 disabled, 5xx …
   | { kind: 'failed'; reason: 'timeout' | 'connection_refused' | 'network' | 'tls' | 'other' };
 
-/** Why a device lost its connection: a protocol close reason, or its own reboot/upgrade. */
-export type DisconnectReason = CloseReason | 'reboot' | 'upgrade' | 'storm';
+/**
+ * Why a device lost its connection: a protocol close reason, its own reboot/upgrade/storm, or a
+ * platform message over the device's size limit (`message_too_large`, close code 1009).
+ */
+export type DisconnectReason = CloseReason | 'reboot' | 'upgrade' | 'storm' | 'message_too_large';
+
+/**
+ * How a firmware check ended: `upgraded` (downloaded, reconnecting), `skipped` (same version or
+ * not http), `failed` (GetFirmware or the download failed), `too_large` (the download passed
+ * the byte cap), `too_slow` (it did not finish within `firmwareTimeoutMs`).
+ */
+export type FirmwareOutcome = 'upgraded' | 'skipped' | 'failed' | 'too_large' | 'too_slow';
+
+/** Misbehaviour a device was told to show (`DeviceConfig.faults`). */
+export type InjectedFault = 'slow_answer' | 'dropped_answer' | 'malformed_packet';
 
 /** The identity a device shows observers (no password). */
 export interface DeviceIdentity {
@@ -44,14 +57,14 @@ export interface DeviceObserver {
   disconnected(device: DeviceIdentity, reason: DisconnectReason, detail: string): void;
   eventReceived(device: DeviceIdentity, event: string, known: boolean): void;
   alarmRaised(device: DeviceIdentity, channel: number, type: number): void;
-  /** A channel's push or recording failed in the media layer; the channel dropped it (state back to 1). */
   /** A periodic keepalive fired `ms` after it was due (the generator's own timer lateness). */
   keepaliveLate?(device: DeviceIdentity, ms: number): void;
+  /** A channel's push or recording failed in the media layer; the channel dropped it (state back to 1). */
   mediaFailed?(device: DeviceIdentity, channel: number, kind: 'publish' | 'record', detail: string): void;
-  /** A firmware check ended: `upgraded` (downloaded `bytes`, reconnecting), `skipped` (same version or not http), `failed`. */
-  firmwareChecked?(device: DeviceIdentity, outcome: 'upgraded' | 'skipped' | 'failed', bytes: number): void;
+  /** A firmware check ended; `bytes` downloaded (also when the download was cut off). */
+  firmwareChecked?(device: DeviceIdentity, outcome: FirmwareOutcome, bytes: number): void;
   /** An injected fault fired (counts what a misbehaving device actually did). */
-  faultInjected?(device: DeviceIdentity, fault: 'slow_answer' | 'dropped_answer' | 'malformed_packet'): void;
+  faultInjected?(device: DeviceIdentity, fault: InjectedFault): void;
   /** A known event arrived with invalid params and was ignored. */
   eventRejected?(device: DeviceIdentity, event: string, reason: string): void;
 }

@@ -12,7 +12,7 @@ export interface DeviceTimings {
   rpcTimeoutMs: number;
   /** WebSocket upgrade must complete within this time. */
   handshakeTimeoutMs: number;
-  /** Firmware download: headers and body must each arrive within this time. */
+  /** The whole firmware download (headers and body) must finish within this time. */
   firmwareTimeoutMs: number;
   /** RebootChannel: how long the channel (a camera: the whole device) stays offline. */
   rebootMs: number;

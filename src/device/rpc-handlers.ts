@@ -25,6 +25,8 @@ type ChannelRule = 'online' | 'exists' | 'none';
 
 interface MethodEntry<M extends IvtMethod> {
   channel: ChannelRule;
+  /** Sends media: refused with 101 by a device without a media path. */
+  media?: true;
   handle(device: SimulatedDevice, params: IvtParams<M>, channel: Channel): unknown;
 }
 
@@ -74,6 +76,7 @@ function netConfig(device: SimulatedDevice, channel: number): NetConfig[] {
 const methods: { [M in IvtMethod]: MethodEntry<M> } = {
   RTMPPublish: {
     channel: 'online',
+    media: true,
     handle(device, p, ch) {
       const current = ch.publishing;
       if (current) {
@@ -96,6 +99,7 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
   },
   StartCloudRecord: {
     channel: 'online',
+    media: true,
     handle(device, p, ch) {
       const current = ch.recording;
       if (current) {
@@ -163,6 +167,12 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
     handle(device, p) {
       for (const entry of p) {
         if (!device.channelOf(entry.channel)) throw new RpcError(ErrorCode.NoSuchChannel);
+        // A standing push the device cannot send would show the channel live: refuse it.
+        if (entry.enable && device.media.available === false)
+          throw new RpcError(
+            ErrorCode.MethodNotSupported,
+            'standing push not supported: this device has no media path',
+          );
       }
       device.rtmpPublishConfig = p.map(
         (e): RTMPPublishConfigEntry => ({
@@ -200,6 +210,11 @@ const table = new Map<string, MethodEntry<IvtMethod>>(
 export function serveIvtRequest(device: SimulatedDevice, method: string, params: unknown): unknown {
   const entry = table.get(method);
   if (!entry) throw new RpcError(ErrorCode.MethodNotSupported, `method ${method} not supported`);
+  if (entry.media && device.media.available === false)
+    throw new RpcError(
+      ErrorCode.MethodNotSupported,
+      `method ${method} not supported: this device has no media path`,
+    );
   const invalid = checkParams(ivtMethodValidators, method, params);
   if (invalid !== null) throw new RpcError(ErrorCode.Internal, `invalid params: ${invalid}`);
   let channel: Channel | null = null;

@@ -3,6 +3,8 @@ import type {
   DeviceObserver,
   DeviceState,
   DisconnectReason,
+  FirmwareOutcome,
+  InjectedFault,
   LoginFailure,
 } from '../device/observer.js';
 import type {
@@ -26,6 +28,10 @@ const alarmTypeNames: Record<number, string> = { 2: 'external', 3: 'motion', 4: 
  */
 export class DeviceMetrics implements DeviceObserver {
   private readonly states: Family<GaugeHandle>;
+  private readonly firmwareChecks: Family<CounterHandle>;
+  private readonly eventsRejected: Family<CounterHandle>;
+  private readonly mediaFailures: Family<CounterHandle>;
+  private readonly faults: Family<CounterHandle>;
   private readonly logins: Family<CounterHandle>;
   private readonly loginDuration: HistogramHandle;
   private readonly keepaliveRtt: HistogramHandle;
@@ -48,6 +54,10 @@ export class DeviceMetrics implements DeviceObserver {
     private readonly mix: string,
   ) {
     this.states = registry.gaugeFamily('devices', ['state']);
+    this.firmwareChecks = registry.counterFamily('firmware_checks', ['result']);
+    this.eventsRejected = registry.counterFamily('events_rejected', ['event']);
+    this.mediaFailures = registry.counterFamily('media_failures', ['kind']);
+    this.faults = registry.counterFamily('faults_injected', ['type']);
     this.logins = registry.counterFamily('logins', ['result', 'reason', 'mix']);
     this.loginDuration = registry.histogram('login_duration');
     this.keepaliveRtt = registry.histogram('keepalive_rtt');
@@ -82,7 +92,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.loginDuration.record(ms);
   }
 
-  loginFailed(_d: DeviceIdentity, failure: LoginFailure): void {
+  loginFailed(_d: DeviceIdentity, failure: LoginFailure, _ms: number): void {
     if (failure.kind === 'refused') this.logins.get('refused', `http_${failure.status}`, this.mix).add(1);
     else this.logins.get('failed', failure.reason, this.mix).add(1);
   }
@@ -107,7 +117,7 @@ export class DeviceMetrics implements DeviceObserver {
     this.keepaliveLateness.record(ms);
   }
 
-  disconnected(_d: DeviceIdentity, reason: DisconnectReason): void {
+  disconnected(_d: DeviceIdentity, reason: DisconnectReason, _detail: string): void {
     this.disconnects.get(disconnectLabel[reason] ?? reason, this.mix).add(1);
   }
 
@@ -118,5 +128,21 @@ export class DeviceMetrics implements DeviceObserver {
 
   alarmRaised(_d: DeviceIdentity, _channel: number, type: number): void {
     this.alarms.get(alarmTypeNames[type] ?? String(type), this.mix).add(1);
+  }
+
+  firmwareChecked(_d: DeviceIdentity, outcome: FirmwareOutcome, _bytes: number): void {
+    this.firmwareChecks.get(outcome).add(1);
+  }
+
+  eventRejected(_d: DeviceIdentity, event: string): void {
+    this.eventsRejected.get(event).add(1);
+  }
+
+  mediaFailed(_d: DeviceIdentity, _channel: number, kind: 'publish' | 'record', _detail: string): void {
+    this.mediaFailures.get(kind).add(1);
+  }
+
+  faultInjected(_d: DeviceIdentity, fault: InjectedFault): void {
+    this.faults.get(fault).add(1);
   }
 }

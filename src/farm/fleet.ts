@@ -1,13 +1,17 @@
 import { SimulatedDevice } from '../device/device.js';
-import type {
-  DeviceIdentity,
-  DeviceObserver,
-  DeviceState,
-  DisconnectReason,
-  LoginFailure,
-} from '../device/observer.js';
+import { type MediaSink, noMediaPath } from '../device/media-sink.js';
 import { Scheduler } from '../device/scheduler.js';
+import { defaultMediaDir, QUALITIES, type Quality } from '../media/catalogue.js';
+import { MetricsRegistry } from '../metrics/registry.js';
+import { startDeltaTicker } from '../metrics/ticker.js';
 import { compileLoginCode } from '../scenario/template.js';
+import { AlarmGenerator } from './alarm-generator.js';
+import { FleetObserver, FleetTotals, fleetLine } from './fleet-status.js';
+import { createMediaSink, type FarmMediaSink } from './media-sink.js';
+import { within } from './within.js';
+
+/** What an HTTP refusal of the login means (also used by the run's preflight). */
+export { refusalMeaning } from './fleet-status.js';
 
 export interface FleetOptions {
   url: string;
@@ -23,99 +27,106 @@ export interface FleetOptions {
   ca?: string;
   insecure?: boolean;
   startupJitterMs: number;
+  /**
+   * Real media (default): RTMP pushes of the ladder, cloud recordings, alarm pictures. False: a
+   * signalling-only fleet that answers RTMPPublish/StartCloudRecord with 101 (not supported).
+   */
+  media: boolean;
+  /** The rendition ladder (default: the repository's `media/`). */
+  mediaDir?: string;
+  /** Motion alarms started per channel per minute (0: none). */
+  alarmRate?: number;
+  maxMessageBytes?: number;
+  firmwareMaxBytes?: number;
+  firmwareTimeoutMs?: number;
   out: NodeJS.WritableStream;
   /** Resolves to stop the fleet (default: SIGINT/SIGTERM). */
   until?: Promise<unknown>;
   statusEveryMs?: number;
 }
 
-export const refusalMeaning: Record<number, string> = {
-  400: 'the platform says the login request is incomplete',
-  401: 'bad login code or password',
-  403: 'the device is disabled on the platform',
-  503: 'the platform refuses more devices',
-};
-
-/** Counts outcomes for the status line, and explains the first failure of each kind once. */
-class FleetStatus implements DeviceObserver {
-  readonly states = new Map<DeviceState, number>();
-  loginsOk = 0;
-  loginsRefused = 0;
-  loginsFailed = 0;
-  disconnects = 0;
-  keepalives = 0;
-  private readonly explained = new Set<string>();
-
-  constructor(
-    private readonly out: NodeJS.WritableStream,
-    private readonly target: string,
-  ) {}
-
-  stateChanged(_d: DeviceIdentity, from: DeviceState, to: DeviceState): void {
-    this.states.set(from, (this.states.get(from) ?? 0) - 1);
-    this.states.set(to, (this.states.get(to) ?? 0) + 1);
-  }
-  loginSucceeded(): void {
-    this.loginsOk++;
-  }
-  loginFailed(d: DeviceIdentity, failure: LoginFailure): void {
-    if (failure.kind === 'refused') {
-      this.loginsRefused++;
-      this.explainOnce(
-        `refused ${failure.status}`,
-        `${d.loginCode}: login refused with HTTP ${failure.status} (${refusalMeaning[failure.status] ?? 'see the platform'}); retrying with back-off`,
-      );
-    } else {
-      this.loginsFailed++;
-      const why =
-        failure.reason === 'connection_refused'
-          ? `cannot connect to ${this.target}: connection refused — is the platform running on that port?`
-          : failure.reason === 'timeout'
-            ? `no answer from ${this.target} within the handshake timeout`
-            : failure.reason === 'tls'
-              ? `TLS handshake with ${this.target} failed (use --ca FILE or --insecure for a test certificate)`
-              : `cannot connect to ${this.target} (${failure.reason})`;
-      this.explainOnce(`failed ${failure.reason}`, `${why}; retrying with back-off`);
-    }
-  }
-  rpcCompleted(_d: DeviceIdentity, direction: string, method: string): void {
-    if (direction === 'to_ivc' && method === 'Keepalive') this.keepalives++;
-  }
-  disconnected(d: DeviceIdentity, reason: DisconnectReason, detail: string): void {
-    this.disconnects++;
-    this.explainOnce(
-      `disconnect ${reason}`,
-      `${d.loginCode}: disconnected (${reason}${detail ? `: ${detail}` : ''})`,
-    );
-  }
-  eventReceived(): void {}
-  alarmRaised(): void {}
-
-  line(count: number): string {
-    const n = (s: DeviceState) => this.states.get(s) ?? 0;
-    const waiting = n('waiting') > 0 ? `  waiting ${n('waiting')}` : '';
-    return `online ${n('online')}/${count}${waiting}  connecting ${n('connecting')}  backoff ${n('backoff')}  logins ok ${this.loginsOk} refused ${this.loginsRefused} failed ${this.loginsFailed}  keepalives ${this.keepalives}  disconnects ${this.disconnects}`;
-  }
-
-  private explainOnce(key: string, message: string): void {
-    if (this.explained.has(key)) return;
-    this.explained.add(key);
-    this.out.write(`${message}\n`);
-  }
-}
+/** How long the wind-down may take: devices close, then recordings upload their last segment. */
+const STOP_DEVICES_MS = 3000;
+const CLOSE_MEDIA_MS = 12_000;
+const ALARM_DURATION_MS = 10_000;
 
 /** Runs `count` devices in this process until stopped (`ivtfarm device`). */
 export async function runDevices(options: FleetOptions): Promise<void> {
   const scheduler = new Scheduler();
-  const target = new URL(options.url).host;
-  const status = new FleetStatus(options.out, target);
+  const registry = new MetricsRegistry({ source: 'fleet' });
+  const totals = new FleetTotals();
+  const observer = new FleetObserver(registry, options.out, new URL(options.url).host);
+  const addresses = options.sourceAddress ?? [];
+  const sink = options.media
+    ? createMediaSink(
+        { mediaDir: options.mediaDir ?? defaultMediaDir(), sourceAddresses: addresses },
+        registry,
+        scheduler,
+      )
+    : null;
+  const ticker = startDeltaTicker(registry, (delta) => totals.add(delta), { beforeTake: () => sink?.tick() });
+  const devices = buildDevices(options, scheduler, observer, sink ?? noMediaPath, sink);
+  const kind = options.channels > 1 ? `NVR-${options.channels}` : 'camera';
+  const media = sink
+    ? `media from ${sink.catalogue.dir}`
+    : 'no media (--no-media: RTMPPublish and StartCloudRecord answer 101)';
+  options.out.write(`starting ${options.count} ${kind} device(s) against ${options.url}; ${media}\n`);
+  for (const d of devices) d.start();
+  const alarms = new AlarmGenerator(
+    scheduler,
+    Math.random,
+    () => devices.length,
+    (i) => devices[i]!,
+  );
+  if (options.alarmRate)
+    alarms.setPlan({
+      perChannelRate: options.alarmRate / 60,
+      types: { external: 0, motion: 1, tripwire: 0 },
+      durationMs: ALARM_DURATION_MS,
+      picture: true,
+    });
+  const line = () => `${fleetLine(totals, options.count, sink !== null)}\n`;
+  const timer = setInterval(() => options.out.write(line()), options.statusEveryMs ?? 5000);
+  const until =
+    options.until ??
+    new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+  await until;
+  clearInterval(timer);
+  alarms.setPlan(null);
+  options.out.write('stopping devices…\n');
+  await within(Promise.all(devices.map((d) => d.stop())), STOP_DEVICES_MS);
+  if (sink) await within(sink.close(), CLOSE_MEDIA_MS);
+  ticker.stop(true);
+  options.out.write(line());
+}
+
+function buildDevices(
+  options: FleetOptions,
+  scheduler: Scheduler,
+  observer: FleetObserver,
+  media: MediaSink,
+  sink: FarmMediaSink | null,
+): SimulatedDevice[] {
   const code = compileLoginCode(options.loginCode);
   const kind = options.channels > 1 ? 'nvr' : 'camera';
   const tls = options.ca || options.insecure ? { caFile: options.ca, insecure: options.insecure } : undefined;
+  const addresses = options.sourceAddress ?? [];
+  // The bitrate a device declares (checked against max_bitrate) is the one its ladder sends.
+  const bitrates = sink ? ladderBitrates(sink) : undefined;
+  const timings = {
+    startDelayMaxMs: options.startupJitterMs,
+    ...(options.firmwareTimeoutMs ? { firmwareTimeoutMs: options.firmwareTimeoutMs } : {}),
+  };
+  const limits = {
+    ...(options.maxMessageBytes ? { maxMessageBytes: options.maxMessageBytes } : {}),
+    ...(options.firmwareMaxBytes ? { firmwareMaxBytes: options.firmwareMaxBytes } : {}),
+  };
   const devices: SimulatedDevice[] = [];
   for (let i = 0; i < options.count; i++) {
     const index = options.firstIndex + i;
-    const addresses = options.sourceAddress ?? [];
     devices.push(
       new SimulatedDevice(
         {
@@ -130,29 +141,19 @@ export async function runDevices(options: FleetOptions): Promise<void> {
           firmwareModel: options.firmwareModel,
           localAddress: addresses.length > 0 ? addresses[i % addresses.length] : undefined,
           tls,
-          timings: { startDelayMaxMs: options.startupJitterMs },
+          bitrates,
+          timings,
+          limits,
         },
-        { scheduler, observer: status },
+        { scheduler, observer, media },
       ),
     );
   }
-  options.out.write(
-    `starting ${options.count} ${kind === 'nvr' ? `NVR-${options.channels}` : 'camera'} device(s) against ${options.url}\n`,
-  );
-  for (const d of devices) d.start();
-  const timer = setInterval(
-    () => options.out.write(`${status.line(options.count)}\n`),
-    options.statusEveryMs ?? 5000,
-  );
-  const until =
-    options.until ??
-    new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
-  await until;
-  clearInterval(timer);
-  options.out.write('stopping devices…\n');
-  await Promise.race([Promise.all(devices.map((d) => d.stop())), new Promise((r) => setTimeout(r, 3000))]);
-  options.out.write(`${status.line(options.count)}\n`);
+  return devices;
+}
+
+function ladderBitrates(sink: FarmMediaSink): Record<Quality, number> {
+  const out = {} as Record<Quality, number>;
+  for (const q of QUALITIES) out[q] = sink.catalogue.rendition(q).nominalBitrate;
+  return out;
 }

@@ -18,7 +18,6 @@ import type {
   HistogramHandle,
   MetricsRegistry,
 } from '../metrics/registry.js';
-import type { WorkerInit } from './messages.js';
 import { RecordingMetrics } from './recording-metrics.js';
 
 /**
@@ -58,7 +57,7 @@ export class FarmMediaSink implements MediaSink {
   private recordingsStarted = 0;
 
   constructor(
-    private readonly catalogue: Catalogue,
+    readonly catalogue: Catalogue,
     private readonly pool: RtmpPublisherPool,
     registry: MetricsRegistry,
     private readonly scheduler: Scheduler,
@@ -193,18 +192,31 @@ export class FarmMediaSink implements MediaSink {
   }
 }
 
-/** The worker's sink: real media when the run has a ladder, else none (devices still answer). */
+/** Where a sink's media comes from and goes out of. */
+export interface MediaSinkSetup {
+  /** The rendition ladder (manifest.json); null: no media is sent. */
+  mediaDir: string | null;
+  /** Nominal bit/s per quality the ladder must match (a scenario's `media:`); absent: the ladder's own. */
+  bitrates?: Partial<Record<Quality, number>>;
+  /** Local addresses for media sockets (RTMP, HTTP uploads), as for the devices' WebSockets. */
+  sourceAddresses: string[];
+}
+
+/**
+ * The sink of a worker (and of `ivtfarm device`): real media when there is a ladder, else none
+ * (devices still answer).
+ */
 export function createMediaSink(
-  init: WorkerInit,
+  setup: MediaSinkSetup,
   registry: MetricsRegistry,
   scheduler: Scheduler,
 ): FarmMediaSink | null {
-  if (!init.mediaDir) return null;
-  const catalogue = loadCatalogue({ dir: init.mediaDir, bitrates: init.bitrates });
+  if (!setup.mediaDir) return null;
+  const catalogue = loadCatalogue({ dir: setup.mediaDir, bitrates: setup.bitrates });
   const lag = registry.histogram('pacing_lag');
   const pool = new RtmpPublisherPool({
-    sourceAddresses: init.sourceAddresses,
+    sourceAddresses: setup.sourceAddresses,
     onLag: (ms) => lag.record(ms),
   });
-  return new FarmMediaSink(catalogue, pool, registry, scheduler, init.sourceAddresses);
+  return new FarmMediaSink(catalogue, pool, registry, scheduler, setup.sourceAddresses);
 }

@@ -1,3 +1,4 @@
+import { ingestStreamName } from '../ivc/commands.js';
 import type { DeviceRecord } from '../ivc/device-record.js';
 import type { RunningIvc } from '../ivc/server.js';
 import type { AnswerPacket } from '../protocol/envelope.js';
@@ -328,7 +329,8 @@ export class PlatformDriver {
         maxBitrate: plan.maxBitrate,
       });
       if (!this.count(this.publishes, answer)) return null;
-      this.orderedStreams.set(streamId, plan.quality);
+      // Kept under the name the stream arrives with at the ingest (the id URL-encoded).
+      this.orderedStreams.set(ingestStreamName(streamId), plan.quality);
       return streamId;
     } catch (error) {
       this.fail(this.publishes, error);

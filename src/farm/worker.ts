@@ -15,6 +15,7 @@ import { AlarmGenerator } from './alarm-generator.js';
 import { DeviceMetrics } from './device-metrics.js';
 import { createMediaSink } from './media-sink.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { within } from './within.js';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -128,14 +129,6 @@ const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', del
     media?.tick();
   },
 });
-
-function within(work: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  return Promise.race([work, limit]).finally(() => clearTimeout(timer));
-}
 
 async function stopAll(): Promise<void> {
   if (stopping) return;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminGuard } from './admin-guard.js';
-import { CommandError, type IvcCommands } from './commands.js';
+import { CommandError, type IvcCommands, ingestStreamName } from './commands.js';
 import { conformanceRules } from './conformance.js';
 import type { DeviceRecord } from './device-record.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from './http-util.js';
@@ -230,7 +230,8 @@ function parseJsonCommand(body: string, key: 'req' | 'event'): { name: string; p
 function deviceView(platform: IvcPlatform, record: DeviceRecord): Record<string, unknown> {
   const view = record.toJSON();
   view.channels = record.channels.map((ch) => {
-    const stream = ch.stream_id && platform.ingest ? platform.ingest.stream(ch.stream_id) : null;
+    const stream =
+      ch.stream_id && platform.ingest ? platform.ingest.stream(ingestStreamName(ch.stream_id)) : null;
     const recording = ch.record_session ? platform.recordings.describe(ch.record_session) : null;
     return {
       ...ch,

@@ -37,6 +37,14 @@ export interface PublishOrder {
 export type RecordOrder = Partial<Omit<StartCloudRecordParams, 'channel'>> & { channel: number };
 
 /**
+ * The RTMP stream name under which a stream id arrives at the ingest: the id URL-encoded, as it
+ * stands in the publish URL (any Unicode or `/?#%` survives the trip). Look streams up by this.
+ */
+export function ingestStreamName(streamId: string): string {
+  return encodeURIComponent(streamId);
+}
+
+/**
  * What a coordinator (or a person, through the admin API and the web page) orders devices to do:
  * the one code path from "publish channel c of device d" to the device's answer packet.
  */
@@ -113,7 +121,7 @@ export class IvcCommands {
     if (url === undefined) {
       if (!this.platform.options.rtmpUrlBase)
         throw new CommandError(400, 'no rtmpUrlBase configured and no url given');
-      url = `${this.platform.options.rtmpUrlBase}/${encodeURIComponent(streamId)}`;
+      url = `${this.platform.options.rtmpUrlBase}/${ingestStreamName(streamId)}`;
     }
     const answer = await this.rpc(loginCode, 'RTMPPublish', {
       channel: order.channel,

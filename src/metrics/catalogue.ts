@@ -57,6 +57,7 @@ export const DISCONNECT_REASONS = [
   'upgrade',
   'scenario',
   'shutdown',
+  'message_too_large',
 ] as const;
 
 export const CATALOGUE: readonly MetricDef[] = [
@@ -300,6 +301,43 @@ export const CATALOGUE: readonly MetricDef[] = [
     labels: ['reason'],
     description:
       'op=create (or fail/save) requests to cbk_url without a usable answer: http_<status>, network, timeout, bad_answer. An empty name/uri ("not now") is not a failure.',
+  },
+  // --- what devices refused or were told to do
+  {
+    name: 'firmware_checks',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['result'],
+    values: { result: ['upgraded', 'skipped', 'failed', 'too_large', 'too_slow'] },
+    rate: { of: 'firmware_checks', outcome: ['result'] },
+    description:
+      'Firmware checks (UpgradeFirmware, daily check) by outcome: upgraded, skipped (same version or not http), failed, too_large (download passed the byte cap), too_slow (not done within the time cap).',
+  },
+  {
+    name: 'events_rejected',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['event'],
+    rate: { of: 'events_received' },
+    description:
+      'Known events the device ignored: invalid params, a channel that does not exist or is offline, an unknown preset or tour.',
+  },
+  {
+    name: 'media_failures',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['kind'],
+    values: { kind: ['publish', 'record'] },
+    description:
+      'Pushes and recordings a channel dropped because the media layer failed (the channel went back to state 1).',
+  },
+  {
+    name: 'faults_injected',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['type'],
+    values: { type: ['slow_answer', 'dropped_answer', 'malformed_packet'] },
+    description: 'Faults the scenario told devices to show, as they actually fired.',
   },
   // --- load generator health
   {

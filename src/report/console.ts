@@ -63,6 +63,9 @@ export function formatSummary(s: RunSummary): string {
   const rpcErrors = byLabel(c, 'rpc_errors', 'method');
   if (rpcErrors.length > 0)
     lines.push(`  rpc errors      ${rpcErrors.map(([k, n]) => `${k} ${n}`).join('  ')}`);
+  const firmware = byLabel(c, 'firmware_checks', 'result');
+  if (firmware.length > 0)
+    lines.push(`  firmware checks ${firmware.map(([k, n]) => `${k} ${n}`).join('  ')}`);
   const alarms = byLabel(c, 'alarms', 'type');
   if (alarms.length > 0) lines.push(`  alarms          ${alarms.map(([k, n]) => `${k} ${n}`).join('  ')}`);
   const got = s.platform?.received;

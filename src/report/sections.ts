@@ -7,7 +7,7 @@ import { parseExpression } from '../metrics/threshold-expr.js';
 import { MASK } from '../scenario/secrets.js';
 import { stepsTable } from './capacity-steps.js';
 import { type Comparison, formatDelta, formatValue } from './compare.js';
-import { byLabels } from './counters.js';
+import { byLabel, byLabels } from './counters.js';
 import { esc } from './escape.js';
 import { type Cell, isoSeconds, mark, num, p, raw, section, table } from './markup.js';
 import { DEFAULT_PERCENTILES, percentileRows, requestedPercentiles } from './percentiles.js';
@@ -252,6 +252,20 @@ export function errorsSection(i: SectionInput): string {
       ['result', 'reason', 'quality', 'count'],
       publishes.map(([[r, why, q], n]) => [r, why, q, n]),
     );
+    body += '</div>';
+  }
+  // What devices refused or were told to do (the device observer's outcomes).
+  const outcomes = (
+    [
+      ['firmware_checks', 'result'],
+      ['events_rejected', 'event'],
+      ['media_failures', 'kind'],
+      ['faults_injected', 'type'],
+    ] as const
+  ).flatMap(([metric, label]) => byLabel(c, metric, label).map(([v, n]): Cell[] => [metric, v, n]));
+  if (outcomes.length > 0) {
+    body += '<div><h3>Device-side outcomes</h3>';
+    body += table(['metric', 'label', 'count'], outcomes);
     body += '</div>';
   }
   const uploads = byLabels(c, 'uploads_failed', (l) => [l.reason ?? '-']);
