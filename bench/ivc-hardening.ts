@@ -15,6 +15,7 @@ import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import {
+  closed,
   exchange,
   idleSocket,
   keepaliveText,
@@ -81,16 +82,20 @@ async function main(): Promise<void> {
   let t = Date.now();
   const huge = keepaliveText(1, 125_000);
   let answered = 0;
+  let refused = 0; // over maxPayload: closed with 1009 before being read
   await pool(clients, 8, async (i) => {
     const ws = await openSocket(loginUrl(platform.wsUrl, `big-${i}`));
     if (!(ws instanceof WebSocket)) throw new Error(`login refused: ${ws.status}`);
-    if ((await exchange(ws, huge)).includes('"resp"')) answered++;
+    const end = closed(ws);
+    const answer = await exchange(ws, huge).catch(() => null);
+    if (answer?.includes('"resp"')) answered++;
+    else if ((await end).code === 1009) refused++;
     ws.close();
   });
   await sleep(500);
   console.log(
     `1. ${clients} clients × ${(huge.length / 2 ** 20).toFixed(1)} MB Keepalive (125k channels), then gone: ` +
-      `${answered} answered in ${((Date.now() - t) / 1000).toFixed(1)} s; RSS ${mb(rssKb(pid))}`,
+      `${answered} answered, ${refused} refused unread (1009) in ${((Date.now() - t) / 1000).toFixed(1)} s; RSS ${mb(rssKb(pid))}`,
   );
 
   // 2. Recording callbacks for sessions nobody ordered.

@@ -237,9 +237,9 @@ describe('bounded state per client', () => {
 
     const ws = await openSocket(loginUrl(platform.url, 'big-1', { hardware_model: 'H'.repeat(5000) }));
     assert.ok(ws instanceof WebSocket);
-    // 125k channels: about 3.5 MB, under the 4 MiB message limit.
-    const huge = keepaliveText(1, 125_000);
-    assert.ok(huge.length > 3_000_000);
+    // 30k channels: about 0.85 MB, over the Keepalive limit but under the 1 MiB message limit.
+    const huge = keepaliveText(1, 30_000);
+    assert.ok(huge.length > 800_000 && huge.length < 1024 * 1024);
     assert.equal(await exchange(ws, huge), '{"seq":1,"resp":{}}');
     const device = async () =>
       (await (await fetch(`${platform.httpUrl}/api/devices/big-1`)).json()) as {
@@ -271,6 +271,17 @@ describe('bounded state per client', () => {
     assert.equal((s.violations as Record<string, number>).limit_string, 3);
     assert.equal(s.devices_known, 1);
     ws.close();
+  });
+
+  test('a message over the 1 MiB limit is refused unread: closed with 1009, counted as limit_message', async () => {
+    const platform = await ivc();
+    const ws = await openSocket(loginUrl(platform.url, 'huge-1'));
+    assert.ok(ws instanceof WebSocket);
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send(keepaliveText(1, 125_000)); // 125k channels, about 3.5 MB
+    assert.equal(await closed, 1009);
+    const s = await stats(platform);
+    assert.equal((s.violations as Record<string, number>).limit_message, 1);
   });
 
   test('offline records past maxOfflineDevices are forgotten, oldest first, and counted', async () => {
@@ -488,8 +499,9 @@ describe('a flood from many clients leaves nothing behind (bench/ivc-hardening.t
     for (let i = 0; i < 20; i++) {
       const ws = await openSocket(loginUrl(platform.url, `flood-${i}`));
       assert.ok(ws instanceof WebSocket);
-      await exchange(ws, huge);
-      ws.close();
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      ws.send(huge);
+      await closed; // refused unread (1009)
     }
     const posts = Array.from({ length: 500 }, (_, i) =>
       rawRequest(`${platform.httpUrl}/record/${i}${'x'.repeat(15_000)}`, {
@@ -516,7 +528,7 @@ describe('a flood from many clients leaves nothing behind (bench/ivc-hardening.t
       if (record.loginCode.startsWith('mute-')) assert.equal(record.lastClose?.reason, 'keepalive_timeout');
     }
     const s = await stats(platform);
-    assert.equal((s.violations as Record<string, number>).limit_keepalive, 20);
+    assert.equal((s.violations as Record<string, number>).limit_message, 20);
     assert.ok((s.connection_timeouts as number) >= 500, `connection timeouts ${s.connection_timeouts}`);
   });
 });

@@ -24,6 +24,7 @@ export const conformanceRules = {
   limit_channels: 'a Keepalive lists more than limits.maxChannels channels (only the first are kept)',
   limit_string: 'a string from the device is longer than limits.maxStringLength (cut, or the login refused)',
   limit_keepalive: 'a Keepalive message larger than limits.maxKeepaliveBytes (its channels are not kept)',
+  limit_message: 'a WebSocket message larger than maxPayload (refused unread; the platform closes with 1009)',
 } as const;
 
 export type ConformanceRule = keyof typeof conformanceRules;

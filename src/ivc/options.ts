@@ -57,7 +57,10 @@ export interface IvcOptions {
   firstSeq?: number;
   /** Close a device whose answer carries an unexpected seq (default true, as the document says). */
   closeOnSeqMismatch?: boolean;
-  /** Largest accepted WebSocket message in bytes (default 4 MiB). */
+  /**
+   * Largest accepted WebSocket message in bytes (default 1 MiB): a larger frame is refused from its
+   * header, before it is buffered, and the device closed with 1009 (`limit_message`).
+   */
   maxPayload?: number;
   /** Expected keepalive period in ms (default 10000). */
   keepaliveMs?: number;
@@ -157,7 +160,7 @@ export function resolveOptions(o: IvcOptions): ResolvedOptions {
     rpcTimeoutMs: o.rpcTimeoutMs ?? 20_000,
     firstSeq: o.firstSeq ?? 1,
     closeOnSeqMismatch: o.closeOnSeqMismatch ?? true,
-    maxPayload: o.maxPayload ?? 4 * 1024 * 1024,
+    maxPayload: o.maxPayload ?? 1024 * 1024,
     keepaliveMs: o.keepaliveMs ?? 10_000,
     keepaliveToleranceMs: o.keepaliveToleranceMs ?? 2_000,
     firstKeepaliveMs: o.firstKeepaliveMs ?? 3_000,

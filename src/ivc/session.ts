@@ -51,6 +51,10 @@ export class DeviceSession implements PeerHandler {
     socket.on('message', (data: Buffer) => {
       this.messageBytes = data.length;
     });
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        this.violation('limit_message', `a message over ${o.maxPayload} bytes`);
+    });
     this.peer = new RpcPeer(socket, this, {
       firstSeq: o.firstSeq,
       rpcTimeoutMs: o.rpcTimeoutMs,
