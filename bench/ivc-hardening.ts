@@ -39,7 +39,9 @@ function rssKb(pid: number): number {
 /** Starts `ivtfarm ivc --port 0` and resolves with the child and its device/HTTP URLs. */
 function startPlatform(): Promise<{ child: ChildProcess; wsUrl: string; httpUrl: string; port: number }> {
   const cli = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'ivc', '--port', '0'], {
+  // IVC_NODE_ARGS: V8 flags for the platform process, e.g. "--optimize-for-size".
+  const nodeArgs = process.env.IVC_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, cli, 'ivc', '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
