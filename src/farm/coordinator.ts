@@ -1,4 +1,7 @@
 import { availableParallelism } from 'node:os';
+import { type AgentRunOptions, chooseAgents } from '../agent/choose.js';
+import { AgentFleet } from '../agent/fleet.js';
+import { AgentHub } from '../agent/hub.js';
 import type { RunningIvc } from '../ivc/server.js';
 import { ensureLadder } from '../media/build.js';
 import { Aggregator } from '../metrics/aggregator.js';
@@ -16,6 +19,7 @@ import { TimeseriesWriter } from '../run/observers/timeseries.js';
 import { NO_ORDERS, resolvePush, startEmbeddedPlatform } from '../run/platform.js';
 import { preflight } from '../run/preflight.js';
 import { Resources } from '../run/resources.js';
+import type { DeviceSource } from '../run/source.js';
 import { StopSignal } from '../run/stop.js';
 import { thresholdsConfig } from '../run/thresholds-config.js';
 import { judgeRun, platformFacts } from '../run/verdict.js';
@@ -25,7 +29,7 @@ import { capacityStages } from '../scenario/normalize.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
 import type { WorkerInit } from './messages.js';
-import { planDevices, type Shard } from './plan.js';
+import { type PlannedDevice, planDevices, type Shard } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
 import type { ProgressDisplay } from './progress.js';
 import { RunOutput } from './run-output.js';
@@ -54,6 +58,8 @@ export interface RunOptions {
   onWorkerCrash?: 'continue' | 'abort';
   /** More outputs, after the built-in ones (each sees every closed second). */
   observers?: RunObserver[];
+  /** Devices in agent processes: remote ones that join, or local ones started here. */
+  agents?: AgentRunOptions;
 }
 
 export interface RunResult {
@@ -87,6 +93,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const planned = planDevices(scenario, { shard });
     if (scenario.checks.preflight) await preflight(scenario, planned);
     const thresholds = parseThresholds(thresholdsConfig(scenario));
+    const agentPlan = chooseAgents(options.agents, planned.length, scenario, availableParallelism());
+    const hub = agentPlan ? resources.add('agents', await AgentHub.open(agentPlan, progress)) : null;
+    await hub?.gather();
 
     // ---- the run directory, the platform, the media ladder ----
     const startedAt = new Date();
@@ -109,21 +118,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       },
     });
 
-    // ---- sources: worker threads, each with its round-robin share of the devices ----
+    // ---- sources: worker threads or agents, each with its round-robin share of the devices ----
     const workerCount = Math.max(
       1,
       Math.min(scenario.workers || availableParallelism(), planned.length || 1),
     );
-    const fleet = resources.add(
+    const init = (w: number, devices: PlannedDevice[]) =>
+      workerInit(scenario, { ...options, ivc, mediaDir: media.dir }, w, devices);
+    const abortOnCrash = (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort';
+    const fleet: DeviceSource = resources.add(
       'workers',
-      new FleetWorkers(
-        roundRobin(planned, workerCount),
-        (w, devices) => workerInit(scenario, { ...options, ivc, mediaDir: media.dir }, w, devices),
-        aggregator,
-        progress,
-        stop,
-        (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort',
-      ),
+      hub && agentPlan
+        ? AgentFleet.forPlan(hub, planned, init, aggregator, progress, stop, { ...agentPlan, abortOnCrash })
+        : new FleetWorkers(roundRobin(planned, workerCount), init, aggregator, progress, stop, abortOnCrash),
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));
 
@@ -182,7 +189,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       abortedBy: live.aborted,
       generator: generator.summary(),
       capacity: capacity?.summary() ?? null,
-      workers: workerCount,
+      workers: fleet.count,
       planned: planned.length,
       shard,
       lost: fleet.lost,
