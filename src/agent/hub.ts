@@ -88,7 +88,7 @@ export class AgentHub {
     server.on('connection', (ws, req) => this.onConnection(ws, req));
     // Pings keep idle NATs open and let silence be measured also while an agent has nothing to say.
     this.pinger = setInterval(() => {
-      for (const link of this.links) if (link.open) link.ws.ping();
+      for (const link of this.links) if (link?.open) link.ws.ping();
     }, 2000);
   }
 

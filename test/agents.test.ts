@@ -1,0 +1,264 @@
+// Agents as real processes over loopback: local agents started by `run --agents`, remote agents
+// started by hand joining `run --listen … --expect-agents`, a killed agent, tokens, join timeouts.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { fromWire } from '../src/agent/protocol.js';
+import { Aggregator, fromJsonLine, type SecondSample } from '../src/metrics/aggregator.js';
+import { runCli, scenarioFile } from './farm-support.js';
+
+const cli = new URL('../src/cli.js', import.meta.url).pathname;
+const TOKEN = 'agent-Token-3f9c1e77';
+const children: ChildProcess[] = [];
+
+after(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Agent {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function startAgent(args: string[], env: NodeJS.ProcessEnv): Agent {
+  const child = spawn(process.execPath, [cli, 'agent', ...args], { env: { ...process.env, ...env } });
+  children.push(child);
+  let text = '';
+  child.stdout!.on('data', (d) => {
+    text += d;
+  });
+  child.stderr!.on('data', (d) => {
+    text += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => text, exited };
+}
+
+function cameras(count: number, seconds: number): string {
+  return `
+name: agents
+seed: 7
+target: embedded
+devices:
+  count: ${count}
+  login_code: "agt-{index:03}"
+  mix: [{ weight: 1, kind: camera, profile: spec }]
+  startup_jitter: 1s
+stages:
+  - { duration: 3s, target: ${count} }
+  - { duration: ${seconds - 3}s, target: ${count} }
+`;
+}
+
+function runDir(out: string): string {
+  const runs = readdirSync(out).filter((d) => existsSync(join(out, d, 'summary.json')));
+  assert.equal(runs.length, 1, `one run directory in ${out}: ${runs.join(', ')}`);
+  return join(out, runs[0]!);
+}
+
+function readSeconds(file: string): SecondSample[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => fromJsonLine(line));
+}
+
+describe('local agents', () => {
+  test('run --agents 3: every device online, one summary and report, per-second p99 from exact bucket merges', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-agents-'));
+    const out = join(dir, 'reports');
+    const devices = 60;
+    const result = await runCli([
+      'run',
+      scenarioFile(dir, cameras(devices, 16)),
+      '--agents',
+      '3',
+      '-q',
+      '-o',
+      out,
+      '--record-agent-deltas',
+      dir,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /started 3 local agents/);
+    const run = runDir(out);
+    assert.ok(existsSync(join(run, 'report.html')));
+    const summary = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
+    assert.equal(summary.run.verdict, 'pass');
+    assert.deepEqual(summary.devices.lost, []);
+    const seconds = readSeconds(join(run, 'timeseries.jsonl'));
+    const peakOnline = Math.max(...seconds.map((s) => s.gauges['devices{state:online}'] ?? 0));
+    assert.equal(peakOnline, devices, 'every device of the three agents online at once');
+
+    // The same deltas the agents sent, merged again in this process.
+    const files = readdirSync(dir).filter((f) => /^agent-\d\.jsonl$/.test(f));
+    assert.equal(files.length, 3);
+    const offline = new Aggregator();
+    const keepaliveSources = new Map<number, Set<string>>();
+    for (const f of files) {
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean)) {
+        const delta = fromWire(JSON.parse(line));
+        offline.add(delta);
+        if (delta.histograms.keepalive_rtt) {
+          const t = Math.floor((delta.from + delta.to) / 2000);
+          keepaliveSources.set(t, (keepaliveSources.get(t) ?? new Set()).add(f));
+        }
+      }
+    }
+    const expected = new Map(offline.closeAll().map((s) => [s.t, s.histograms.keepalive_rtt]));
+    const live = seconds.filter((s) => s.histograms.keepalive_rtt);
+    assert.ok(live.length >= 3, `keepalives in at least 3 seconds (got ${live.length})`);
+    // At least one second merges keepalives of several agents: otherwise a merge would not be tested.
+    const merged = live.filter((s) => (keepaliveSources.get(s.t)?.size ?? 0) >= 2);
+    assert.ok(merged.length >= 1, 'some second holds keepalives of two or more agents');
+    for (const s of live) {
+      const want = expected.get(s.t);
+      assert.ok(want, `second ${s.t} exists in the offline merge`);
+      assert.equal(s.histograms.keepalive_rtt!.count, want.count, `second ${s.t}: count`);
+      assert.equal(s.histograms.keepalive_rtt!.p99, want.p99, `second ${s.t}: p99`);
+      assert.equal(s.histograms.keepalive_rtt!.max, want.max, `second ${s.t}: max`);
+    }
+  });
+});
+
+describe('remote agents', () => {
+  test('three agents join --expect-agents 3; one killed mid-run: its devices lost, exit 97', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-remote-'));
+    const port = await freePort();
+    const env = { IVTFARM_AGENT_TOKEN: TOKEN };
+    const agents: Agent[] = [];
+    let killed = false;
+    const run = runCli(
+      [
+        'run',
+        scenarioFile(dir, cameras(60, 24)),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--expect-agents',
+        '3',
+        '--join-timeout',
+        '60',
+        '-q',
+        '-o',
+        join(dir, 'reports'),
+      ],
+      {
+        env,
+        onStderr: (text) => {
+          // Once all three joined and the load runs for a while, agent 1 dies without a word.
+          if (!killed && /agent \d joined .*\(3\/3\)/.test(text)) {
+            killed = true;
+            setTimeout(() => agents[1]?.child.kill('SIGKILL'), 7000);
+          }
+        },
+      },
+    );
+    for (let i = 0; i < 3; i++)
+      agents.push(startAgent(['--controller', `ws://127.0.0.1:${port}`, '--slice', String(i)], env));
+    const result = await run;
+    assert.equal(result.code, 97, result.stderr);
+    assert.match(result.stderr, /agent 1 \(.*\) lost: connection closed.*its 20 devices are lost/);
+    const summary = JSON.parse(readFileSync(join(runDir(join(dir, 'reports')), 'summary.json'), 'utf8'));
+    assert.equal(summary.run.verdict, 'fail');
+    assert.deepEqual(
+      summary.devices.lost.map((l: { who: string; devices: number }) => [l.who, l.devices]),
+      [['agent 1', 20]],
+    );
+    assert.equal(await agents[0]!.exited, 0);
+    assert.equal(await agents[2]!.exited, 0);
+    for (const text of [result.stdout, result.stderr, ...agents.map((a) => a.output())])
+      assert.ok(!text.includes(TOKEN), 'the token is never printed');
+  });
+
+  test('a wrong or missing token is refused with a clear message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-token-'));
+    const port = await freePort();
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    const run = runCli(
+      [
+        'run',
+        scenarioFile(dir, cameras(6, 6)),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--expect-agents',
+        '1',
+        '--join-timeout',
+        '8',
+        '--token-file',
+        tokenFile,
+        '-q',
+        '-o',
+        join(dir, 'reports'),
+      ],
+      { env: { IVTFARM_AGENT_TOKEN: '' } },
+    );
+    const wrong = startAgent(['--controller', `ws://127.0.0.1:${port}`], {
+      IVTFARM_AGENT_TOKEN: 'not-the-token',
+    });
+    assert.equal(await wrong.exited, 2);
+    assert.match(wrong.output(), /refused this agent's token \(401\)/);
+    assert.ok(!wrong.output().includes('not-the-token'));
+    const missing = startAgent(['--controller', `ws://127.0.0.1:${port}`], { IVTFARM_AGENT_TOKEN: '' });
+    assert.equal(await missing.exited, 2);
+    assert.match(missing.output(), /no agent token: set IVTFARM_AGENT_TOKEN/);
+    const result = await run;
+    assert.match(result.stderr, /refused: wrong or missing token/);
+    assert.ok(!result.stderr.includes(TOKEN) && !result.stderr.includes('not-the-token'));
+    // Nobody with the right token came: the run is refused after the join timeout.
+    assert.equal(result.code, 3, result.stderr);
+
+    const noToken = await runCli(
+      ['run', scenarioFile(dir, cameras(6, 6)), '--listen', `127.0.0.1:${port}`, '--expect-agents', '1'],
+      { env: { IVTFARM_AGENT_TOKEN: '' } },
+    );
+    assert.equal(noToken.code, 2);
+    assert.match(noToken.stderr, /no agent token/);
+  });
+
+  test('fewer agents than expected: a clear error after the join timeout, and the agent that came exits', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-join-'));
+    const port = await freePort();
+    const env = { IVTFARM_AGENT_TOKEN: TOKEN };
+    const started = Date.now();
+    const run = runCli(
+      [
+        'run',
+        scenarioFile(dir, cameras(6, 6)),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--expect-agents',
+        '2',
+        '--join-timeout',
+        '4',
+        '-q',
+        '-o',
+        join(dir, 'reports'),
+      ],
+      { env },
+    );
+    const agent = startAgent(['--controller', `ws://127.0.0.1:${port}`], env);
+    const result = await run;
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /only 1 of 2 agents joined within 4 s \(--join-timeout\); missing slices: 1/);
+    assert.ok(Date.now() - started < 60_000);
+    assert.equal(existsSync(join(dir, 'reports')), false, 'no run directory for a run that never started');
+    assert.equal(await agent.exited, 1);
+    assert.match(agent.output(), /controller gone/);
+  });
+});
