@@ -8,9 +8,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { chooseAgents, spreadLoopbackSources } from '../src/agent/choose.js';
 import { fromWire } from '../src/agent/protocol.js';
+import { planDevices } from '../src/farm/plan.js';
 import { Aggregator, fromJsonLine, type SecondSample } from '../src/metrics/aggregator.js';
-import { runCli, scenarioFile } from './farm-support.js';
+import { runCli, scenarioFile, scenarioFrom } from './farm-support.js';
 
 const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const TOKEN = 'agent-Token-3f9c1e77';
@@ -133,6 +135,57 @@ describe('local agents', () => {
       assert.equal(s.histograms.keepalive_rtt!.p99, want.p99, `second ${s.t}: p99`);
       assert.equal(s.histograms.keepalive_rtt!.max, want.max, `second ${s.t}: max`);
     }
+  });
+});
+
+describe('when local agents start by themselves', () => {
+  const remote = { target: { kind: 'remote', url: 'ws://127.0.0.1:9/ivc' } } as const;
+  const embedded = { target: { kind: 'embedded' } } as const;
+
+  test('more device sockets than one process may hold → as many agents as needed', () => {
+    assert.equal(chooseAgents(undefined, 15_000, remote as never, 2), null);
+    assert.equal(chooseAgents(undefined, 60_000, remote as never, 2)?.expect, 4);
+    // The embedded platform holds the other end of every device in this process too.
+    assert.equal(chooseAgents(undefined, 9_000, embedded as never, 2)?.expect, 1);
+    assert.equal(chooseAgents({ devicesPerProcess: 1000 }, 2500, remote as never, 2)?.expect, 3);
+    assert.equal(chooseAgents({ localAgents: 0 }, 60_000, remote as never, 2), null);
+    assert.equal(chooseAgents({ localAgents: 2 }, 10, remote as never, 2)?.expect, 2);
+  });
+
+  test('towards a loopback target no source address carries more than 20,000 devices', () => {
+    const { scenario } = scenarioFrom(
+      'name: s\ntarget: embedded\ndevices: { count: 60000, login_code: "d{index}" }\nstages: [{ duration: 1s, target: 1 }]\n',
+    );
+    const spread = spreadLoopbackSources(planDevices(scenario), 'ws://127.0.0.1:9/ivc');
+    const perAddress = new Map<string | null, number>();
+    for (const d of spread) perAddress.set(d.sourceAddress, (perAddress.get(d.sourceAddress) ?? 0) + 1);
+    assert.deepEqual([...perAddress.keys()].sort(), ['127.0.0.2', '127.0.0.3', '127.0.0.4']);
+    assert.ok([...perAddress.values()].every((n) => n <= 20_000));
+    const remoteTarget = spreadLoopbackSources(planDevices(scenario), 'ws://10.1.2.3:9/ivc');
+    assert.ok(
+      remoteTarget.every((d) => d.sourceAddress === null),
+      'only loopback targets are spread',
+    );
+  });
+
+  test('--devices-per-process below the plan starts agents without --agents', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-auto-'));
+    const out = join(dir, 'reports');
+    const result = await runCli([
+      'run',
+      scenarioFile(dir, cameras(30, 8)),
+      '--devices-per-process',
+      '20',
+      '-q',
+      '-o',
+      out,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    // 30 devices and their 30 platform ends do not fit 20 per process: two agents of 15.
+    assert.match(result.stderr, /started 2 local agents/);
+    const summary = JSON.parse(readFileSync(join(runDir(out), 'summary.json'), 'utf8'));
+    assert.equal(summary.devices.workers, 2);
+    assert.equal(summary.metrics.counters.devices_reached_online, 30);
   });
 });
 

@@ -9,6 +9,7 @@ import { shardShare } from '../farm/plan.js';
 import type { ProgressDisplay } from '../farm/progress.js';
 import { ensureLadder } from '../media/build.js';
 import type { MetricsDelta } from '../metrics/delta.js';
+import { startMainMetrics } from '../run/main-metrics.js';
 import { StopSignal } from '../run/stop.js';
 import { FleetWorkers, roundRobin } from '../run/workers.js';
 import {
@@ -48,6 +49,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   };
   send({ type: 'hello', slice: options.slice, host: hostname() });
   let fleet = null as FleetWorkers | null;
+  let processMetrics = null as ReturnType<typeof startMainMetrics> | null;
   let finished = false;
   const stop = new StopSignal();
 
@@ -97,6 +99,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
         });
     });
     fleet = running;
+    processMetrics = startMainMetrics(sink, `agent-${init.agent}`);
     await running.ready(stop);
     send({ type: 'ready', devices: init.worker.devices.length });
   };
@@ -105,6 +108,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
     if (finished) return;
     finished = true;
     await fleet?.close();
+    processMetrics?.close();
     send({ type: 'done' });
   };
 
@@ -132,6 +136,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   progress.log(`controller gone (${why}): stopping devices`);
   finished = true;
   await fleet?.close();
+  processMetrics?.close();
   if (why.startsWith('refused')) throw new AgentError(`the controller ${why}`);
   return 1;
 }
