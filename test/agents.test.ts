@@ -238,6 +238,45 @@ describe('remote agents', () => {
       assert.ok(!text.includes(TOKEN), 'the token is never printed');
   });
 
+  test('an agent that falls silent (SIGSTOP) is lost after --agent-timeout', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-silent-'));
+    const port = await freePort();
+    const env = { IVTFARM_AGENT_TOKEN: TOKEN };
+    const agents: Agent[] = [];
+    let frozen = false;
+    const run = runCli(
+      [
+        'run',
+        scenarioFile(dir, cameras(20, 16)),
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--expect-agents',
+        '2',
+        '--agent-timeout',
+        '3',
+        '-q',
+        '-o',
+        join(dir, 'reports'),
+      ],
+      {
+        env,
+        onStderr: (text) => {
+          if (!frozen && /joined .*\(2\/2\)/.test(text)) {
+            frozen = true;
+            setTimeout(() => agents[0]?.child.kill('SIGSTOP'), 5000);
+          }
+        },
+      },
+    );
+    for (let i = 0; i < 2; i++)
+      agents.push(startAgent(['--controller', `ws://127.0.0.1:${port}`, '--slice', String(i)], env));
+    const result = await run;
+    agents[0]?.child.kill('SIGKILL');
+    assert.equal(result.code, 97, result.stderr);
+    assert.match(result.stderr, /agent 0 \(.*\) lost: silent for [3-9] s; its 10 devices are lost/);
+    assert.equal(await agents[1]!.exited, 0);
+  });
+
   test('a wrong or missing token is refused with a clear message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-token-'));
     const port = await freePort();

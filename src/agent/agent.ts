@@ -21,6 +21,8 @@ import {
   toWire,
 } from './protocol.js';
 
+const CONTROLLER_SILENCE_MS = 30_000;
+
 export interface AgentOptions {
   /** ws://host:port of the controller (the /agents path is added when missing). */
   controller: string;
@@ -53,6 +55,14 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   let finished = false;
   const stop = new StopSignal();
 
+  // The controller pings every 2 s: a controller cut off (not closed) must not leave devices running.
+  let heardAt = Date.now();
+  ws.on('ping', () => {
+    heardAt = Date.now();
+  });
+  const watchdog = setInterval(() => {
+    if (Date.now() - heardAt > CONTROLLER_SILENCE_MS) ws.terminate();
+  }, 1000);
   const closed = new Promise<string>((resolve) => {
     ws.on('close', (code, reason) =>
       resolve(code === CLOSE_REFUSED ? `refused: ${reason}` : `connection closed (${code})`),
@@ -113,6 +123,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   };
 
   ws.on('message', (data) => {
+    heardAt = Date.now();
     const message = JSON.parse(String(data)) as ToAgent;
     if (message.type === 'init') {
       void start(message.init).catch((error: Error) => {
@@ -132,6 +143,7 @@ export async function runAgent(options: AgentOptions): Promise<number> {
   });
 
   const why = await closed;
+  clearInterval(watchdog);
   if (finished) return 0;
   progress.log(`controller gone (${why}): stopping devices`);
   finished = true;
