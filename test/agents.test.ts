@@ -2,7 +2,7 @@
 // started by hand joining `run --listen … --expect-agents`, a killed agent, tokens, join timeouts.
 
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,15 @@ import { chooseAgents, spreadLoopbackSources } from '../src/agent/choose.js';
 import { fromWire } from '../src/agent/protocol.js';
 import { planDevices } from '../src/farm/plan.js';
 import { Aggregator, fromJsonLine, type SecondSample } from '../src/metrics/aggregator.js';
-import { runCli, scenarioFile, scenarioFrom } from './farm-support.js';
+import {
+  type CliResult,
+  runCli,
+  type StartedCli,
+  scenarioFile,
+  scenarioFrom,
+  startCli,
+} from './farm-support.js';
 
-const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const TOKEN = 'agent-Token-3f9c1e77';
 const children: ChildProcess[] = [];
 
@@ -31,24 +37,12 @@ function freePort(): Promise<number> {
   });
 }
 
-interface Agent {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Agent = StartedCli;
 
 function startAgent(args: string[], env: NodeJS.ProcessEnv): Agent {
-  const child = spawn(process.execPath, [cli, 'agent', ...args], { env: { ...process.env, ...env } });
-  children.push(child);
-  let text = '';
-  child.stdout!.on('data', (d) => {
-    text += d;
-  });
-  child.stderr!.on('data', (d) => {
-    text += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, output: () => text, exited };
+  const agent = startCli(['agent', ...args], env);
+  children.push(agent.child);
+  return agent;
 }
 
 function cameras(count: number, seconds: number): string {
@@ -189,44 +183,76 @@ describe('when local agents start by themselves', () => {
   });
 });
 
+interface RemoteRun {
+  run: Promise<CliResult>;
+  /** Where the agents join. */
+  url: string;
+  agents: Agent[];
+  out: string;
+}
+
+/**
+ * `run --listen` on a free port expecting `expect` agents, and `start` agents started by hand
+ * (slices 0, 1, …); `onJoined` is called once every expected agent joined.
+ */
+async function remoteRun(options: {
+  devices: number;
+  seconds: number;
+  expect: number;
+  start: number;
+  flags?: string[];
+  env?: NodeJS.ProcessEnv;
+  onJoined?: (agents: Agent[]) => void;
+}): Promise<RemoteRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-remote-'));
+  const port = await freePort();
+  const env = options.env ?? { IVTFARM_AGENT_TOKEN: TOKEN };
+  const agents: Agent[] = [];
+  const out = join(dir, 'reports');
+  let joined = false;
+  const all = new RegExp(`joined .*\\(${options.expect}/${options.expect}\\)`);
+  const run = runCli(
+    [
+      'run',
+      scenarioFile(dir, cameras(options.devices, options.seconds)),
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--expect-agents',
+      String(options.expect),
+      ...(options.flags ?? []),
+      '-q',
+      '-o',
+      out,
+    ],
+    {
+      env,
+      onStderr: (text) => {
+        if (!joined && all.test(text)) {
+          joined = true;
+          options.onJoined?.(agents);
+        }
+      },
+    },
+  );
+  for (let i = 0; i < options.start; i++)
+    agents.push(startAgent(['--controller', `ws://127.0.0.1:${port}`, '--slice', String(i)], env));
+  return { run, agents, out, url: `ws://127.0.0.1:${port}` };
+}
+
 describe('remote agents', () => {
   test('three agents join --expect-agents 3; one killed mid-run: its devices lost, exit 97', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-remote-'));
-    const port = await freePort();
-    const env = { IVTFARM_AGENT_TOKEN: TOKEN };
-    const agents: Agent[] = [];
-    let killed = false;
-    const run = runCli(
-      [
-        'run',
-        scenarioFile(dir, cameras(60, 24)),
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--expect-agents',
-        '3',
-        '--join-timeout',
-        '60',
-        '-q',
-        '-o',
-        join(dir, 'reports'),
-      ],
-      {
-        env,
-        onStderr: (text) => {
-          // Once all three joined and the load runs for a while, agent 1 dies without a word.
-          if (!killed && /agent \d joined .*\(3\/3\)/.test(text)) {
-            killed = true;
-            setTimeout(() => agents[1]?.child.kill('SIGKILL'), 7000);
-          }
-        },
-      },
-    );
-    for (let i = 0; i < 3; i++)
-      agents.push(startAgent(['--controller', `ws://127.0.0.1:${port}`, '--slice', String(i)], env));
+    const { run, agents, out } = await remoteRun({
+      devices: 60,
+      seconds: 24,
+      expect: 3,
+      start: 3,
+      // Once all three joined and the load runs for a while, agent 1 dies without a word.
+      onJoined: (started) => setTimeout(() => started[1]?.child.kill('SIGKILL'), 7000),
+    });
     const result = await run;
     assert.equal(result.code, 97, result.stderr);
     assert.match(result.stderr, /agent 1 \(.*\) lost: connection closed.*its 20 devices are lost/);
-    const summary = JSON.parse(readFileSync(join(runDir(join(dir, 'reports')), 'summary.json'), 'utf8'));
+    const summary = JSON.parse(readFileSync(join(runDir(out), 'summary.json'), 'utf8'));
     assert.equal(summary.run.verdict, 'fail');
     assert.deepEqual(
       summary.devices.lost.map((l: { who: string; devices: number }) => [l.who, l.devices]),
@@ -239,37 +265,14 @@ describe('remote agents', () => {
   });
 
   test('an agent that falls silent (SIGSTOP) is lost after --agent-timeout', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-silent-'));
-    const port = await freePort();
-    const env = { IVTFARM_AGENT_TOKEN: TOKEN };
-    const agents: Agent[] = [];
-    let frozen = false;
-    const run = runCli(
-      [
-        'run',
-        scenarioFile(dir, cameras(20, 16)),
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--expect-agents',
-        '2',
-        '--agent-timeout',
-        '3',
-        '-q',
-        '-o',
-        join(dir, 'reports'),
-      ],
-      {
-        env,
-        onStderr: (text) => {
-          if (!frozen && /joined .*\(2\/2\)/.test(text)) {
-            frozen = true;
-            setTimeout(() => agents[0]?.child.kill('SIGSTOP'), 5000);
-          }
-        },
-      },
-    );
-    for (let i = 0; i < 2; i++)
-      agents.push(startAgent(['--controller', `ws://127.0.0.1:${port}`, '--slice', String(i)], env));
+    const { run, agents } = await remoteRun({
+      devices: 20,
+      seconds: 16,
+      expect: 2,
+      start: 2,
+      flags: ['--agent-timeout', '3'],
+      onJoined: (started) => setTimeout(() => started[0]?.child.kill('SIGSTOP'), 5000),
+    });
     const result = await run;
     agents[0]?.child.kill('SIGKILL');
     assert.equal(result.code, 97, result.stderr);
@@ -279,44 +282,31 @@ describe('remote agents', () => {
 
   test('a wrong or missing token is refused with a clear message', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-token-'));
-    const port = await freePort();
     const tokenFile = join(dir, 'token');
     writeFileSync(tokenFile, `${TOKEN}\n`);
-    const run = runCli(
-      [
-        'run',
-        scenarioFile(dir, cameras(6, 6)),
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--expect-agents',
-        '1',
-        '--join-timeout',
-        '8',
-        '--token-file',
-        tokenFile,
-        '-q',
-        '-o',
-        join(dir, 'reports'),
-      ],
-      { env: { IVTFARM_AGENT_TOKEN: '' } },
-    );
-    const wrong = startAgent(['--controller', `ws://127.0.0.1:${port}`], {
-      IVTFARM_AGENT_TOKEN: 'not-the-token',
+    // The controller reads the token from a file; nobody with the right token comes.
+    const { run, url } = await remoteRun({
+      devices: 6,
+      seconds: 6,
+      expect: 1,
+      start: 0,
+      flags: ['--join-timeout', '8', '--token-file', tokenFile],
+      env: { IVTFARM_AGENT_TOKEN: '' },
     });
+    const wrong = startAgent(['--controller', url], { IVTFARM_AGENT_TOKEN: 'not-the-token' });
     assert.equal(await wrong.exited, 2);
     assert.match(wrong.output(), /refused this agent's token \(401\)/);
     assert.ok(!wrong.output().includes('not-the-token'));
-    const missing = startAgent(['--controller', `ws://127.0.0.1:${port}`], { IVTFARM_AGENT_TOKEN: '' });
+    const missing = startAgent(['--controller', url], { IVTFARM_AGENT_TOKEN: '' });
     assert.equal(await missing.exited, 2);
     assert.match(missing.output(), /no agent token: set IVTFARM_AGENT_TOKEN/);
     const result = await run;
     assert.match(result.stderr, /refused: wrong or missing token/);
     assert.ok(!result.stderr.includes(TOKEN) && !result.stderr.includes('not-the-token'));
-    // Nobody with the right token came: the run is refused after the join timeout.
     assert.equal(result.code, 3, result.stderr);
 
     const noToken = await runCli(
-      ['run', scenarioFile(dir, cameras(6, 6)), '--listen', `127.0.0.1:${port}`, '--expect-agents', '1'],
+      ['run', scenarioFile(dir, cameras(6, 6)), '--listen', '127.0.0.1:0', '--expect-agents', '1'],
       { env: { IVTFARM_AGENT_TOKEN: '' } },
     );
     assert.equal(noToken.code, 2);
@@ -324,33 +314,20 @@ describe('remote agents', () => {
   });
 
   test('fewer agents than expected: a clear error after the join timeout, and the agent that came exits', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-join-'));
-    const port = await freePort();
-    const env = { IVTFARM_AGENT_TOKEN: TOKEN };
     const started = Date.now();
-    const run = runCli(
-      [
-        'run',
-        scenarioFile(dir, cameras(6, 6)),
-        '--listen',
-        `127.0.0.1:${port}`,
-        '--expect-agents',
-        '2',
-        '--join-timeout',
-        '4',
-        '-q',
-        '-o',
-        join(dir, 'reports'),
-      ],
-      { env },
-    );
-    const agent = startAgent(['--controller', `ws://127.0.0.1:${port}`], env);
+    const { run, agents, out } = await remoteRun({
+      devices: 6,
+      seconds: 6,
+      expect: 2,
+      start: 1,
+      flags: ['--join-timeout', '4'],
+    });
     const result = await run;
     assert.equal(result.code, 3, result.stderr);
     assert.match(result.stderr, /only 1 of 2 agents joined within 4 s \(--join-timeout\); missing slices: 1/);
     assert.ok(Date.now() - started < 60_000);
-    assert.equal(existsSync(join(dir, 'reports')), false, 'no run directory for a run that never started');
-    assert.equal(await agent.exited, 1);
-    assert.match(agent.output(), /controller gone/);
+    assert.equal(existsSync(out), false, 'no run directory for a run that never started');
+    assert.equal(await agents[0]!.exited, 1);
+    assert.match(agents[0]!.output(), /controller gone/);
   });
 });
