@@ -130,6 +130,18 @@ describe('local agents', () => {
       assert.equal(s.histograms.keepalive_rtt!.max, want.max, `second ${s.t}: max`);
     }
   });
+  test('a threshold with abort_on_fail stops a fleet of agents from the live per-second view', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-agents-abort-'));
+    const out = join(dir, 'reports');
+    const yaml = `${cameras(30, 40)}thresholds:\n  "logins{result:ok}": [{ threshold: "count<10", abort_on_fail: true }]\n`;
+    const started = Date.now();
+    const result = await runCli(['run', scenarioFile(dir, yaml), '--agents', '2', '-q', '-o', out]);
+    assert.equal(result.code, 99, result.stderr);
+    const summary = JSON.parse(readFileSync(join(runDir(out), 'summary.json'), 'utf8'));
+    assert.equal(summary.run.stop_reason, 'aborted');
+    assert.ok(summary.run.duration_s < 35, `stopped early (ran ${summary.run.duration_s} s of 40)`);
+    assert.ok(Date.now() - started < 120_000);
+  });
 });
 
 describe('when local agents start by themselves', () => {
