@@ -251,6 +251,37 @@ async function remoteRun(options: {
   return { run, agents, out, url: `ws://127.0.0.1:${port}` };
 }
 
+describe('agent usage mistakes', () => {
+  test('flags that do not go together, bad addresses and a taken port exit 2 in plain words', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-agent-usage-'));
+    const file = scenarioFile(dir, cameras(4, 4));
+    const env = { IVTFARM_AGENT_TOKEN: TOKEN };
+    const cases: Array<[string[], RegExp]> = [
+      [['run', file, '--listen', '127.0.0.1:0'], /--listen HOST:PORT and --expect-agents N go together/],
+      [['run', file, '--listen', 'nowhere', '--expect-agents', '1'], /--listen must be HOST:PORT/],
+      [
+        ['run', file, '--listen', '127.0.0.1:0', '--expect-agents', '1', '--agents', '2'],
+        /--agents starts local agents/,
+      ],
+      [['agent', '--controller', 'http://127.0.0.1:1'], /--controller must be a ws:\/\/ URL/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runCli(args, { env });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, message);
+    }
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => taken.once('listening', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const result = await runCli(['run', file, '--listen', `127.0.0.1:${port}`, '--expect-agents', '1'], {
+      env,
+    });
+    taken.close();
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, new RegExp(`cannot listen for agents on 127.0.0.1:${port}: EADDRINUSE`));
+  });
+});
+
 describe('remote agents', () => {
   test('three agents join --expect-agents 3; one killed mid-run: its devices lost, exit 97', async () => {
     const { run, agents, out } = await remoteRun({
