@@ -22,6 +22,7 @@ interface K8sObject {
 
 interface Container {
   name: string;
+  image?: string;
   args?: string[];
   env?: Array<{ name: string; value?: string }>;
 }
@@ -103,6 +104,37 @@ describe('deploy/kubernetes', () => {
     }
     const patchedCount = containers(job('ivtfarm-controller', 'fleet.yaml'))[0]?.env?.[0]?.value;
     assert.equal(String(job('ivtfarm-agents', 'fleet.yaml').spec?.completions), patchedCount);
+  });
+
+  test('kubectl kustomize renders the fleet: patched size, image, scenario ConfigMap, all valid', async (t) => {
+    const rendered = spawnSync('kubectl', ['kustomize', root], { encoding: 'utf8', timeout: 60_000 });
+    if (rendered.error) {
+      t.skip('kubectl is not installed here');
+      return;
+    }
+    assert.equal(rendered.status, 0, rendered.stderr);
+    const objects = parseAllDocuments(rendered.stdout).map((d) => d.toJS() as K8sObject);
+    for (const o of objects) {
+      const Model = await modelOf(o);
+      assert.doesNotThrow(() => new Model(o).validate(), `${o.kind} ${o.metadata.name}`);
+    }
+    const byName = (kind: string, prefix: string) =>
+      objects.find((o) => o.kind === kind && o.metadata.name.startsWith(prefix));
+    const configMap = byName('ConfigMap', 'ivtfarm-scenario');
+    assert.ok(configMap, 'the scenario ConfigMap');
+    const controller = byName('Job', 'ivtfarm-controller')!;
+    const agents = byName('Job', 'ivtfarm-agents')!;
+    const template = controller.spec?.template as {
+      spec: {
+        volumes: Array<{ configMap?: { name: string } }>;
+        containers: Container[];
+      };
+    };
+    assert.equal(template.spec.volumes.find((v) => v.configMap)?.configMap?.name, configMap.metadata.name);
+    const count = template.spec.containers[0]?.env?.find((e) => e.name === 'AGENT_COUNT')?.value;
+    assert.equal(String(agents.spec?.completions), count);
+    for (const job of [controller, agents])
+      assert.match(String(containers(job)[0]?.image), /^registry\.example\.internal\/ivtfarm:/);
   });
 
   test('the pods pass flags the CLI knows, and the sample scenario loads', () => {
