@@ -62,6 +62,31 @@ function hostPort(name: string) {
   };
 }
 
+/** The agent options of `ivtfarm run`; usage mistakes are UserErrors (exit 2). */
+async function agentRunOptions(opts: RunFlags) {
+  if ((opts.listen === undefined) !== (opts.expectAgents === undefined))
+    throw new UserError('--listen HOST:PORT and --expect-agents N go together');
+  if (opts.listen && opts.agents !== undefined)
+    throw new UserError('--agents starts local agents; with --listen the agents join by themselves');
+  if (opts.expectAgents === 0) throw new UserError('--expect-agents must be at least 1');
+  const { readAgentToken, TokenError } = await import('./agent/token.js');
+  let token = '';
+  try {
+    if (opts.listen) token = readAgentToken(opts);
+  } catch (error) {
+    if (error instanceof TokenError) throw new UserError(error.message);
+    throw error;
+  }
+  return {
+    listen: opts.listen && { ...opts.listen, expect: opts.expectAgents ?? 0, token },
+    localAgents: opts.agents,
+    devicesPerProcess: opts.devicesPerProcess || undefined,
+    joinTimeoutMs: opts.joinTimeout !== undefined ? opts.joinTimeout * 1000 : undefined,
+    silenceMs: opts.agentTimeout !== undefined ? opts.agentTimeout * 1000 : undefined,
+    recordDeltasDir: opts.recordAgentDeltas,
+  };
+}
+
 /** A password from an env variable or a file, never from the command line (visible in `ps`). */
 function readPassword(
   opts: { passwordEnv?: string; passwordFile?: string },
@@ -93,9 +118,6 @@ interface RunFlags {
   shard?: string;
   metricsPort?: number;
   workers?: number;
-  quiet?: boolean;
-  baseline?: string;
-  tolerances?: string;
   listen?: { host: string; port: number };
   expectAgents?: number;
   agents?: number;
@@ -105,31 +127,9 @@ interface RunFlags {
   tokenEnv?: string;
   tokenFile?: string;
   recordAgentDeltas?: string;
-}
-
-/** The agent options of `ivtfarm run`; usage mistakes are UserErrors (exit 2). */
-async function agentRunOptions(opts: RunFlags) {
-  if ((opts.listen === undefined) !== (opts.expectAgents === undefined))
-    throw new UserError('--listen HOST:PORT and --expect-agents N go together');
-  if (opts.listen && opts.agents !== undefined)
-    throw new UserError('--agents starts local agents; with --listen the agents join by themselves');
-  if (opts.expectAgents === 0) throw new UserError('--expect-agents must be at least 1');
-  const { readAgentToken, TokenError } = await import('./agent/token.js');
-  let token = '';
-  try {
-    if (opts.listen) token = readAgentToken(opts);
-  } catch (error) {
-    if (error instanceof TokenError) throw new UserError(error.message);
-    throw error;
-  }
-  return {
-    listen: opts.listen && { ...opts.listen, expect: opts.expectAgents ?? 0, token },
-    localAgents: opts.agents,
-    devicesPerProcess: opts.devicesPerProcess || undefined,
-    joinTimeoutMs: opts.joinTimeout !== undefined ? opts.joinTimeout * 1000 : undefined,
-    silenceMs: opts.agentTimeout !== undefined ? opts.agentTimeout * 1000 : undefined,
-    recordDeltasDir: opts.recordAgentDeltas,
-  };
+  quiet?: boolean;
+  baseline?: string;
+  tolerances?: string;
 }
 
 const program = new Command('ivtfarm')
@@ -158,12 +158,6 @@ program
     "worker threads (default: the scenario's, or one per core)",
     positiveInt('--workers'),
   )
-  .option('-q, --quiet', 'no live progress line')
-  .option(
-    '--baseline <run>',
-    'compare with an earlier run (directory or summary.json); a regression exits 98',
-  )
-  .option('--tolerances <file>', 'regression tolerances for --baseline (YAML/JSON, see docs/ci.md)')
   .option(
     '--agents <n>',
     'run the devices in n local agent processes (default: as many as the open-files limit needs; 0: never)',
@@ -198,6 +192,12 @@ program
   .addOption(
     new Option('--record-agent-deltas <dir>', 'local agents log every delta they send (tests)').hideHelp(),
   )
+  .option('-q, --quiet', 'no live progress line')
+  .option(
+    '--baseline <run>',
+    'compare with an earlier run (directory or summary.json); a regression exits 98',
+  )
+  .option('--tolerances <file>', 'regression tolerances for --baseline (YAML/JSON, see docs/ci.md)')
   .action(async (file: string, opts: RunFlags) => {
     const { loadScenario, ScenarioError } = await import('./scenario/index.js');
     const { parseShard } = await import('./farm/plan.js');

@@ -6,11 +6,9 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { cameras, killLeftovers, remoteRun, startAgent, TOKEN } from './agents-support.js';
+import { describe, test } from 'node:test';
+import { cameras, remoteRun, startAgent, TOKEN } from './agents-support.js';
 import { runCli, scenarioFile } from './farm-support.js';
-
-after(killLeftovers);
 
 describe('agent usage mistakes', () => {
   test('flags that do not go together, bad addresses and a taken port exit 2 in plain words', async () => {

@@ -5,15 +5,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { chooseAgents, spreadLoopbackSources } from '../src/agent/choose.js';
 import { fromWire } from '../src/agent/protocol.js';
 import { planDevices } from '../src/farm/plan.js';
 import { Aggregator } from '../src/metrics/aggregator.js';
-import { cameras, killLeftovers, readSeconds, runDir } from './agents-support.js';
+import { cameras, readSeconds, runDir } from './agents-support.js';
 import { runCli, scenarioFile, scenarioFrom } from './farm-support.js';
-
-after(killLeftovers);
 
 describe('local agents', () => {
   test('run --agents 3: every device online, one summary and report, per-second p99 from exact bucket merges', async () => {

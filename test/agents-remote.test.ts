@@ -4,10 +4,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
-import { killLeftovers, remoteRun, runDir, TOKEN } from './agents-support.js';
-
-after(killLeftovers);
+import { describe, test } from 'node:test';
+import { remoteRun, runDir, TOKEN } from './agents-support.js';
 
 describe('remote agents', () => {
   test('three agents join --expect-agents 3; one killed mid-run: its devices lost, exit 97', async () => {

@@ -1,21 +1,16 @@
 // Shared by the agent tests: scenarios, agent processes started by hand, a controller waiting
-// for them. Every process started here is ended by killLeftovers() (each test file's after()).
+// for them. Every process started here is killed when its test file ends (cli-process.ts).
 
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJsonLine, type SecondSample } from '../src/metrics/aggregator.js';
-import { type CliResult, runCli, type StartedCli, scenarioFile, startCli } from './farm-support.js';
+import { type Running, startCli } from './cli-process.js';
+import { type CliResult, runCli, scenarioFile } from './farm-support.js';
 
 export const TOKEN = 'agent-Token-3f9c1e77';
-const children: ChildProcess[] = [];
-
-export function killLeftovers(): void {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -26,12 +21,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-export type Agent = StartedCli;
+export type Agent = Running;
 
 export function startAgent(args: string[], env: NodeJS.ProcessEnv): Agent {
-  const agent = startCli(['agent', ...args], env);
-  children.push(agent.child);
-  return agent;
+  return startCli(['agent', ...args], env);
 }
 
 export function cameras(count: number, seconds: number): string {

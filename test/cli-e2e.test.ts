@@ -2,18 +2,29 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { type StartedCli, startCli } from './farm-support.js';
 
 const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const PASSWORD = 'e2e-Secret-pw-123';
 const children: ChildProcess[] = [];
 
-type Running = StartedCli;
+interface Running {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
 
 function start(args: string[], env: NodeJS.ProcessEnv = {}): Running {
-  const started = startCli(args, env);
-  children.push(started.child);
-  return started;
+  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
+  children.push(child);
+  let text = '';
+  child.stdout!.on('data', (d) => {
+    text += d;
+  });
+  child.stderr!.on('data', (d) => {
+    text += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => text, exited };
 }
 
 after(() => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,27 +55,6 @@ export function runCli(
     });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
-}
-
-export interface StartedCli {
-  child: ChildProcess;
-  /** stdout and stderr so far. */
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `ivtfarm …` in the background (the caller ends it). */
-export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): StartedCli {
-  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
-  let text = '';
-  child.stdout!.on('data', (d) => {
-    text += d;
-  });
-  child.stderr!.on('data', (d) => {
-    text += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, output: () => text, exited };
 }
 
 export function scenarioFile(dir: string, body: string): string {

@@ -1,7 +1,4 @@
 import { availableParallelism } from 'node:os';
-import { type AgentRunOptions, chooseAgents } from '../agent/choose.js';
-import { AgentFleet } from '../agent/fleet.js';
-import { AgentHub } from '../agent/hub.js';
 import type { RunningIvc } from '../ivc/server.js';
 import { ensureLadder } from '../media/build.js';
 import { Aggregator } from '../metrics/aggregator.js';
@@ -19,12 +16,11 @@ import { TimeseriesWriter } from '../run/observers/timeseries.js';
 import { NO_ORDERS, resolvePush, startEmbeddedPlatform } from '../run/platform.js';
 import { preflight } from '../run/preflight.js';
 import { Resources } from '../run/resources.js';
-import type { DeviceSource } from '../run/source.js';
+import { type AgentRunOptions, gatherAgents, openSource } from '../run/sources.js';
 import { StopSignal } from '../run/stop.js';
 import { thresholdsConfig } from '../run/thresholds-config.js';
 import { judgeRun, platformFacts } from '../run/verdict.js';
 import { workerInit } from '../run/worker-init.js';
-import { FleetWorkers, roundRobin } from '../run/workers.js';
 import { capacityStages } from '../scenario/normalize.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
@@ -93,9 +89,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const planned = planDevices(scenario, { shard });
     if (scenario.checks.preflight) await preflight(scenario, planned);
     const thresholds = parseThresholds(thresholdsConfig(scenario));
-    const agentPlan = chooseAgents(options.agents, planned.length, scenario, availableParallelism());
-    const hub = agentPlan ? resources.add('agents', await AgentHub.open(agentPlan, progress)) : null;
-    await hub?.gather();
+
+    // ---- agents, when the devices run in other processes: all joined, or the run is refused ----
+    const agents = await gatherAgents(
+      options.agents,
+      planned.length,
+      scenario,
+      availableParallelism(),
+      resources,
+      progress,
+    );
 
     // ---- the run directory, the platform, the media ladder ----
     const startedAt = new Date();
@@ -126,11 +129,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const init = (w: number, devices: PlannedDevice[]) =>
       workerInit(scenario, { ...options, ivc, mediaDir: media.dir }, w, devices);
     const abortOnCrash = (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort';
-    const fleet: DeviceSource = resources.add(
+    const fleet = resources.add(
       'workers',
-      hub && agentPlan
-        ? AgentFleet.forPlan(hub, planned, init, aggregator, progress, stop, { ...agentPlan, abortOnCrash })
-        : new FleetWorkers(roundRobin(planned, workerCount), init, aggregator, progress, stop, abortOnCrash),
+      openSource(agents, workerCount, planned, init, aggregator, progress, stop, abortOnCrash),
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));
 
