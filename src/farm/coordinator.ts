@@ -16,11 +16,12 @@ import { TimeseriesWriter } from '../run/observers/timeseries.js';
 import { NO_ORDERS, resolvePush, startEmbeddedPlatform } from '../run/platform.js';
 import { preflight } from '../run/preflight.js';
 import { Resources } from '../run/resources.js';
-import { type AgentRunOptions, gatherAgents, openSource } from '../run/sources.js';
+import { type AgentRunOptions, agentSource, gatherAgents } from '../run/sources.js';
 import { StopSignal } from '../run/stop.js';
 import { thresholdsConfig } from '../run/thresholds-config.js';
 import { judgeRun, platformFacts } from '../run/verdict.js';
 import { workerInit } from '../run/worker-init.js';
+import { FleetWorkers, roundRobin } from '../run/workers.js';
 import { capacityStages } from '../scenario/normalize.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
@@ -131,7 +132,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const abortOnCrash = (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort';
     const fleet = resources.add(
       'workers',
-      openSource(agents, workerCount, planned, init, aggregator, progress, stop, abortOnCrash),
+      agents
+        ? agentSource(agents, planned, init, aggregator, progress, stop, abortOnCrash)
+        : new FleetWorkers(roundRobin(planned, workerCount), init, aggregator, progress, stop, abortOnCrash),
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));
 

@@ -1,4 +1,4 @@
-// Which source runs the devices: worker threads in this process, or agents — local ones started
+// Agents as the run's device source (instead of this process's worker threads): local ones started
 // here when one process may not open enough sockets, or remote ones that join (src/agent/).
 
 import { type AgentRunOptions, chooseAgents } from '../agent/choose.js';
@@ -11,7 +11,6 @@ import type { Scenario } from '../scenario/types.js';
 import type { Resources } from './resources.js';
 import type { DeltaSink, DeviceSource } from './source.js';
 import type { StopSignal } from './stop.js';
-import { FleetWorkers, roundRobin } from './workers.js';
 
 export type { AgentRunOptions };
 
@@ -39,10 +38,9 @@ export async function gatherAgents(
   return { hub, plan };
 }
 
-/** The run's source: the gathered agents, or `workers` threads here. */
-export function openSource(
-  agents: Agents | null,
-  workers: number,
+/** The gathered agents as the run's device source. */
+export function agentSource(
+  agents: Agents,
   planned: PlannedDevice[],
   init: (slice: number, devices: PlannedDevice[]) => WorkerInit,
   sink: DeltaSink,
@@ -50,10 +48,8 @@ export function openSource(
   stop: StopSignal,
   abortOnCrash: boolean,
 ): DeviceSource {
-  if (agents)
-    return AgentFleet.forPlan(agents.hub, planned, init, sink, progress, stop, {
-      ...agents.plan,
-      abortOnCrash,
-    });
-  return new FleetWorkers(roundRobin(planned, workers), init, sink, progress, stop, abortOnCrash);
+  return AgentFleet.forPlan(agents.hub, planned, init, sink, progress, stop, {
+    ...agents.plan,
+    abortOnCrash,
+  });
 }
