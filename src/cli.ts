@@ -54,6 +54,42 @@ function wsUrl(text: string): string {
   return url.toString();
 }
 
+/** `HOST:PORT` for a listening socket (`[::1]:7000` for IPv6). */
+function hostPort(name: string) {
+  return (text: string): { host: string; port: number } => {
+    const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text.trim());
+    const port = Number(m?.[3]);
+    if (!m || port > 65535)
+      throw new InvalidArgumentError(`${name} must be HOST:PORT, e.g. 0.0.0.0:7000 (got "${text}")`);
+    return { host: m[1] ?? m[2] ?? '', port };
+  };
+}
+
+/** The agent options of `ivtfarm run`; usage mistakes are UserErrors (exit 2). */
+async function agentRunOptions(opts: RunFlags) {
+  if ((opts.listen === undefined) !== (opts.expectAgents === undefined))
+    throw new UserError('--listen HOST:PORT and --expect-agents N go together');
+  if (opts.listen && opts.agents !== undefined)
+    throw new UserError('--agents starts local agents; with --listen the agents join by themselves');
+  if (opts.expectAgents === 0) throw new UserError('--expect-agents must be at least 1');
+  const { readAgentToken, TokenError } = await import('./agent/token.js');
+  let token = '';
+  try {
+    if (opts.listen) token = readAgentToken(opts);
+  } catch (error) {
+    if (error instanceof TokenError) throw new UserError(error.message);
+    throw error;
+  }
+  return {
+    listen: opts.listen && { ...opts.listen, expect: opts.expectAgents ?? 0, token },
+    localAgents: opts.agents,
+    devicesPerProcess: opts.devicesPerProcess || undefined,
+    joinTimeoutMs: opts.joinTimeout !== undefined ? opts.joinTimeout * 1000 : undefined,
+    silenceMs: opts.agentTimeout !== undefined ? opts.agentTimeout * 1000 : undefined,
+    recordDeltasDir: opts.recordAgentDeltas,
+  };
+}
+
 /** A password from an env variable or a file, never from the command line (visible in `ps`). */
 function readPassword(
   opts: { passwordEnv?: string; passwordFile?: string },
@@ -84,6 +120,15 @@ interface RunFlags {
   shard?: string;
   metricsPort?: number;
   workers?: number;
+  listen?: { host: string; port: number };
+  expectAgents?: number;
+  agents?: number;
+  devicesPerProcess?: number;
+  joinTimeout?: number;
+  agentTimeout?: number;
+  tokenEnv?: string;
+  tokenFile?: string;
+  recordAgentDeltas?: string;
   quiet?: boolean;
   baseline?: string;
   tolerances?: string;
@@ -120,6 +165,40 @@ program
     "worker threads (default: the scenario's, or one per core)",
     positiveInt('--workers'),
   )
+  .option(
+    '--agents <n>',
+    'run the devices in n local agent processes (default: as many as the open-files limit needs; 0: never)',
+    positiveInt('--agents'),
+  )
+  .option(
+    '--devices-per-process <n>',
+    'devices one local agent runs (default 15000: a process may open 20,000 files)',
+    positiveInt('--devices-per-process'),
+  )
+  .option(
+    '--listen <host:port>',
+    'wait for remote agents (ivtfarm agent) on this address',
+    hostPort('--listen'),
+  )
+  .option('--expect-agents <n>', 'start the load once n agents have joined', positiveInt('--expect-agents'))
+  .option(
+    '--join-timeout <s>',
+    'give up when the agents have not all joined by then (default 60)',
+    positiveInt('--join-timeout'),
+  )
+  .option(
+    '--agent-timeout <s>',
+    'an agent silent this long is lost (default 10)',
+    positiveInt('--agent-timeout'),
+  )
+  .option(
+    '--token-env <name>',
+    "the agents' shared token from this environment variable (default IVTFARM_AGENT_TOKEN)",
+  )
+  .option('--token-file <file>', "the agents' shared token from this file")
+  .addOption(
+    new Option('--record-agent-deltas <dir>', 'local agents log every delta they send (tests)').hideHelp(),
+  )
   .option('-q, --quiet', 'no live progress line')
   .option(
     '--baseline <run>',
@@ -140,6 +219,7 @@ program
       throw error;
     }
     if (opts.workers) scenario.workers = opts.workers;
+    const agents = await agentRunOptions(opts);
     let shard: ReturnType<typeof parseShard> | undefined;
     try {
       shard = opts.shard ? parseShard(opts.shard) : undefined;
@@ -178,6 +258,7 @@ program
       metricsPort: opts.metricsPort,
       outputDir: opts.out,
       interrupt,
+      agents,
     }).catch((error: unknown) => {
       // A taken port, an unreachable target: refused before anything started, in plain words.
       if (error instanceof RunRefused) throw new UserError(error.message, error.exitCode);
@@ -512,6 +593,73 @@ program
       throw error;
     });
   });
+
+program
+  .command('agent')
+  .description('join a controller (ivtfarm run --listen) and run the slice of the devices it hands out')
+  .requiredOption('--controller <url>', 'the controller, e.g. ws://10.0.0.5:7000', (text: string) => {
+    if (!/^wss?:\/\//.test(text))
+      throw new InvalidArgumentError(`--controller must be a ws:// URL (got "${text}")`);
+    return text;
+  })
+  .option(
+    '--slice <i>',
+    'ask for slice i (default: $JOB_COMPLETION_INDEX, else any free one)',
+    positiveInt('--slice'),
+  )
+  .option('--workers <n>', 'worker threads (default: one per core)', positiveInt('--workers'))
+  .option(
+    '--token-env <name>',
+    'the shared token from this environment variable (default IVTFARM_AGENT_TOKEN)',
+  )
+  .option('--token-file <file>', 'the shared token from this file')
+  .option(
+    '--connect-timeout <s>',
+    'keep trying to reach the controller this long (default 60)',
+    positiveInt('--connect-timeout'),
+    60,
+  )
+  .addOption(new Option('--record-deltas <file>', 'append every delta sent, as JSON lines').hideHelp())
+  .action(
+    async (opts: {
+      controller: string;
+      slice?: number;
+      workers?: number;
+      tokenEnv?: string;
+      tokenFile?: string;
+      connectTimeout: number;
+      recordDeltas?: string;
+    }) => {
+      const { readAgentToken, TokenError } = await import('./agent/token.js');
+      const { runAgent, AgentError } = await import('./agent/agent.js');
+      const { ProgressDisplay } = await import('./farm/progress.js');
+      let token: string;
+      try {
+        token = readAgentToken(opts);
+      } catch (error) {
+        if (error instanceof TokenError) throw new UserError(error.message);
+        throw error;
+      }
+      const fromJob = process.env.JOB_COMPLETION_INDEX;
+      const slice = opts.slice ?? (fromJob !== undefined && /^\d+$/.test(fromJob) ? Number(fromJob) : null);
+      // The controller decides when to stop; a signal here stops this agent's devices the same way.
+      process.once('SIGTERM', () => process.exit(143));
+      try {
+        process.exitCode = await runAgent({
+          controller: opts.controller,
+          token,
+          slice,
+          workers: opts.workers ?? null,
+          connectTimeoutMs: opts.connectTimeout * 1000,
+          recordDeltas: opts.recordDeltas ?? null,
+          progress: new ProgressDisplay(process.stderr, 5000, false),
+        });
+      } catch (error) {
+        if (error instanceof AgentError) throw new UserError(error.message);
+        throw error;
+      }
+    },
+  );
 
 program
   .command('media')

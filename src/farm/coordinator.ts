@@ -18,6 +18,7 @@ import { TimeseriesWriter } from '../run/observers/timeseries.js';
 import { NO_ORDERS, resolvePush, startEmbeddedPlatform } from '../run/platform.js';
 import { preflight } from '../run/preflight.js';
 import { Resources } from '../run/resources.js';
+import { type AgentRunOptions, agentSource, gatherAgents } from '../run/sources.js';
 import { StopSignal } from '../run/stop.js';
 import { judgeRun, platformFacts } from '../run/verdict.js';
 import { workerInit } from '../run/worker-init.js';
@@ -26,7 +27,7 @@ import { maskSecrets } from '../scenario/secrets.js';
 import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
 import type { WorkerInit } from './messages.js';
-import { planDevices, type Shard } from './plan.js';
+import { type PlannedDevice, planDevices, type Shard } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
 import type { ProgressDisplay } from './progress.js';
 import { RunOutput } from './run-output.js';
@@ -54,6 +55,8 @@ export interface RunOptions {
   onWorkerCrash?: 'continue' | 'abort';
   /** More outputs, after the built-in ones (each sees every closed second). */
   observers?: RunObserver[];
+  /** Devices in agent processes: remote ones that join, or local ones started here. */
+  agents?: AgentRunOptions;
 }
 
 export interface RunResult {
@@ -92,6 +95,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const thresholds = thresholdsOf(scenario);
     const windows = new WindowTotals(thresholdWindows(thresholds)).attach(aggregator);
 
+    // ---- agents, when the devices run in other processes: all joined, or the run is refused ----
+    const agents = await gatherAgents(
+      options.agents,
+      planned.length,
+      scenario,
+      availableParallelism(),
+      resources,
+      progress,
+    );
+
     // ---- the run directory, the platform, the media ladder ----
     const startedAt = new Date();
     const output = resources.add(
@@ -113,21 +126,19 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       },
     });
 
-    // ---- sources: worker threads, each with its round-robin share of the devices ----
+    // ---- sources: worker threads or agents, each with its round-robin share of the devices ----
     const workerCount = Math.max(
       1,
       Math.min(scenario.workers || availableParallelism(), planned.length || 1),
     );
+    const init = (w: number, devices: PlannedDevice[]) =>
+      workerInit(scenario, { ...options, ivc, mediaDir: media.dir }, w, devices);
+    const abortOnCrash = (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort';
     const fleet = resources.add(
       'workers',
-      new FleetWorkers(
-        roundRobin(planned, workerCount),
-        (w, devices) => workerInit(scenario, { ...options, ivc, mediaDir: media.dir }, w, devices),
-        aggregator,
-        progress,
-        stop,
-        (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort',
-      ),
+      agents
+        ? agentSource(agents, planned, init, aggregator, progress, stop, abortOnCrash)
+        : new FleetWorkers(roundRobin(planned, workerCount), init, aggregator, progress, stop, abortOnCrash),
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));
 
@@ -190,7 +201,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       abortedBy: live.aborted,
       generator: generator.summary(),
       capacity: capacity?.summary() ?? null,
-      workers: workerCount,
+      workers: fleet.count,
       planned: planned.length,
       shard,
       lost: fleet.lost,

@@ -17,7 +17,7 @@ export interface CheckResult {
 export interface CheckInput {
   checks: RunChecks;
   counters: ReadonlyMap<string, number>;
-  lost: ReadonlyArray<{ worker: number; devices: number; error: string }>;
+  lost: ReadonlyArray<{ worker: number; devices: number; error: string; who?: string }>;
   /** The limit finder pushes until logins fail: the never-online share is not a fault there. */
   capacitySearch: boolean;
 }
@@ -106,7 +106,7 @@ export function evaluateChecks(input: CheckInput): CheckResult[] {
       reason:
         lostDevices === 0
           ? 'no device was lost to a crashed worker'
-          : `${lostDevices} devices lost: ${input.lost.map((l) => `worker ${l.worker} crashed (${l.error})`).join('; ')}`,
+          : `${lostDevices} devices lost: ${input.lost.map((l) => `${l.who ?? `worker ${l.worker}`} crashed (${l.error})`).join('; ')}`,
       skipped: false,
     });
   return results;

@@ -7,8 +7,8 @@ import type { ProgressDisplay } from '../farm/progress.js';
 import type { GaugeHandle } from '../metrics/registry.js';
 import { arrivalsUntil, stagesDurationMs, targetAt } from '../scenario/stages.js';
 import type { Scenario, ScenarioEvent } from '../scenario/types.js';
+import type { DeviceSource } from './source.js';
 import type { StopSignal } from './stop.js';
-import type { FleetWorkers } from './workers.js';
 
 const CONTROL_MS = 200;
 
@@ -26,7 +26,7 @@ export class LoadShape {
     private readonly scenario: Scenario,
     private readonly planned: number,
     private readonly shard: Shard,
-    private readonly fleet: FleetWorkers,
+    private readonly fleet: DeviceSource,
     private readonly driver: PlatformDriver | null,
     private readonly targetGauge: GaugeHandle,
     private readonly progress: ProgressDisplay,
@@ -58,7 +58,7 @@ export class LoadShape {
         this.running = shardTarget;
         const count = this.fleet.count;
         for (let w = 0; w < count; w++)
-          this.fleet.pool.post(w, { type: 'target', running: shardShare(shardTarget, { index: w, count }) });
+          this.fleet.post(w, { type: 'target', running: shardShare(shardTarget, { index: w, count }) });
       }
       while (pending.length > 0 && pending[0]!.atMs <= elapsed) this.fire(pending.shift()!);
     }, CONTROL_MS);
@@ -70,7 +70,7 @@ export class LoadShape {
   }
 
   private fire(event: ScenarioEvent): void {
-    const pool = this.fleet.pool;
+    const pool = this.fleet;
     switch (event.action) {
       case 'disconnect':
         pool.broadcast({

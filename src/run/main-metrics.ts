@@ -1,13 +1,16 @@
-import type { Aggregator } from '../metrics/aggregator.js';
 import { GeneratorHealthSampler } from '../metrics/health.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { startDeltaTicker } from '../metrics/ticker.js';
+import type { DeltaSink } from './source.js';
 
-/** The main thread's own metrics (its health, the ramp target), ticked into the aggregator each second. */
-export function startMainMetrics(aggregator: Aggregator) {
-  const registry = new MetricsRegistry({ source: 'main' });
+/**
+ * The main thread's own metrics (its health, the ramp target), ticked into the aggregator each
+ * second; an agent process names itself (`agent-2`) so its RSS and CPU add up with the others'.
+ */
+export function startMainMetrics(aggregator: DeltaSink, name = 'main') {
+  const registry = new MetricsRegistry({ source: name });
   const targetGauge = registry.gauge('devices_target');
-  const health = new GeneratorHealthSampler(registry, { worker: 'main', process: true });
+  const health = new GeneratorHealthSampler(registry, { worker: name, process: true });
   const ticker = startDeltaTicker(registry, (d) => aggregator.add(d), { beforeTake: () => health.tick() });
   return {
     targetGauge,

@@ -5,14 +5,10 @@ import type { FromWorker, ToWorker, WorkerInit } from '../farm/messages.js';
 import type { PlannedDevice } from '../farm/plan.js';
 import type { ProgressDisplay } from '../farm/progress.js';
 import { WorkerPool } from '../farm/worker-pool.js';
-import type { Aggregator } from '../metrics/aggregator.js';
+import type { DeltaSink, DeviceSource, LostWorker } from './source.js';
 import type { StopSignal } from './stop.js';
 
-export interface LostWorker {
-  worker: number;
-  devices: number;
-  error: string;
-}
+export type { LostWorker } from './source.js';
 
 const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 20_000;
@@ -26,7 +22,7 @@ export function roundRobin(planned: readonly PlannedDevice[], workers: number): 
   return shares;
 }
 
-export class FleetWorkers {
+export class FleetWorkers implements DeviceSource {
   readonly pool = new WorkerPool<ToWorker, FromWorker>(new URL('../farm/worker.js', import.meta.url));
   readonly lost: LostWorker[] = [];
   readonly logs: string[] = [];
@@ -39,8 +35,8 @@ export class FleetWorkers {
   constructor(
     shares: readonly PlannedDevice[][],
     init: (index: number, devices: PlannedDevice[]) => WorkerInit,
-    aggregator: Aggregator,
-    progress: ProgressDisplay,
+    aggregator: DeltaSink,
+    progress: Pick<ProgressDisplay, 'log'>,
     stop: StopSignal,
     abortOnCrash: boolean,
   ) {
@@ -79,6 +75,14 @@ export class FleetWorkers {
 
   get count(): number {
     return this.pool.slots.length;
+  }
+
+  post(slice: number, message: ToWorker): void {
+    this.pool.post(slice, message);
+  }
+
+  broadcast(message: ToWorker): void {
+    this.pool.broadcast(message);
   }
 
   /** Resolves once every worker loaded its code (or died), or the run was asked to stop meanwhile. */
