@@ -86,11 +86,13 @@ function compileCore(): Promise<{ create: CreateCore; wasm: WasmModule }> {
 /** A fresh ffmpeg: the factory is given a new Module object (it keeps its state there) and a new instance. */
 async function freshCore(): Promise<FFmpegCore> {
   const { create, wasm } = await compileCore();
-  return create({
-    instantiateWasm: (imports, receive) => {
-      void WebAssembly.instantiate(wasm, imports).then((instance) => receive(instance, wasm));
-      return {}; // emscripten's "instantiation is asynchronous" answer
-    },
+  return new Promise((resolve, reject) => {
+    create({
+      instantiateWasm: (imports, receive) => {
+        WebAssembly.instantiate(wasm, imports).then((instance) => receive(instance, wasm), reject);
+        return {}; // emscripten's "instantiation is asynchronous" answer
+      },
+    }).then(resolve, reject);
   });
 }
 
