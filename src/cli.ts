@@ -21,6 +21,24 @@ class UserError extends Error {
   }
 }
 
+/**
+ * Runs cancellable pool work with Ctrl-C wired to its signal: an interruption stops the tasks and
+ * exits 105 saying what was left unwritten.
+ */
+async function interruptible<T>(unwritten: string, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const { onInterrupt, InterruptedError } = await import('./core/interrupt.js');
+  const interrupt = onInterrupt();
+  try {
+    return await work(interrupt.signal);
+  } catch (error) {
+    if (error instanceof InterruptedError)
+      throw new UserError(`${error.message}: ${unwritten}`, ExitCode.Interrupted);
+    throw error;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
 function positiveInt(name: string) {
   return (text: string): number => {
     const n = Number(text);
@@ -237,21 +255,21 @@ program
     }
     const progress = new ProgressDisplay(process.stderr, 5000, !opts.quiet);
     let interrupts = 0;
+    let stopRun: (signal: string) => void = () => {};
     const interrupt = new Promise<string>((resolve) => {
-      const onSignal = (signal: NodeJS.Signals) => {
-        interrupts++;
-        if (interrupts === 1) {
-          progress.log(
-            `${signal}: stopping devices and writing results (press Ctrl-C again to quit at once)`,
-          );
-          resolve(signal);
-        } else {
-          process.exit(130);
-        }
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      stopRun = resolve;
     });
+    const onSignal = (signal: NodeJS.Signals) => {
+      interrupts++;
+      if (interrupts === 1) {
+        progress.log(`${signal}: stopping devices and writing results (press Ctrl-C again to quit at once)`);
+        stopRun(signal);
+      } else {
+        process.exit(130);
+      }
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const result = await runScenario(scenario, {
       progress,
       shard,
@@ -264,20 +282,29 @@ program
       if (error instanceof RunRefused) throw new UserError(error.message, error.exitCode);
       throw error;
     });
+    // The run is over: from here Ctrl-C stops the report's rendering (results are on disk).
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     let exitCode = result.exitCode;
     let files: { html: string | null; junit: string | null };
+    const unwritten = `report not written (ivtfarm report ${result.dir} builds it)`;
     if (baseline) {
-      const compared = await report.applyBaseline(
-        result.dir,
-        baseline,
-        result.exitCode,
-        opts.tolerances,
-        scenario.report.formats,
+      const compared = await interruptible(unwritten, (signal) =>
+        report.applyBaseline(
+          result.dir,
+          baseline,
+          result.exitCode,
+          opts.tolerances,
+          scenario.report.formats,
+          signal,
+        ),
       );
       exitCode = compared.exitCode;
       files = compared;
     } else {
-      files = await report.writeRunReports(result.dir, scenario.report.formats);
+      files = await interruptible(unwritten, (signal) =>
+        report.writeRunReports(result.dir, scenario.report.formats, signal),
+      );
     }
     const { printSummary } = await import('./report/console.js');
     printSummary(report.readRunSummary(result.dir) as typeof result.summary, process.stdout);
@@ -297,7 +324,9 @@ program
   .action(async (dir: string) => {
     const report = await import('./report/index.js');
     try {
-      const files = await report.writeRunReports(dir);
+      const files = await interruptible('report.html and junit.xml left as they were', (signal) =>
+        report.writeRunReports(dir, undefined, signal),
+      );
       if (files.junit) console.log(`junit:  ${files.junit}`);
       if (files.html) console.log(`report: ${files.html}`);
     } catch (error) {
@@ -316,12 +345,14 @@ program
     const report = await import('./report/index.js');
     let summary: Awaited<ReturnType<typeof mergeRuns>>;
     try {
-      summary = mergeRuns(out, shards);
+      summary = await interruptible(`nothing written to ${out}`, (signal) => mergeRuns(out, shards, signal));
     } catch (error) {
       if (error instanceof MergeError) throw new UserError(error.message);
       throw error;
     }
-    const files = await report.writeRunReports(out);
+    const files = await interruptible(`report.html not written (ivtfarm report ${out} builds it)`, (signal) =>
+      report.writeRunReports(out, undefined, signal),
+    );
     const { printSummary } = await import('./report/console.js');
     printSummary(summary, process.stdout);
     console.log(`summary: ${out}/summary.json`);
@@ -678,7 +709,10 @@ program
   )
   .action(async (opts: Record<string, string | number | undefined>) => {
     const { buildMediaCommand } = await import('./media/build-command.js');
-    await buildMediaCommand(opts, process.stderr);
+    const dir = String(opts.out ?? 'media');
+    await interruptible(`no manifest written to ${dir}`, (signal) =>
+      buildMediaCommand(opts, process.stderr, signal),
+    );
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

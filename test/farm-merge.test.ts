@@ -50,7 +50,7 @@ thresholds:
     ],
   );
   const out = join(dir, 'merged');
-  const merged = mergeRuns(
+  const merged = await mergeRuns(
     out,
     runs.map((r) => r.dir),
   );
@@ -68,7 +68,19 @@ thresholds:
   assert.equal(merged.run.exit_code, 0);
   const seconds = readFileSync(join(out, 'timeseries.jsonl'), 'utf8').trim().split('\n');
   assert.ok(seconds.length >= 5);
+  // The series, parsed and merged in pool threads: every second's logins add up over the shards.
+  const logins = (file: string): number =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { counters: Record<string, number> })
+      .reduce((n, s) => n + (anyMix(s.counters, 'logins{result:ok,reason:ok}') ?? 0), 0);
+  assert.equal(logins(join(out, 'timeseries.jsonl')), 15);
+  assert.equal(
+    runs.reduce((n, r) => n + logins(join(r.dir, 'timeseries.jsonl')), 0),
+    15,
+  );
   const files = await writeRunReports(out);
   assert.ok(files.html && existsSync(files.html));
-  assert.throws(() => mergeRuns(join(dir, 'twice'), [runs[0]!.dir, runs[0]!.dir]), MergeError);
+  await assert.rejects(mergeRuns(join(dir, 'twice'), [runs[0]!.dir, runs[0]!.dir]), MergeError);
 });

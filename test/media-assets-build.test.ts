@@ -6,6 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { threadId } from 'node:worker_threads';
 import {
   BuildError,
   type BuildProgress,
@@ -17,6 +18,8 @@ import {
 } from '../src/media/build.js';
 import { loadCatalogue, QUALITIES } from '../src/media/catalogue.js';
 import { TsLoop } from '../src/media/ts/loop.js';
+import { runCli } from './cli-support.js';
+import { handles, handlesSettle } from './handles-support.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ivt-build-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -92,6 +95,20 @@ describe('wasm build', () => {
     for (const q of QUALITIES) assert.ok(seen.some((p) => p.quality === q && p.phase === 'done'));
     assert.ok(seen.some((p) => p.phase === 'video' && p.fraction > 0 && p.fraction < 1));
     assert.equal(seen.at(-1)!.overall, 1);
+    // The renditions ran as tasks of a two-thread pool: each on one pool thread (never the main
+    // one), four renditions on at most two threads, so a thread encoded one after another, each
+    // in a fresh wasm instance (the checks below pass for every rendition).
+    const threadOf = new Map<string, Set<number>>();
+    for (const p of seen) {
+      if (p.threadId === undefined) continue;
+      if (!threadOf.has(p.quality)) threadOf.set(p.quality, new Set());
+      threadOf.get(p.quality)!.add(p.threadId);
+    }
+    assert.deepEqual([...threadOf.keys()].sort(), [...QUALITIES].sort());
+    for (const [q, ids] of threadOf) assert.equal(ids.size, 1, `${q} ran on threads ${[...ids]}`);
+    const threads = new Set([...threadOf.values()].flatMap((ids) => [...ids]));
+    assert.ok(!threads.has(threadId), 'an encode ran on the main thread');
+    assert.ok(threads.size <= 2, `4 renditions on ${threads.size} threads`);
 
     const cat = loadCatalogue({ dir: out });
     for (const q of QUALITIES) {
@@ -159,6 +176,7 @@ describe('wasm build', () => {
   test('an abort stops the encoders and writes no manifest', async () => {
     const out = join(tmp, 'aborted');
     const ac = new AbortController();
+    const handlesBefore = handles();
     const build = buildLadder({
       out,
       renditions: TINY,
@@ -170,6 +188,26 @@ describe('wasm build', () => {
       signal: ac.signal,
     });
     await assert.rejects(build, (e: unknown) => e instanceof Error && e.name === 'AbortError');
+    assert.ok(!existsSync(join(out, 'manifest.json')));
+    // the pool is destroyed before the build settles: no encoder thread or progress port is left
+    assert.deepEqual(await handlesSettle(handlesBefore), []);
+  });
+
+  test('Ctrl-C during `ivtfarm media build` stops the encoders: exit 105, no manifest', async () => {
+    const out = join(tmp, 'interrupted');
+    let interrupted = false;
+    const r = await runCli(['media', 'build', '--out', out], {
+      onStderr: (text, kill) => {
+        if (interrupted || !/ video on thread \d+/.test(text)) return;
+        interrupted = true; // one Ctrl-C
+        kill();
+      },
+      timeoutMs: 120_000,
+    });
+    assert.equal(r.code, 105, r.stderr);
+    assert.match(r.stderr, /\b(?:ld|sd|hd|fhd): video on thread \d+/, 'an encode was running');
+    assert.ok(r.stderr.includes(`interrupted (SIGINT): no manifest written to ${out}`), r.stderr);
+    assert.doesNotMatch(r.stderr, /built \d+ rendition/);
     assert.ok(!existsSync(join(out, 'manifest.json')));
   });
 });

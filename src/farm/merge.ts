@@ -1,14 +1,15 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { cpuThreadLimit, withCpuPool } from '../core/cpu-pool.js';
 import type { SecondSample } from '../metrics/aggregator.js';
-import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
-import type { HistogramSummary } from '../metrics/summary.js';
 import { evaluateThresholds } from '../metrics/thresholds.js';
-import { gaugeCombine, mergeTotals, RunTotals } from '../metrics/totals.js';
+import { mergeTotals, RunTotals } from '../metrics/totals.js';
 import { checksPassed, DEFAULT_CHECKS, devicesLostJudged, evaluateChecks } from '../run/checks.js';
 import { runExitCode, verdictOf } from '../run/exit-codes.js';
 import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
+import { mergeSeconds } from './merge-series.js';
+import type { MergeSeriesTask } from './merge-task.js';
 import { metricTables, type RunSummary, verdictReasons } from './summary.js';
 
 /** A run directory that cannot be merged, with the reason for the person at the terminal. */
@@ -36,74 +37,6 @@ function readShard(dir: string): ShardRun {
   return { dir, summary, scenario: read('scenario.json') as Scenario };
 }
 
-/**
- * Per-second samples of several shards combined: counters add up, gauges add up (or take the
- * maximum, as the catalogue says for each); a
- * histogram's count, min, max and mean combine exactly, its percentiles only as the worst shard's
- * (the per-second files keep summaries, not buckets). The whole-run figures and thresholds come
- * from the exact totals instead.
- */
-export function mergeSeconds(series: readonly SecondSample[][]): SecondSample[] {
-  const byT = new Map<number, SecondSample>();
-  for (const samples of series) {
-    for (const s of samples) {
-      const into = byT.get(s.t);
-      if (!into) {
-        byT.set(s.t, structuredClone(s));
-        continue;
-      }
-      for (const [k, v] of Object.entries(s.counters)) into.counters[k] = (into.counters[k] ?? 0) + v;
-      for (const [k, v] of Object.entries(s.gauges)) {
-        const prev = into.gauges[k];
-        into.gauges[k] =
-          prev === undefined
-            ? v
-            : gaugeCombine(k, DEFAULT_CATALOGUE) === 'max'
-              ? Math.max(prev, v)
-              : prev + v;
-      }
-      for (const [k, h] of Object.entries(s.histograms)) {
-        const a = into.histograms[k];
-        into.histograms[k] = a ? combine(a, h) : { ...h };
-      }
-    }
-  }
-  return [...byT.values()].sort((a, b) => a.t - b.t);
-}
-
-function combine(a: HistogramSummary, b: HistogramSummary): HistogramSummary {
-  const count = a.count + b.count;
-  return {
-    count,
-    min: Math.min(a.min, b.min),
-    mean: count > 0 ? (a.mean * a.count + b.mean * b.count) / count : 0,
-    p50: Math.max(a.p50, b.p50),
-    p90: Math.max(a.p90, b.p90),
-    p95: Math.max(a.p95, b.p95),
-    p99: Math.max(a.p99, b.p99),
-    max: Math.max(a.max, b.max),
-  };
-}
-
-function readSeries(dir: string): SecondSample[] {
-  let text = '';
-  try {
-    text = readFileSync(join(dir, 'timeseries.jsonl'), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: SecondSample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as SecondSample);
-    } catch {
-      // a torn last line of a killed shard
-    }
-  }
-  return out;
-}
-
 /** The shards' totals of each threshold window (`during`), merged like the run totals. */
 function mergeWindowTotals(shards: readonly ShardRun[]): Map<string, RunTotals> {
   const labels = new Set(shards.flatMap((s) => Object.keys(s.summary.window_totals ?? {})));
@@ -121,11 +54,32 @@ function mergeWindowTotals(shards: readonly ShardRun[]): Map<string, RunTotals> 
 }
 
 /**
+ * The shards' time series combined. Parsing them is the slow part (100 MB or more per shard-hour):
+ * the shards are dealt round-robin to at most cpuThreadLimit() pool tasks, each parses and merges
+ * its own, and the partial series (already one per task) merge here.
+ */
+async function mergeShardSeries(dirs: readonly string[], signal?: AbortSignal): Promise<SecondSample[]> {
+  const threads = Math.min(dirs.length, cpuThreadLimit());
+  const groups = Array.from({ length: threads }, (_, g) => dirs.filter((_, i) => i % threads === g));
+  const task = new URL('./merge-task.js', import.meta.url);
+  const partials = await withCpuPool<MergeSeriesTask, SecondSample[], SecondSample[][]>(
+    { task, maxThreads: threads },
+    (pool) => Promise.all(groups.map((group) => pool.run({ dirs: group }, { signal }))),
+  );
+  return partials.length === 1 ? partials[0]! : mergeSeconds(partials);
+}
+
+/**
  * `ivtfarm merge OUT SHARD…`: the shards of one run (`--shard i/n` on several machines) as one
  * run directory — exact totals and thresholds, combined time series, the scenario — ready for
- * `ivtfarm report`. Returns the merged summary.
+ * `ivtfarm report`. Returns the merged summary. `signal` (Ctrl-C) stops the series' tasks; nothing
+ * is written then.
  */
-export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSummary {
+export async function mergeRuns(
+  outDir: string,
+  shardDirs: readonly string[],
+  signal?: AbortSignal,
+): Promise<RunSummary> {
   if (shardDirs.length < 2) throw new MergeError('give at least two shard run directories');
   const shards = shardDirs.map((d) => readShard(resolve(d)));
   const first = shards[0]!;
@@ -197,10 +151,13 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
     capacity: null,
     logs: shards.flatMap((s) => s.summary.logs.map((l) => `${s.summary.devices.shard}: ${l}`)),
   };
+  const merged = await mergeShardSeries(
+    shards.map((s) => s.dir),
+    signal,
+  );
   const out = resolve(outDir);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'scenario.json'), `${JSON.stringify(first.scenario, null, 2)}\n`);
-  const merged = mergeSeconds(shards.map((s) => readSeries(s.dir)));
   writeFileSync(join(out, 'timeseries.jsonl'), merged.map((s) => `${JSON.stringify(s)}\n`).join(''));
   writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;

@@ -14,10 +14,14 @@ export interface BuildCommandOptions {
   duration?: string | number;
 }
 
-/** `ivtfarm media build`: parses the flags, runs the wasm encoders, prints progress per rendition. */
+/**
+ * `ivtfarm media build`: parses the flags, runs the wasm encoders in a pool, prints progress per
+ * rendition and the thread it runs on. `signal` (Ctrl-C) stops the encoders; no manifest is written.
+ */
 export async function buildMediaCommand(
   opts: BuildCommandOptions,
   out: NodeJS.WritableStream,
+  signal?: AbortSignal,
 ): Promise<void> {
   const renditions: Partial<Record<Quality, Partial<RenditionSpec>>> = {};
   for (const q of qualities) {
@@ -27,15 +31,13 @@ export async function buildMediaCommand(
   const dir = resolve(String(opts.out ?? 'media'));
   const started = Date.now();
   const last = new Map<string, string>();
-  const controller = new AbortController();
-  process.once('SIGINT', () => controller.abort());
   const manifest = await buildLadder({
     out: dir,
     renditions,
     durationSeconds: opts.duration !== undefined ? Number(opts.duration) : undefined,
-    signal: controller.signal,
+    signal,
     onProgress: (p: BuildProgress) => {
-      const line = `${p.quality}: ${p.phase}`;
+      const line = `${p.quality}: ${p.phase}${p.threadId === undefined ? '' : ` on thread ${p.threadId}`}`;
       const overall = `${Math.round(p.overall * 100)}% of the ladder`;
       if (last.get(p.quality) !== line) {
         last.set(p.quality, line);

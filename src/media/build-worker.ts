@@ -1,11 +1,12 @@
-// Worker thread: encodes one rendition with @ffmpeg/core (ffmpeg 5.1 compiled to wasm, single
-// threaded), writes <q>.ts and <q>.flv into the output directory and measures them without
-// ffprobe. One fresh wasm instance per rendition: ffmpeg's global state and the grown heap are
-// thrown away with the worker.
+// piscina task (src/core/cpu-pool.ts): encodes one rendition with @ffmpeg/core (ffmpeg 5.1 compiled
+// to wasm, single threaded), writes <q>.ts and <q>.flv into the output directory and measures them
+// without ffprobe. A pool thread runs several renditions one after the other, each in a fresh wasm
+// instance (new linear memory, new Module object): ffmpeg's global state and the grown heap of the
+// previous rendition are never seen again. Only the compiled code, which holds no state, is kept.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, threadId } from 'node:worker_threads';
 import type { RenditionEntry } from './catalogue.js';
 import { alarmJpegArgs, audioArgs, encodeArgs, type RenditionArgs, remuxFlvArgs } from './ladder-args.js';
 import { measureTs } from './ts/measure.js';
@@ -29,10 +30,18 @@ export interface RenditionJob {
   alarmJpeg: boolean;
 }
 
-export type WorkerMessage =
-  | { type: 'progress'; phase: 'audio' | 'video' | 'remux' | 'measure'; fraction: number }
-  | { type: 'done'; entry: RenditionEntry }
-  | { type: 'error'; message: string };
+export interface RenditionTask {
+  job: RenditionJob;
+  /** Where progress goes (transferred with the task; closed when the task ends). */
+  progress: MessagePort;
+}
+
+export interface RenditionProgress {
+  phase: 'audio' | 'video' | 'remux' | 'measure';
+  fraction: number;
+  /** The pool thread encoding this rendition. */
+  threadId: number;
+}
 
 interface FFmpegCore {
   FS: {
@@ -45,24 +54,62 @@ interface FFmpegCore {
   setLogger(logger: (m: { type: string; message: string }) => void): void;
 }
 
-type CreateCore = (options: { wasmBinary: Uint8Array }) => Promise<FFmpegCore>;
+// The slice of the WebAssembly API used here (the project's `lib` has no DOM typings).
+type WasmModule = object;
+type WasmInstance = object;
+declare const WebAssembly: {
+  compile(bytes: Uint8Array): Promise<WasmModule>;
+  instantiate(module: WasmModule, imports: object): Promise<WasmInstance>;
+};
 
-async function loadCore(): Promise<FFmpegCore> {
-  const coreUrl = import.meta.resolve('@ffmpeg/core');
-  // The core is built for browser workers: it only needs `self.location` to find itself, and the
-  // wasm bytes handed over directly (no fetch).
-  (globalThis as { self?: unknown }).self = { location: { href: coreUrl } };
-  const { default: create } = (await import(coreUrl)) as { default: CreateCore };
-  const wasmBinary = readFileSync(join(dirname(fileURLToPath(coreUrl)), 'ffmpeg-core.wasm'));
-  return create({ wasmBinary });
+type ReceiveInstance = (instance: WasmInstance, module: WasmModule) => void;
+type CreateCore = (module: {
+  instantiateWasm: (imports: object, receive: ReceiveInstance) => object;
+}) => Promise<FFmpegCore>;
+
+let compiled: Promise<{ create: CreateCore; wasm: WasmModule }> | undefined;
+
+/** The core's factory and its compiled wasm code, loaded once per pool thread. */
+function compileCore(): Promise<{ create: CreateCore; wasm: WasmModule }> {
+  compiled ??= (async () => {
+    const coreUrl = import.meta.resolve('@ffmpeg/core');
+    // The core is built for browser workers: it only needs `self.location` to find itself, and
+    // the wasm handed over directly (no fetch).
+    (globalThis as { self?: unknown }).self = { location: { href: coreUrl } };
+    const { default: create } = (await import(coreUrl)) as { default: CreateCore };
+    const bytes = readFileSync(join(dirname(fileURLToPath(coreUrl)), 'ffmpeg-core.wasm'));
+    return { create, wasm: await WebAssembly.compile(bytes) };
+  })();
+  return compiled;
 }
 
-function post(message: WorkerMessage): void {
-  parentPort!.postMessage(message);
+/** A fresh ffmpeg: the factory is given a new Module object (it keeps its state there) and a new instance. */
+async function freshCore(): Promise<FFmpegCore> {
+  const { create, wasm } = await compileCore();
+  return new Promise((resolve, reject) => {
+    create({
+      instantiateWasm: (imports, receive) => {
+        WebAssembly.instantiate(wasm, imports).then((instance) => receive(instance, wasm), reject);
+        return {}; // emscripten's "instantiation is asynchronous" answer
+      },
+    }).then(resolve, reject);
+  });
 }
 
-async function run(job: RenditionJob): Promise<RenditionEntry> {
-  const core = await loadCore();
+/** Encodes `task.job`; the pool's default export. */
+export default async function encodeRendition({ job, progress }: RenditionTask): Promise<RenditionEntry> {
+  try {
+    return await encode(job, (message) => progress.postMessage({ ...message, threadId }));
+  } finally {
+    progress.close();
+  }
+}
+
+async function encode(
+  job: RenditionJob,
+  post: (message: Omit<RenditionProgress, 'threadId'>) => void,
+): Promise<RenditionEntry> {
+  const core = await freshCore();
   const totalFrames = job.durationSeconds * job.fps;
   let log: string[] = [];
   let phase: 'audio' | 'video' | 'remux' = 'audio';
@@ -70,7 +117,7 @@ async function run(job: RenditionJob): Promise<RenditionEntry> {
     log.push(message);
     if (log.length > 200) log = log.slice(-50);
     const m = phase === 'video' ? /frame=\s*(\d+)/.exec(message) : null;
-    if (m) post({ type: 'progress', phase, fraction: Math.min(1, Number(m[1]) / totalFrames) });
+    if (m) post({ phase, fraction: Math.min(1, Number(m[1]) / totalFrames) });
   });
   const ff = (...args: string[]): void => {
     const rc = core.exec('-hide_banner', '-nostdin', '-y', ...args);
@@ -80,16 +127,16 @@ async function run(job: RenditionJob): Promise<RenditionEntry> {
 
   if (job.fontPath) core.FS.writeFile('/font.ttf', readFileSync(job.fontPath));
   const args: RenditionArgs = { ...job, fontPath: job.fontPath ? '/font.ttf' : null };
-  post({ type: 'progress', phase, fraction: 0 });
+  post({ phase, fraction: 0 });
   ff(...audioArgs(args, 'a.aac'));
 
   phase = 'video';
-  post({ type: 'progress', phase, fraction: 0 });
+  post({ phase, fraction: 0 });
   ff(...encodeArgs(args, 'a.aac', 'out.ts'));
   core.FS.unlink('a.aac');
 
   phase = 'remux';
-  post({ type: 'progress', phase, fraction: 0 });
+  post({ phase, fraction: 0 });
   ff(...remuxFlvArgs('out.ts', 'out.flv'));
   const ts = core.FS.readFile('out.ts');
   const flv = core.FS.readFile('out.flv');
@@ -101,7 +148,7 @@ async function run(job: RenditionJob): Promise<RenditionEntry> {
     writeFileSync(join(job.out, 'alarm.jpg'), core.FS.readFile('alarm.jpg'));
   }
 
-  post({ type: 'progress', phase: 'measure', fraction: 1 });
+  post({ phase: 'measure', fraction: 1 });
   const m = measureTs(ts, job.durationSeconds);
   if (m.videoFrames !== totalFrames) {
     throw new Error(`${job.quality}: encoded ${m.videoFrames} video frames, expected ${totalFrames}`);
@@ -129,8 +176,3 @@ async function run(job: RenditionJob): Promise<RenditionEntry> {
     audio: { codec: 'aac', sampleRate: job.audioRate, channels: 1 },
   };
 }
-
-run(workerData as RenditionJob).then(
-  (entry) => post({ type: 'done', entry }),
-  (err: unknown) => post({ type: 'error', message: err instanceof Error ? err.message : String(err) }),
-);

@@ -1,11 +1,13 @@
 // Rebuilds a rendition ladder at chosen bitrates/resolutions with @ffmpeg/core (wasm), so a
-// scenario can use other rates on a machine without ffmpeg. Renditions encode in parallel, one
-// worker thread each (at most `concurrency` at once); the manifest is written last, atomically.
+// scenario can use other rates on a machine without ffmpeg. Renditions encode in parallel as tasks
+// of a piscina pool (at most `concurrency` threads, src/core/cpu-pool.ts); the manifest is written
+// last, atomically.
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { RenditionJob, WorkerMessage } from './build-worker.js';
+import { MessageChannel } from 'node:worker_threads';
+import { type CpuPool, withCpuPool } from '../core/cpu-pool.js';
+import type { RenditionJob, RenditionProgress, RenditionTask } from './build-worker.js';
 import {
   type Catalogue,
   CatalogueError,
@@ -43,6 +45,8 @@ export interface BuildProgress {
   fraction: number;
   /** Whole ladder, 0..1, weighted by pixels × frames. */
   overall: number;
+  /** The pool thread encoding this rendition (absent while queued and once done). */
+  threadId?: number;
 }
 
 export interface BuildOptions {
@@ -60,7 +64,7 @@ export interface BuildOptions {
   audioRate?: 16_000 | 32_000 | 48_000;
   /** x264 preset, default "fast" (as the committed ladder). */
   preset?: string;
-  /** Renditions encoded at once; default min(4, available parallelism). */
+  /** Renditions encoded at once (pool threads); default and ceiling min(4, available parallelism). */
   concurrency?: number;
   /** Host TrueType font for the burnt-in clock; default: DejaVu Sans Mono if installed. */
   fontPath?: string | null;
@@ -176,44 +180,49 @@ export async function buildLadder(options: BuildOptions): Promise<Manifest> {
   const jobs = planLadder(options);
   const out = jobs[0]!.out;
   mkdirSync(out, { recursive: true });
-  const concurrency = Math.max(
-    1,
-    Math.min(jobs.length, options.concurrency ?? Math.min(4, availableParallelism())),
-  );
   const weight = new Map(jobs.map((j) => [j.quality, j.width * j.height]));
   const totalWeight = [...weight.values()].reduce((a, b) => a + b, 0);
   const done = new Map<string, number>();
-  const report = (quality: Quality, phase: BuildPhase, fraction: number): void => {
+  const report: ReportProgress = (quality, phase, fraction, threadId) => {
     done.set(quality, fraction);
     if (!options.onProgress) return;
     let overall = 0;
     for (const [q, f] of done) overall += (f * weight.get(q)!) / totalWeight;
-    options.onProgress({ quality, phase, fraction, overall });
+    options.onProgress({
+      quality,
+      phase,
+      fraction,
+      overall,
+      ...(threadId === undefined ? {} : { threadId }),
+    });
   };
   for (const j of jobs) report(j.quality as Quality, 'queued', 0);
 
-  const workers = new Set<Worker>();
-  const onAbort = (): void => {
-    for (const w of workers) void w.terminate();
-  };
-  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // One failed rendition stops the others too; the caller's abort stops them all.
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   const entries = new Map<Quality, RenditionEntry>();
+  const task = new URL('./build-worker.js', import.meta.url);
   try {
-    // Biggest first: the longest encode starts at once, the small ones fill the other slots.
-    const queue = [...jobs].sort((a, b) => b.width * b.height - a.width * a.height);
-    const lane = async (): Promise<void> => {
-      for (let job = queue.shift(); job; job = queue.shift()) {
-        options.signal?.throwIfAborted();
-        entries.set(job.quality as Quality, await encode(job, workers, report));
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, lane));
-    options.signal?.throwIfAborted();
+    await withCpuPool<RenditionTask, RenditionEntry, void>(
+      { task, maxThreads: Math.min(jobs.length, options.concurrency ?? jobs.length) },
+      async (pool) => {
+        // Biggest first: the longest encode starts at once, the small ones fill the other threads.
+        const queue = [...jobs].sort((a, b) => b.width * b.height - a.width * a.height);
+        await Promise.all(
+          queue.map(async (job) => {
+            try {
+              entries.set(job.quality as Quality, await encode(pool, job, report, signal));
+            } catch (err) {
+              stop.abort(err);
+              throw err;
+            }
+          }),
+        );
+      },
+    );
   } catch (err) {
-    onAbort();
-    throw options.signal?.aborted ? options.signal.reason : err;
-  } finally {
-    options.signal?.removeEventListener('abort', onAbort);
+    throw options.signal?.aborted ? options.signal.reason : (stop.signal.reason ?? err);
   }
 
   const manifest = parseManifest({
@@ -228,40 +237,37 @@ export async function buildLadder(options: BuildOptions): Promise<Manifest> {
   return manifest;
 }
 
-function encode(
+type ReportProgress = (quality: Quality, phase: BuildPhase, fraction: number, threadId?: number) => void;
+
+/** Runs one rendition in the pool; its progress comes back over a MessageChannel. */
+async function encode(
+  pool: CpuPool<RenditionTask, RenditionEntry>,
   job: RenditionJob,
-  workers: Set<Worker>,
-  report: (q: Quality, phase: BuildPhase, fraction: number) => void,
+  report: ReportProgress,
+  signal: AbortSignal,
 ): Promise<RenditionEntry> {
   const quality = job.quality as Quality;
-  return new Promise((resolvePromise, reject) => {
-    const worker = new Worker(new URL('./build-worker.js', import.meta.url), { workerData: job });
-    workers.add(worker);
-    let settled = false;
-    const finish = (err: Error | undefined, entry?: RenditionEntry): void => {
-      if (settled) return;
-      settled = true;
-      workers.delete(worker);
-      void worker.terminate();
-      if (err) reject(err);
-      else resolvePromise(entry!);
-    };
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') {
-        // audio ≈ 2 %, video ≈ 95 %, remux and measuring the rest
-        const base = { audio: 0, video: 0.02, remux: 0.97, measure: 0.99 }[m.phase];
-        const span = m.phase === 'video' ? 0.95 : 0;
-        report(quality, m.phase, base + span * m.fraction);
-      } else if (m.type === 'done') {
-        report(quality, 'done', 1);
-        finish(undefined, m.entry);
-      } else {
-        finish(new BuildError(m.message));
-      }
-    });
-    worker.on('error', (err) => finish(new BuildError(`${quality}: ${err.message}`)));
-    worker.on('exit', (code) => finish(new BuildError(`${quality}: encoder worker stopped (exit ${code})`)));
+  const { port1, port2 } = new MessageChannel();
+  let finished = false;
+  port1.on('message', (m: RenditionProgress) => {
+    // The result and the progress travel on different ports: a late message must not undo `done`.
+    if (finished) return;
+    // audio ≈ 2 %, video ≈ 95 %, remux and measuring the rest
+    const base = { audio: 0, video: 0.02, remux: 0.97, measure: 0.99 }[m.phase];
+    const span = m.phase === 'video' ? 0.95 : 0;
+    report(quality, m.phase, base + span * m.fraction, m.threadId);
   });
+  try {
+    const entry = await pool.run({ job, progress: port2 }, { signal, transferList: [port2] });
+    finished = true;
+    report(quality, 'done', 1);
+    return entry;
+  } catch (err) {
+    if (signal.aborted) throw err;
+    throw new BuildError(`${quality}: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    port1.close();
+  }
 }
 
 /** Subdirectory name of a built ladder in the cache: `ld256000-sd512000-hd2000000-fhd4000000`. */

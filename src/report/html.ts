@@ -1,14 +1,18 @@
 // `report.html`: one self-contained file (uPlot's JS and CSS and all data inlined, no network) built
 // from a run directory. Text sections are rendered here with the escape helper; charts are drawn
-// in the browser from a JSON data block (see client.ts).
+// in the browser from a JSON data block (see client.ts). `writeHtmlReport` renders in a pool task
+// (render-task.ts): a long run's series takes seconds to read, and Ctrl-C must be able to stop it.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { runCpuTask } from '../core/cpu-pool.js';
 import { CLIENT_JS, REPORT_CSS } from './client.js';
 import { type Comparison, compareRuns, type Tolerances } from './compare.js';
 import { esc, jsonForScript } from './escape.js';
-import { eachSample, readRunFiles } from './run-dir.js';
+import type { RenderedReport, RenderProgress, RenderTask } from './render-task.js';
+import { assertRunDir, eachSample, type ReadProgress, readRunFiles } from './run-dir.js';
 import {
   baselineSection,
   capacitySection,
@@ -32,6 +36,13 @@ export interface HtmlReportOptions {
   tolerances?: Tolerances;
   /** Output file (default `<runDir>/report.html`). */
   out?: string;
+}
+
+export interface WriteReportOptions extends HtmlReportOptions {
+  /** Stops the rendering (its thread is terminated); the report file is then left as it was. */
+  signal?: AbortSignal;
+  /** How far the time series has been read, from the rendering thread. */
+  onProgress?: (progress: RenderProgress) => void;
 }
 
 export interface ReportData {
@@ -59,10 +70,14 @@ function uplotAssets(): { js: string; css: string } {
 }
 
 /** The whole page as a string (also used by tests and `bench/report-size.ts`). */
-export async function renderHtmlReport(runDir: string, options: HtmlReportOptions = {}): Promise<string> {
+export async function renderHtmlReport(
+  runDir: string,
+  options: HtmlReportOptions = {},
+  onProgress?: (progress: ReadProgress) => void,
+): Promise<string> {
   const files = readRunFiles(runDir);
   const collector = new SeriesCollector();
-  const read = await eachSample(runDir, (s) => collector.add(s));
+  const read = await eachSample(runDir, (s) => collector.add(s), onProgress);
   const notes = [...files.notes];
   if (read.bad > 0)
     notes.push(`${read.bad} unreadable line(s) of timeseries.jsonl skipped (a crash can tear the last one)`);
@@ -134,10 +149,38 @@ ${body}
 `;
 }
 
-/** Writes `report.html` into the run directory (or `options.out`) and returns its path. */
-export async function writeHtmlReport(runDir: string, options: HtmlReportOptions = {}): Promise<string> {
-  const html = await renderHtmlReport(runDir, options);
+/** Renders and writes the report in a pool thread; says which thread and how many bytes. */
+export async function renderReportInPool(
+  runDir: string,
+  options: WriteReportOptions = {},
+): Promise<RenderedReport> {
+  assertRunDir(runDir); // a user error stays a RunDirError: errors from a thread lose their class
   const out = options.out ?? join(runDir, 'report.html');
-  writeFileSync(out, html);
-  return out;
+  const { port1, port2 } = new MessageChannel();
+  const { onProgress } = options;
+  if (onProgress) port1.on('message', (p: RenderProgress) => onProgress(p));
+  const task: RenderTask = {
+    runDir,
+    out,
+    baseline: options.baseline,
+    tolerances: options.tolerances,
+    progress: onProgress ? port2 : null,
+  };
+  try {
+    return await runCpuTask<RenderTask, RenderedReport>(new URL('./render-task.js', import.meta.url), task, {
+      signal: options.signal,
+      transferList: onProgress ? [port2] : [],
+    });
+  } catch (err) {
+    rmSync(`${out}.tmp`, { force: true }); // a thread stopped between writing and renaming
+    throw err;
+  } finally {
+    port1.close();
+    port2.close();
+  }
+}
+
+/** Writes `report.html` into the run directory (or `options.out`) and returns its path. */
+export async function writeHtmlReport(runDir: string, options: WriteReportOptions = {}): Promise<string> {
+  return (await renderReportInPool(runDir, options)).path;
 }

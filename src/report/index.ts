@@ -21,8 +21,9 @@ import { junitUnfinished, writeJunit } from './junit.js';
 import type { ReportSummary } from './types.js';
 
 export { BaselineError, type Tolerances } from './compare.js';
-export { renderHtmlReport, writeHtmlReport } from './html.js';
+export { renderHtmlReport, renderReportInPool, writeHtmlReport } from './html.js';
 export { junitXml, writeJunit } from './junit.js';
+export type { RenderedReport, RenderProgress } from './render-task.js';
 export { RunDirError } from './run-dir.js';
 export {
   type Comparison,
@@ -43,13 +44,15 @@ export interface ReportFiles {
 
 /**
  * `ivtfarm report DIR`: (re)writes report.html and junit.xml of a run directory. `formats` is the
- * scenario's `report.formats` (json = summary.json, which the farm itself writes).
+ * scenario's `report.formats` (json = summary.json, which the farm itself writes). The page renders
+ * in a pool thread; `signal` (Ctrl-C) stops it and nothing is written.
  */
 export async function writeRunReports(
   dir: string,
   formats: readonly ReportFormat[] = ['html', 'json', 'junit'],
+  signal?: AbortSignal,
 ): Promise<ReportFiles> {
-  const html = formats.includes('html') ? await writeHtmlReport(dir) : null;
+  const html = formats.includes('html') ? await writeHtmlReport(dir, { signal }) : null;
   let junit: string | null = null;
   let comparison: Comparison | null = null;
   if (existsSync(join(dir, 'summary.json'))) {
@@ -89,6 +92,7 @@ export async function applyBaseline(
   runExitCode: number,
   tolerancesFile?: string,
   formats?: readonly ReportFormat[],
+  signal?: AbortSignal,
 ): Promise<ReportFiles & { comparison: Comparison; text: string; exitCode: number }> {
   const baseSummary = readRunSummary(base);
   const summaryPath = join(runDir, 'summary.json');
@@ -98,7 +102,7 @@ export async function applyBaseline(
   const tmp = `${summaryPath}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(summary, null, 2)}\n`);
   renameSync(tmp, summaryPath);
-  const files = await writeRunReports(runDir, formats);
+  const files = await writeRunReports(runDir, formats, signal);
   const exitCode = withBaseline(runExitCode, comparisonExitCode(comparison) !== 0);
   return { ...files, comparison, text: formatComparison(comparison), exitCode };
 }
