@@ -30,6 +30,7 @@ interface Options {
   target: Target;
   quality: Quality;
   writeMode: WriteMode;
+  clock: boolean;
   sources: number;
   ramp: number;
   ffmpeg?: number;
@@ -70,6 +71,7 @@ const program = new Command('bench-rtmp')
     'ld' as Quality,
   )
   .option('--write-mode <m>', 'copy | cork', oneOf<WriteMode>(['copy', 'cork']), 'copy')
+  .option('--no-clock', 'publish without the stream clock (SEI on key frames), for before/after figures')
   .option('--sources <k>', 'source addresses 127.0.0.2 … 127.0.0.(k+1)', int(1, 250), 16)
   .option('--ramp <n>', 'publishers started per second', int(1, 10000), 500)
   .option('--ffmpeg <n>', 'measure N ffmpeg -re processes instead of our publisher', int(1, 500))
@@ -188,6 +190,7 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
       scheduler,
       localAddress: `127.0.0.${2 + (i % o.sources)}`,
       writeMode: o.writeMode,
+      clock: o.clock,
       observer,
       connectTimeoutMs: 15000,
       handshakeTimeoutMs: 15000,
@@ -235,6 +238,7 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
   const target = live.length * media.bitrate;
   const fig = {
     mode: 'publisher',
+    clock: o.clock,
     streams: o.streams,
     started: live.length,
     liveAtEnd: stillLive,
@@ -267,7 +271,7 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
     `rtmp bench: ${o.streams} publishers of ${o.quality} (${Math.round(media.bitrate / 1000)} kbit/s) → ${sink.describe}`,
   );
   console.log(
-    `  window ${o.window} ms, ${o.slices} slice(s), write mode ${o.writeMode}, ${o.sources} source addresses`,
+    `  window ${o.window} ms, ${o.slices} slice(s), write mode ${o.writeMode}, clock ${o.clock ? 'on' : 'off'}, ${o.sources} source addresses`,
   );
   console.log(
     `  started ${live.length}/${o.streams} in ${fig.rampSeconds} s; failures: ${failText}; ` +

@@ -25,6 +25,7 @@ import {
 import { type RtmpFailureReason, type RtmpPhase, RtmpPublishError } from './errors.js';
 import { ClientHandshake, type HandshakeError } from './handshake.js';
 import type { PacedStream, PublishScheduler } from './pacer.js';
+import { CLOCK_SEI_BYTES, clockSplits, writeClockSei } from './stream-clock.js';
 import { parseRtmpUrl, type RtmpUrl, redactRtmpUrl } from './url.js';
 
 /**
@@ -58,6 +59,11 @@ export interface PublisherOptions {
   /** Outgoing chunk size; large so nearly every media message is a single chunk. */
   chunkSize?: number;
   writeMode?: WriteMode;
+  /**
+   * Stamp every key frame with the wall-clock time it is sent (an H.264 SEI NAL, see
+   * stream-clock.ts), for viewers to measure end-to-end delay. Default true.
+   */
+  clock?: boolean;
   flashVer?: string;
   observer?: PublisherObserver;
 }
@@ -139,10 +145,15 @@ export class RtmpPublisher implements PacedStream {
   private mediaTime = 0;
   private lag = 0;
   private maxLag = 0;
+  /** Per tag: where the clock goes (-1: nowhere); null with the clock off. */
+  private readonly clockAt: Int32Array | null;
+  /** The clock NAL of the current batch (all its key frames leave in the same write). */
+  private readonly sei = Buffer.allocUnsafe(CLOCK_SEI_BYTES);
 
   constructor(private readonly options: PublisherOptions) {
     this.url = parseRtmpUrl(options.url);
     this.reader = new ChunkReader((m) => this.onMessage(m));
+    this.clockAt = options.clock === false ? null : clockSplits(options.media);
     this.closed = new Promise((r) => {
       this.resolveClosed = r;
     });
@@ -405,14 +416,18 @@ export class RtmpPublisher implements PacedStream {
     // Pass 1: what is due (at most one full loop per tick, so a long stall cannot build a huge batch).
     const limit = elapsed + this.options.scheduler.windowMs;
     const chunkSize = this.writer.chunkSize;
+    const clockAt = this.clockAt;
     let count = 0;
     let payloadBytes = 0;
     let headerBytes = 0;
+    let clocked = false;
     while (count < tags.length) {
       const t = tags[i] as (typeof tags)[number];
       if (t.timestamp + base > limit) break;
-      payloadBytes += t.payload.length;
-      headerBytes += maxHeaderBytes(t.payload.length, chunkSize);
+      const extra = clockAt !== null && (clockAt[i] as number) >= 0 ? CLOCK_SEI_BYTES : 0;
+      if (extra) clocked = true;
+      payloadBytes += t.payload.length + extra;
+      headerBytes += maxHeaderBytes(t.payload.length + extra, chunkSize);
       count++;
       if (++i === tags.length) {
         i = 0;
@@ -434,6 +449,7 @@ export class RtmpPublisher implements PacedStream {
     const sid = this.streamId;
     const w = this.writer;
     const copy = this.options.writeMode !== 'cork';
+    if (clocked) writeClockSei(this.sei, 0, Date.now());
     const out = Buffer.allocUnsafe(copy ? payloadBytes + headerBytes : headerBytes);
     const parts: Buffer[] = [];
     let off = 0;
@@ -452,9 +468,16 @@ export class RtmpPublisher implements PacedStream {
       const video = t.type === TAG_VIDEO;
       const csid = video ? CSID_VIDEO : CSID_AUDIO;
       const type = video ? MSG_VIDEO : MSG_AUDIO;
-      off = copy
-        ? w.encodeTo(out, off, csid, type, sid, ts, t.payload)
-        : w.encodeParts(out, off, parts, csid, type, sid, ts, t.payload);
+      const at = clockAt === null ? -1 : (clockAt[i] as number);
+      if (at >= 0 && copy) off = w.encodeSplicedTo(out, off, csid, type, sid, ts, t.payload, at, this.sei);
+      else if (at >= 0) {
+        // cork mode references payloads: a stamped key frame needs its own joined copy
+        const joined = Buffer.concat([t.payload.subarray(0, at), this.sei, t.payload.subarray(at)]);
+        off = w.encodeParts(out, off, parts, csid, type, sid, ts, joined);
+      } else
+        off = copy
+          ? w.encodeTo(out, off, csid, type, sid, ts, t.payload)
+          : w.encodeParts(out, off, parts, csid, type, sid, ts, t.payload);
       if (++i === tags.length) {
         i = 0;
         base += loop;
