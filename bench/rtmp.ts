@@ -31,6 +31,7 @@ interface Options {
   quality: Quality;
   writeMode: WriteMode;
   clock: boolean;
+  clockAb?: boolean;
   sources: number;
   ramp: number;
   ffmpeg?: number;
@@ -72,6 +73,10 @@ const program = new Command('bench-rtmp')
   )
   .option('--write-mode <m>', 'copy | cork', oneOf<WriteMode>(['copy', 'cork']), 'copy')
   .option('--no-clock', 'publish without the stream clock (SEI on key frames), for before/after figures')
+  .option(
+    '--clock-ab',
+    'A/B in one run: odd publishers with the clock, even without; time spent serving each half per MB',
+  )
   .option('--sources <k>', 'source addresses 127.0.0.2 … 127.0.0.(k+1)', int(1, 250), 16)
   .option('--ramp <n>', 'publishers started per second', int(1, 10000), 500)
   .option('--ffmpeg <n>', 'measure N ffmpeg -re processes instead of our publisher', int(1, 500))
@@ -180,6 +185,9 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
   };
 
   const publishers: RtmpPublisher[] = [];
+  // --clock-ab: serve() time per half [without clock, with clock]. Both halves are interleaved in
+  // every tick, so CPU contention from other processes hits them alike.
+  const serveMs = [0, 0];
   const starts: Promise<void>[] = [];
   const rampStart = performance.now();
   const perSlice = Math.max(1, Math.round(o.ramp / 10));
@@ -190,12 +198,13 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
       scheduler,
       localAddress: `127.0.0.${2 + (i % o.sources)}`,
       writeMode: o.writeMode,
-      clock: o.clock,
+      clock: o.clockAb ? i % 2 === 1 : o.clock,
       observer,
       connectTimeoutMs: 15000,
       handshakeTimeoutMs: 15000,
       publishTimeoutMs: 20000,
     });
+    if (o.clockAb) timeServe(p, serveMs, i % 2);
     publishers.push(p);
     starts.push(p.start().catch(() => {}));
     if ((i + 1) % perSlice === 0) await sleep(100);
@@ -234,6 +243,17 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
   scheduler.close();
 
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  if (o.clockAb) {
+    const half = (k: number) => publishers.filter((_, i) => i % 2 === k);
+    const bytesOf = (k: number) => half(k).reduce((n, p) => n + p.stats().bytesSent, 0);
+    const perMB = (k: number) => ((serveMs[k] as number) * 1000) / (bytesOf(k) / 1e6);
+    const off = perMB(0);
+    const on = perMB(1);
+    console.log(
+      `  clock A/B (whole run): serving without clock ${off.toFixed(1)} µs per MB sent, with clock ${on.toFixed(1)} µs per MB ` +
+        `(${(((on - off) / off) * 100).toFixed(1)} %); bytes ${(bytesOf(0) / 1e9).toFixed(3)} / ${(bytesOf(1) / 1e9).toFixed(3)} GB`,
+    );
+  }
   const achieved = (mediaBytes * 8) / seconds;
   const target = live.length * media.bitrate;
   const fig = {
@@ -298,6 +318,16 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
       (fig.sinkReceivedGB !== null ? ` (received ${fig.sinkReceivedGB} GB)` : ''),
   );
   if (o.json) console.log(JSON.stringify(fig));
+}
+
+/** Wraps one publisher's serve() to add its wall time into `acc[k]`. */
+function timeServe(p: RtmpPublisher, acc: number[], k: number): void {
+  const serve = p.serve.bind(p);
+  p.serve = (now: number) => {
+    const t = performance.now();
+    serve(now);
+    acc[k] = (acc[k] as number) + performance.now() - t;
+  };
 }
 
 async function benchFfmpeg(

@@ -29,6 +29,9 @@ export interface ProtocolFigures {
   delaySamples: number;
   stalls: number;
   playersWithStalls: number;
+  /** Stalls while every player was running (after the ramp): the steady state. */
+  holdStalls: number;
+  holdPlayersWithStalls: number;
   stallMs: number[]; // p50, p99, max
   bytes: number;
   meanBitrate: number;
@@ -99,6 +102,7 @@ async function run(job: ChildStart): Promise<ChildResult> {
 
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
+  const stalls0 = viewers.map((v) => v.stats().stalls);
   const bytes0 = viewers.reduce((n, v) => n + v.stats().bytes, 0);
   const cpu0 = process.cpuUsage();
   const h0 = performance.now();
@@ -118,6 +122,7 @@ async function run(job: ChildStart): Promise<ChildResult> {
   const protocols: ChildResult['protocols'] = {};
   for (const p of ['rtmp', 'http-flv', 'hls'] as const) {
     const mine = stats.filter((s) => s.protocol === p);
+    const holdStalls = stats.map((s, i) => (s.protocol === p ? s.stalls - (stalls0[i] as number) : 0));
     if (mine.length === 0) continue;
     const kind = { kind: p };
     const playing = mine.filter((s) => s.state === 'playing' && s.ttffMs !== null);
@@ -130,6 +135,8 @@ async function run(job: ChildStart): Promise<ChildResult> {
       delaySamples: registry.histogram('viewer_delay', kind).counts.count,
       stalls: registry.counter('viewer_stalls', kind).delta,
       playersWithStalls: mine.filter((s) => s.stalls > 0).length,
+      holdStalls: holdStalls.reduce((a, b) => a + b, 0),
+      holdPlayersWithStalls: holdStalls.filter((n) => n > 0).length,
       stallMs: ms(registry.histogram('viewer_stall_duration', kind), [50, 99, 100]),
       bytes: registry.counter('viewer_bytes', kind).delta,
       meanBitrate: playing.length

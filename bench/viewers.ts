@@ -250,7 +250,7 @@ async function main(): Promise<void> {
         `    delay  p50 ${f.delayMs[0]} ms, p95 ${f.delayMs[1]}, p99 ${f.delayMs[2]}, max ${f.delayMs[3]} (${f.delaySamples} samples)`,
       );
       console.log(
-        `    stalls ${f.stalls} in ${f.playersWithStalls} players; duration p50 ${v(f.stallMs[0] as number)} ms, p99 ${v(f.stallMs[1] as number)}, max ${v(f.stallMs[2] as number)}`,
+        `    stalls ${f.stalls} in ${f.playersWithStalls} players (${f.holdStalls} in ${f.holdPlayersWithStalls} during the measured ${r.holdSeconds} s); duration p50 ${v(f.stallMs[0] as number)} ms, p99 ${v(f.stallMs[1] as number)}, max ${v(f.stallMs[2] as number)}`,
       );
       console.log(
         `    received ${(f.bytes / 1e9).toFixed(3)} GB; mean ${Math.round(f.meanBitrate / 1000)} kbit/s per player`,
