@@ -10,14 +10,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
-import { isQuality, loadCatalogue, type Quality } from '../src/media/catalogue.js';
+import { loadCatalogue, type Quality } from '../src/media/catalogue.js';
 import { loadFlv } from '../src/media/flv.js';
 import type { RtmpFailureReason } from '../src/media/rtmp/errors.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
 import { RtmpPublisher, type WriteMode } from '../src/media/rtmp/publisher.js';
 import { type NginxRtmp, startNginxRtmp } from '../test/rtmp-support.js';
+import { int, oneOf, procCpuSeconds, quality, sleep } from './bench-args.js';
 import type { SinkReply, SinkRequest, SinkStats } from './rtmp-sink.js';
 
 type Target = 'nginx' | 'ingest';
@@ -38,23 +39,6 @@ interface Options {
   json?: boolean;
 }
 
-function int(min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`an integer ${min}–${max}`);
-    return n;
-  };
-}
-
-function oneOf<T extends string>(values: readonly T[]) {
-  return (v: string): T => {
-    if (!(values as readonly string[]).includes(v))
-      throw new InvalidArgumentError(`one of ${values.join(', ')}`);
-    return v as T;
-  };
-}
-
 const program = new Command('bench-rtmp')
   .description('RTMP publisher load benchmark (loopback only)')
   .option('--streams <n>', 'concurrent publishers', int(1, 9000), 2000)
@@ -62,15 +46,7 @@ const program = new Command('bench-rtmp')
   .option('--window <ms>', 'send window / scheduler tick', int(10, 2000), 200)
   .option('--slices <k>', 'scheduler groups served in turn (tick = window / k)', int(1, 100), 1)
   .option('--target <t>', 'sink: nginx | ingest', oneOf<Target>(['nginx', 'ingest']), 'nginx')
-  .option(
-    '--quality <q>',
-    'rendition from media/manifest.json',
-    (v) => {
-      if (!isQuality(v)) throw new InvalidArgumentError('ld, sd, hd or fhd');
-      return v;
-    },
-    'ld' as Quality,
-  )
+  .option('--quality <q>', 'rendition from media/manifest.json', quality, 'ld' as Quality)
   .option('--write-mode <m>', 'copy | cork', oneOf<WriteMode>(['copy', 'cork']), 'copy')
   .option('--no-clock', 'publish without the stream clock (SEI on key frames), for before/after figures')
   .option(
@@ -82,18 +58,10 @@ const program = new Command('bench-rtmp')
   .option('--ffmpeg <n>', 'measure N ffmpeg -re processes instead of our publisher', int(1, 500))
   .option('--json', 'also print the figures as one JSON line');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const GB = 1e9;
 
 function percentileMs(h: hdr.Histogram, p: number): number {
   return h.getValueAtPercentile(p) / 1000; // recorded in µs
-}
-
-/** utime + stime of a process, seconds (Linux /proc). */
-async function procCpuSeconds(pid: number, clkTck: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clkTck; // fields 14, 15 of stat(5)
 }
 
 /** Bytes a process handed to write()/send() (Linux /proc/<pid>/io wchar). */

@@ -9,8 +9,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
-import { isQuality, loadCatalogue, type Quality } from '../src/media/catalogue.js';
+import { Command } from 'commander';
+import { loadCatalogue, type Quality } from '../src/media/catalogue.js';
 import { loadFlv } from '../src/media/flv.js';
 import { HttpFlvServer } from '../src/media/rtmp/http-flv-server.js';
 import { RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
@@ -19,6 +19,7 @@ import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
 import type { ViewerProtocol } from '../src/viewer/index.js';
 import { startNginxRtmp } from '../test/rtmp-support.js';
 import { waitForHttp200 } from '../test/viewer-support.js';
+import { int, oneOf, procCpuSeconds, quality, sleep } from './bench-args.js';
 import type { ChildResult, ChildStart } from './viewers-child.js';
 
 type Target = 'nginx' | 'ingest';
@@ -38,15 +39,6 @@ interface Options {
   json?: boolean;
 }
 
-function int(min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`an integer ${min}–${max}`);
-    return n;
-  };
-}
-
 const program = new Command('bench-viewers')
   .description('publishers → server → players pulling the streams back (loopback only)')
   .option('--publishers <n>', 'streams pushed', int(1, 5000), 200)
@@ -57,34 +49,15 @@ const program = new Command('bench-viewers')
   .option(
     '--target <t>',
     'nginx (RTMP + HLS) | ingest (RTMP + HTTP-FLV)',
-    (v) => {
-      if (v !== 'nginx' && v !== 'ingest') throw new InvalidArgumentError('nginx or ingest');
-      return v as Target;
-    },
-    'nginx' as Target,
+    oneOf<Target>(['nginx', 'ingest']),
+    'nginx',
   )
-  .option(
-    '--quality <q>',
-    'rendition from media/manifest.json',
-    (v) => {
-      if (!isQuality(v)) throw new InvalidArgumentError('ld, sd, hd or fhd');
-      return v;
-    },
-    'ld' as Quality,
-  )
+  .option('--quality <q>', 'rendition from media/manifest.json', quality, 'ld' as Quality)
   .option('--ramp <n>', 'players started per second', int(1, 10000), 200)
   .option('--buffer <ms>', 'player playout buffer', int(0, 30000), 1000)
   .option('--fragment <s>', 'nginx hls_fragment, seconds', int(1, 10), 1)
   .option('--live-edge <n>', 'HLS: segments behind the live edge to start at', int(1, 10), 3)
   .option('--json', 'also print the figures as one JSON line');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function procCpuSeconds(pid: number, clkTck: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / clkTck;
-}
 
 interface Server {
   rtmpUrl(name: string): string;

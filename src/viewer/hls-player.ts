@@ -50,15 +50,8 @@ export class HlsPlayer extends PlayerBase {
   }
 
   protected open(): void {
-    let url: URL;
-    try {
-      url = new URL(this.options.url);
-      if (url.protocol !== 'http:') throw new Error('not http');
-    } catch {
-      this.fail('bad_url', 'not an http:// playlist URL');
-      return;
-    }
-    this.run(url).catch((e: unknown) => this.onError(e));
+    const url = this.httpUrl();
+    if (url) this.run(url).catch((e: unknown) => this.onError(e));
   }
 
   protected release(): void {

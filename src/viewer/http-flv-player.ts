@@ -16,14 +16,8 @@ export class HttpFlvPlayer extends PlayerBase {
   }
 
   protected open(): void {
-    let url: URL;
-    try {
-      url = new URL(this.options.url);
-      if (url.protocol !== 'http:') throw new Error('not http');
-    } catch {
-      this.fail('bad_url', 'not an http:// URL');
-      return;
-    }
+    const url = this.httpUrl();
+    if (!url) return;
     const req = request(url, {
       agent: false,
       timeout: this.options.connectTimeoutMs ?? 10_000,

@@ -120,6 +120,18 @@ export abstract class PlayerBase {
     }
   }
 
+  /** The options' URL if it is http://, else the player fails with `bad_url` and this is null. */
+  protected httpUrl(): URL | null {
+    try {
+      const url = new URL(this.options.url);
+      if (url.protocol === 'http:') return url;
+    } catch {
+      // reported below
+    }
+    this.fail('bad_url', 'not an http:// URL');
+    return null;
+  }
+
   protected received(n: number): void {
     this.bytes += n;
     this.observer?.onBytes?.(n);

@@ -361,6 +361,13 @@ class Connection {
     }
   }
 
+  private streamBegin(streamId: number): void {
+    const begin = Buffer.alloc(6);
+    begin.writeUInt16BE(USER_CONTROL_STREAM_BEGIN, 0);
+    begin.writeUInt32BE(streamId, 2);
+    this.send(CSID_PROTOCOL, MSG_USER_CONTROL, 0, begin);
+  }
+
   private play(streamId: number, full: string): void {
     const hub = this.server.playback;
     const q = full.indexOf('?');
@@ -369,11 +376,8 @@ class Connection {
       this.status(streamId, 'error', 'NetStream.Play.Failed', hub ? 'already busy' : 'playback is off');
       return;
     }
-    const begin = Buffer.alloc(6);
-    begin.writeUInt16BE(USER_CONTROL_STREAM_BEGIN, 0);
-    begin.writeUInt32BE(streamId, 2);
     this.socket.cork();
-    this.send(CSID_PROTOCOL, MSG_USER_CONTROL, 0, begin);
+    this.streamBegin(streamId);
     this.status(streamId, 'status', 'NetStream.Play.Reset', `Playing and resetting ${name}.`);
     this.status(streamId, 'status', 'NetStream.Play.Start', `Started playing ${name}.`);
     this.send(CSID_DATA, MSG_DATA_AMF0, streamId, encodeAmf0(['|RtmpSampleAccess', true, true]));
@@ -406,11 +410,8 @@ class Connection {
       this.socket.end();
       return;
     }
-    const begin = Buffer.alloc(6);
-    begin.writeUInt16BE(USER_CONTROL_STREAM_BEGIN, 0);
-    begin.writeUInt32BE(streamId, 2);
     this.socket.cork();
-    this.send(CSID_PROTOCOL, MSG_USER_CONTROL, 0, begin);
+    this.streamBegin(streamId);
     this.status(streamId, 'status', 'NetStream.Publish.Start', `${name} is now published.`);
     this.socket.uncork();
     this.stream = this.server.started(this, name);
