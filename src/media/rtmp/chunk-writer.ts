@@ -61,45 +61,6 @@ export class ChunkWriter {
   }
 
   /**
-   * Like encodeTo for a payload with `insert` spliced in at byte `at` (the stream clock in a key
-   * frame), without building the joined payload first.
-   */
-  encodeSplicedTo(
-    dst: Buffer,
-    off: number,
-    csid: number,
-    type: number,
-    streamId: number,
-    timestamp: number,
-    payload: Buffer,
-    at: number,
-    insert: Buffer,
-  ): number {
-    const length = payload.length + insert.length;
-    let pos = this.header(dst, off, csid, type, streamId, timestamp, length);
-    const extended = this.extended;
-    const size = this.chunkSize;
-    // Copy the three pieces, breaking into chunks every `size` bytes of the joined message.
-    let room = size;
-    const pieces = [payload.subarray(0, at), insert, payload.subarray(at)];
-    for (const piece of pieces) {
-      let start = 0;
-      while (start < piece.length) {
-        if (room === 0) {
-          pos = continuation(dst, pos, csid, extended);
-          room = size;
-        }
-        const n = Math.min(room, piece.length - start);
-        piece.copy(dst, pos, start, start + n);
-        pos += n;
-        start += n;
-        room -= n;
-      }
-    }
-    return pos;
-  }
-
-  /**
    * Writes the chunk headers of one message into `headers` at `off` and pushes alternating header and
    * payload views onto `parts` (payload bytes are not copied). Returns the new offset into `headers`.
    */

@@ -25,7 +25,7 @@ import {
 import { type RtmpFailureReason, type RtmpPhase, RtmpPublishError } from './errors.js';
 import { ClientHandshake, type HandshakeError } from './handshake.js';
 import type { PacedStream, PublishScheduler } from './pacer.js';
-import { CLOCK_SEI_BYTES, clockSplits, writeClockSei } from './stream-clock.js';
+import { type ClockTemplates, clockTemplates, writeClockDigits } from './stream-clock.js';
 import { parseRtmpUrl, type RtmpUrl, redactRtmpUrl } from './url.js';
 
 /**
@@ -145,15 +145,13 @@ export class RtmpPublisher implements PacedStream {
   private mediaTime = 0;
   private lag = 0;
   private maxLag = 0;
-  /** Per tag: where the clock goes (-1: nowhere); null with the clock off. */
-  private readonly clockAt: Int32Array | null;
-  /** The clock NAL of the current batch (all its key frames leave in the same write). */
-  private readonly sei = Buffer.allocUnsafe(CLOCK_SEI_BYTES);
+  /** Key frames with the clock spliced in (shared per file); null with the clock off. */
+  private readonly clock: ClockTemplates | null;
 
   constructor(private readonly options: PublisherOptions) {
     this.url = parseRtmpUrl(options.url);
     this.reader = new ChunkReader((m) => this.onMessage(m));
-    this.clockAt = options.clock === false ? null : clockSplits(options.media);
+    this.clock = options.clock === false ? null : clockTemplates(options.media);
     this.closed = new Promise((r) => {
       this.resolveClosed = r;
     });
@@ -416,18 +414,16 @@ export class RtmpPublisher implements PacedStream {
     // Pass 1: what is due (at most one full loop per tick, so a long stall cannot build a huge batch).
     const limit = elapsed + this.options.scheduler.windowMs;
     const chunkSize = this.writer.chunkSize;
-    const clockAt = this.clockAt;
+    const stamped = this.clock?.payloads ?? null;
     let count = 0;
     let payloadBytes = 0;
     let headerBytes = 0;
-    let clocked = false;
     while (count < tags.length) {
       const t = tags[i] as (typeof tags)[number];
       if (t.timestamp + base > limit) break;
-      const extra = clockAt !== null && (clockAt[i] as number) >= 0 ? CLOCK_SEI_BYTES : 0;
-      if (extra) clocked = true;
-      payloadBytes += t.payload.length + extra;
-      headerBytes += maxHeaderBytes(t.payload.length + extra, chunkSize);
+      const length = (stamped?.[i] ?? t.payload).length;
+      payloadBytes += length;
+      headerBytes += maxHeaderBytes(length, chunkSize);
       count++;
       if (++i === tags.length) {
         i = 0;
@@ -449,7 +445,7 @@ export class RtmpPublisher implements PacedStream {
     const sid = this.streamId;
     const w = this.writer;
     const copy = this.options.writeMode !== 'cork';
-    if (clocked) writeClockSei(this.sei, 0, Date.now());
+    let wallClock = 0; // taken at the first key frame of the batch: all leave in this write
     const out = Buffer.allocUnsafe(copy ? payloadBytes + headerBytes : headerBytes);
     const parts: Buffer[] = [];
     let off = 0;
@@ -468,16 +464,17 @@ export class RtmpPublisher implements PacedStream {
       const video = t.type === TAG_VIDEO;
       const csid = video ? CSID_VIDEO : CSID_AUDIO;
       const type = video ? MSG_VIDEO : MSG_AUDIO;
-      const at = clockAt === null ? -1 : (clockAt[i] as number);
-      if (at >= 0 && copy) off = w.encodeSplicedTo(out, off, csid, type, sid, ts, t.payload, at, this.sei);
-      else if (at >= 0) {
-        // cork mode references payloads: a stamped key frame needs its own joined copy
-        const joined = Buffer.concat([t.payload.subarray(0, at), this.sei, t.payload.subarray(at)]);
-        off = w.encodeParts(out, off, parts, csid, type, sid, ts, joined);
-      } else
-        off = copy
-          ? w.encodeTo(out, off, csid, type, sid, ts, t.payload)
-          : w.encodeParts(out, off, parts, csid, type, sid, ts, t.payload);
+      let payload = t.payload;
+      const template = stamped?.[i];
+      if (template) {
+        wallClock ||= Date.now();
+        writeClockDigits(template, (this.clock as ClockTemplates).digitsAt[i] as number, wallClock);
+        // The template is shared: copied now (copy mode), or its own copy when referenced (cork).
+        payload = copy ? template : Buffer.from(template);
+      }
+      off = copy
+        ? w.encodeTo(out, off, csid, type, sid, ts, payload)
+        : w.encodeParts(out, off, parts, csid, type, sid, ts, payload);
       if (++i === tags.length) {
         i = 0;
         base += loop;
