@@ -11,9 +11,11 @@ import {
   CLOCK_SEI_BYTES,
   clockSeiAnnexB,
   clockSplits,
+  clockTemplates,
   type FrameInfo,
   inspectAnnexB,
   inspectAvcTag,
+  writeClockDigits,
   writeClockSei,
 } from '../src/media/rtmp/stream-clock.js';
 import { FlvStreamReader } from '../src/viewer/flv-stream.js';
@@ -38,6 +40,14 @@ test('stream clock: spliced before the first slice of every key frame of the lad
     assert.deepEqual(inspectAvcTag(joined, info()), { key: true, clock: when });
     assert.deepEqual(inspectAvcTag(t.payload, info()), { key: true, clock: null }, 'unstamped: no clock');
   }
+  // What the publisher sends: the shared template, re-stamped per send.
+  const templates = clockTemplates(media);
+  for (const [i, template] of templates.payloads.entries()) {
+    if (!template) continue;
+    writeClockDigits(template, templates.digitsAt[i] as number, when + i);
+    assert.deepEqual(inspectAvcTag(template, info()), { key: true, clock: when + i });
+  }
+  assert.equal(templates.payloads.filter((p) => p !== null).length, keys);
   const inter = media.tags.find((t) => t.type === 9 && !t.keyframe);
   assert.deepEqual(inspectAvcTag(inter?.payload as Buffer, info()), { key: false, clock: null });
 });
