@@ -10,14 +10,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import * as hdr from 'hdr-histogram-js';
-import { isQuality, loadCatalogue, type Quality } from '../src/media/catalogue.js';
+import { loadCatalogue, type Quality } from '../src/media/catalogue.js';
 import { loadFlv } from '../src/media/flv.js';
 import type { RtmpFailureReason } from '../src/media/rtmp/errors.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
 import { RtmpPublisher, type WriteMode } from '../src/media/rtmp/publisher.js';
 import { type NginxRtmp, startNginxRtmp } from '../test/rtmp-support.js';
+import { int, oneOf, procCpuSeconds, quality, sleep } from './bench-args.js';
 import type { SinkReply, SinkRequest, SinkStats } from './rtmp-sink.js';
 
 type Target = 'nginx' | 'ingest';
@@ -30,27 +31,12 @@ interface Options {
   target: Target;
   quality: Quality;
   writeMode: WriteMode;
+  clock: boolean;
+  clockAb?: boolean;
   sources: number;
   ramp: number;
   ffmpeg?: number;
   json?: boolean;
-}
-
-function int(min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max)
-      throw new InvalidArgumentError(`an integer ${min}–${max}`);
-    return n;
-  };
-}
-
-function oneOf<T extends string>(values: readonly T[]) {
-  return (v: string): T => {
-    if (!(values as readonly string[]).includes(v))
-      throw new InvalidArgumentError(`one of ${values.join(', ')}`);
-    return v as T;
-  };
 }
 
 const program = new Command('bench-rtmp')
@@ -60,33 +46,22 @@ const program = new Command('bench-rtmp')
   .option('--window <ms>', 'send window / scheduler tick', int(10, 2000), 200)
   .option('--slices <k>', 'scheduler groups served in turn (tick = window / k)', int(1, 100), 1)
   .option('--target <t>', 'sink: nginx | ingest', oneOf<Target>(['nginx', 'ingest']), 'nginx')
-  .option(
-    '--quality <q>',
-    'rendition from media/manifest.json',
-    (v) => {
-      if (!isQuality(v)) throw new InvalidArgumentError('ld, sd, hd or fhd');
-      return v;
-    },
-    'ld' as Quality,
-  )
+  .option('--quality <q>', 'rendition from media/manifest.json', quality, 'ld' as Quality)
   .option('--write-mode <m>', 'copy | cork', oneOf<WriteMode>(['copy', 'cork']), 'copy')
+  .option('--no-clock', 'publish without the stream clock (SEI on key frames), for before/after figures')
+  .option(
+    '--clock-ab',
+    'A/B in one run: odd publishers with the clock, even without; time spent serving each half per MB',
+  )
   .option('--sources <k>', 'source addresses 127.0.0.2 … 127.0.0.(k+1)', int(1, 250), 16)
   .option('--ramp <n>', 'publishers started per second', int(1, 10000), 500)
   .option('--ffmpeg <n>', 'measure N ffmpeg -re processes instead of our publisher', int(1, 500))
   .option('--json', 'also print the figures as one JSON line');
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const GB = 1e9;
 
 function percentileMs(h: hdr.Histogram, p: number): number {
   return h.getValueAtPercentile(p) / 1000; // recorded in µs
-}
-
-/** utime + stime of a process, seconds (Linux /proc). */
-async function procCpuSeconds(pid: number, clkTck: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clkTck; // fields 14, 15 of stat(5)
 }
 
 /** Bytes a process handed to write()/send() (Linux /proc/<pid>/io wchar). */
@@ -178,6 +153,9 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
   };
 
   const publishers: RtmpPublisher[] = [];
+  // --clock-ab: serve() time per half [without clock, with clock]. Both halves are interleaved in
+  // every tick, so CPU contention from other processes hits them alike.
+  const serveMs = [0, 0];
   const starts: Promise<void>[] = [];
   const rampStart = performance.now();
   const perSlice = Math.max(1, Math.round(o.ramp / 10));
@@ -188,11 +166,13 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
       scheduler,
       localAddress: `127.0.0.${2 + (i % o.sources)}`,
       writeMode: o.writeMode,
+      clock: o.clockAb ? i % 2 === 1 : o.clock,
       observer,
       connectTimeoutMs: 15000,
       handshakeTimeoutMs: 15000,
       publishTimeoutMs: 20000,
     });
+    if (o.clockAb) timeServe(p, serveMs, i % 2);
     publishers.push(p);
     starts.push(p.start().catch(() => {}));
     if ((i + 1) % perSlice === 0) await sleep(100);
@@ -231,10 +211,22 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
   scheduler.close();
 
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  if (o.clockAb) {
+    const half = (k: number) => publishers.filter((_, i) => i % 2 === k);
+    const bytesOf = (k: number) => half(k).reduce((n, p) => n + p.stats().bytesSent, 0);
+    const perMB = (k: number) => ((serveMs[k] as number) * 1000) / (bytesOf(k) / 1e6);
+    const off = perMB(0);
+    const on = perMB(1);
+    console.log(
+      `  clock A/B (whole run): serving without clock ${off.toFixed(1)} µs per MB sent, with clock ${on.toFixed(1)} µs per MB ` +
+        `(${(((on - off) / off) * 100).toFixed(1)} %); bytes ${(bytesOf(0) / 1e9).toFixed(3)} / ${(bytesOf(1) / 1e9).toFixed(3)} GB`,
+    );
+  }
   const achieved = (mediaBytes * 8) / seconds;
   const target = live.length * media.bitrate;
   const fig = {
     mode: 'publisher',
+    clock: o.clock,
     streams: o.streams,
     started: live.length,
     liveAtEnd: stillLive,
@@ -267,7 +259,7 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
     `rtmp bench: ${o.streams} publishers of ${o.quality} (${Math.round(media.bitrate / 1000)} kbit/s) → ${sink.describe}`,
   );
   console.log(
-    `  window ${o.window} ms, ${o.slices} slice(s), write mode ${o.writeMode}, ${o.sources} source addresses`,
+    `  window ${o.window} ms, ${o.slices} slice(s), write mode ${o.writeMode}, clock ${o.clock ? 'on' : 'off'}, ${o.sources} source addresses`,
   );
   console.log(
     `  started ${live.length}/${o.streams} in ${fig.rampSeconds} s; failures: ${failText}; ` +
@@ -294,6 +286,16 @@ async function benchPublishers(o: Options, sink: Sink, flvPath: string, clkTck: 
       (fig.sinkReceivedGB !== null ? ` (received ${fig.sinkReceivedGB} GB)` : ''),
   );
   if (o.json) console.log(JSON.stringify(fig));
+}
+
+/** Wraps one publisher's serve() to add its wall time into `acc[k]`. */
+function timeServe(p: RtmpPublisher, acc: number[], k: number): void {
+  const serve = p.serve.bind(p);
+  p.serve = (now: number) => {
+    const t = performance.now();
+    serve(now);
+    acc[k] = (acc[k] as number) + performance.now() - t;
+  };
 }
 
 async function benchFfmpeg(

@@ -78,6 +78,8 @@ export interface NginxRtmp {
   /** Where `record all` writes `<stream>.flv` (when recording). */
   readonly recordDir: string;
   readonly process: ChildProcess;
+  /** With `hls`: the HTTP port serving `/hls/<stream>.m3u8` and its segments. */
+  readonly httpPort: number | null;
   stop(): Promise<void>;
   errorLog(): Promise<string>;
 }
@@ -86,6 +88,8 @@ export interface NginxOptions {
   record?: boolean;
   host?: string;
   workerConnections?: number;
+  /** Also write HLS (nginx-rtmp `hls on`) and serve it over HTTP on a second port. */
+  hls?: { fragmentSeconds?: number; playlistSeconds?: number };
 }
 
 /** Starts nginx with the RTMP module (application `live`) in `dir`, on a free port. */
@@ -96,6 +100,23 @@ export async function startNginxRtmp(dir: string, options: NginxOptions = {}): P
   await mkdir(recordDir, { recursive: true });
   const conns = options.workerConnections ?? 1024;
   const record = options.record ? `record all; record_path ${recordDir}; record_unique off;` : 'record off;';
+  const httpPort = options.hls ? await freePort(host) : null;
+  const hlsDir = join(dir, 'hls');
+  if (options.hls) await mkdir(hlsDir, { recursive: true });
+  const hls = options.hls
+    ? `hls on; hls_path ${hlsDir}; hls_fragment ${options.hls.fragmentSeconds ?? 1}s; hls_playlist_length ${options.hls.playlistSeconds ?? 6}s;`
+    : '';
+  const http = options.hls
+    ? `http {
+  access_log off;
+  types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
+  server {
+    listen ${host}:${httpPort};
+    location /hls/ { root ${dir}; add_header Cache-Control no-cache; }
+  }
+}
+`
+    : '';
   const conf = `load_module ${NGINX_RTMP_MODULE};
 daemon off;
 master_process off;
@@ -108,10 +129,10 @@ rtmp {
   server {
     listen ${host}:${port};
     chunk_size 4096;
-    application live { live on; ${record} }
+    application live { live on; ${record} ${hls} }
   }
 }
-`;
+${http}`;
   const confPath = join(dir, 'nginx.conf');
   await writeFile(confPath, conf);
   const child = spawn(NGINX_BIN, ['-c', confPath, '-p', dir, '-e', join(dir, 'error.log')], {
@@ -138,6 +159,7 @@ rtmp {
     dir,
     recordDir,
     process: child,
+    httpPort,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGQUIT'); // graceful: lets record files be finalised

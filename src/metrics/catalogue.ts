@@ -370,6 +370,59 @@ export const CATALOGUE: readonly MetricDef[] = [
     labels: ['worker'],
     description: 'V8 heap in use per thread.',
   },
+  // --- viewers (src/viewer): players pulling streams back; kind = protocol (rtmp, http-flv, hls)
+  {
+    name: 'viewer_ttff',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['kind'],
+    description: 'Player start (connect / first request) → first key frame received: time to first frame.',
+  },
+  {
+    name: 'viewer_stalls',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['kind'],
+    description:
+      'Stalls: a video frame arrived after its playout time in the playout buffer model (docs/viewers.md).',
+  },
+  {
+    name: 'viewer_stall_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['kind'],
+    description: 'Per stall: frozen time until playback resumed (includes the re-buffering).',
+  },
+  {
+    name: 'viewer_delay',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['kind'],
+    description:
+      'End-to-end delay per stamped key frame: receive time − the send time the publisher put in the stream.',
+  },
+  {
+    name: 'viewer_bytes',
+    kind: 'counter',
+    unit: 'bytes',
+    labels: ['kind'],
+    description: 'Bytes received by players (protocol overhead, playlists included).',
+  },
+  {
+    name: 'viewers_playing',
+    kind: 'gauge',
+    unit: 'count',
+    labels: ['kind'],
+    description: 'Players that have received a first frame and are still playing.',
+  },
+  {
+    name: 'viewer_failures',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['kind', 'reason'],
+    description:
+      'Players that failed: bad_url, connect_refused, connect_timeout, handshake_failed, play_refused, http_status, no_media, closed, protocol_error, socket_error.',
+  },
 ];
 
 export type Catalogue = ReadonlyMap<string, MetricDef>;

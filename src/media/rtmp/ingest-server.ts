@@ -8,9 +8,12 @@ import { type Amf0Value, decodeAmf0, encodeAmf0 } from './amf0.js';
 import { ChunkError, ChunkReader, type RtmpMessage } from './chunk-reader.js';
 import { ChunkWriter } from './chunk-writer.js';
 import {
+  CSID_AUDIO,
   CSID_COMMAND,
+  CSID_DATA,
   CSID_PROTOCOL,
   CSID_STREAM_COMMAND,
+  CSID_VIDEO,
   MSG_ACK,
   MSG_AUDIO,
   MSG_COMMAND_AMF0,
@@ -22,6 +25,7 @@ import {
   USER_CONTROL_STREAM_BEGIN,
 } from './constants.js';
 import { HandshakeError, ServerHandshake } from './handshake.js';
+import { PlaybackHub, type PlaybackSubscriber } from './playback.js';
 
 export interface IngestStreamStats {
   /** Unique per server run. */
@@ -72,7 +76,17 @@ export interface IngestServerOptions {
   keepEnded?: number;
   onPublish?: (stats: IngestStreamStats) => void;
   onEnd?: (stats: IngestStreamStats) => void;
+  /**
+   * Serve RTMP `play` of live streams (and HTTP-FLV through HttpFlvServer) — default true; always
+   * off in discard mode, where nothing is parsed.
+   */
+  playback?: boolean;
+  /** Per watched stream, the cached GOP for a fast start is dropped past this (default 4 MiB). */
+  maxGopBytes?: number;
 }
+
+/** A player's socket with more than this queued skips to the next key frame. */
+const PLAYER_MAX_QUEUED = 2 * 1024 * 1024;
 
 const MAX_SAMPLES = 10;
 const OUT_CHUNK_SIZE = 4096;
@@ -167,6 +181,8 @@ class Connection {
   private lastAck = 0;
   private nextStreamId = 1;
   private readonly handshakeTimer: NodeJS.Timeout;
+  /** Set while this connection plays a stream. */
+  private unsubscribe: (() => void) | null = null;
 
   constructor(
     readonly socket: Socket,
@@ -178,6 +194,7 @@ class Connection {
     socket.on('error', () => {}); // a reset peer just ends the stream (see close)
     socket.on('close', () => {
       clearTimeout(this.handshakeTimer);
+      this.stopPlaying();
       this.server.ended(this);
     });
   }
@@ -239,6 +256,7 @@ class Connection {
     s.mediaBytes += m.payload.length;
     if (m.type === MSG_DATA_AMF0) {
       s.dataTags++;
+      this.server.playback?.media(s.name, m.type, m.timestamp, m.payload);
       return;
     }
     if (m.type === MSG_VIDEO) {
@@ -260,6 +278,7 @@ class Connection {
       s.lastAudioTimestamp = m.timestamp;
       s.audioTags++;
     }
+    this.server.playback?.media(s.name, m.type, m.timestamp, m.payload);
   }
 
   private send(csid: number, type: number, streamId: number, body: Buffer): void {
@@ -326,14 +345,60 @@ class Connection {
         this.publish(m.streamId, full);
         return;
       }
+      case 'play': {
+        const full = typeof values[3] === 'string' ? values[3] : '';
+        this.play(m.streamId, full);
+        return;
+      }
       case 'FCUnpublish':
       case 'deleteStream':
       case 'closeStream':
+        this.stopPlaying();
         if (this.stream) this.server.ended(this);
         return;
       default:
         return; // releaseStream, FCPublish, ...: no answer needed (nginx-rtmp does not answer either)
     }
+  }
+
+  private streamBegin(streamId: number): void {
+    const begin = Buffer.alloc(6);
+    begin.writeUInt16BE(USER_CONTROL_STREAM_BEGIN, 0);
+    begin.writeUInt32BE(streamId, 2);
+    this.send(CSID_PROTOCOL, MSG_USER_CONTROL, 0, begin);
+  }
+
+  private play(streamId: number, full: string): void {
+    const hub = this.server.playback;
+    const q = full.indexOf('?');
+    const name = q >= 0 ? full.slice(0, q) : full;
+    if (!hub || this.stream || this.unsubscribe) {
+      this.status(streamId, 'error', 'NetStream.Play.Failed', hub ? 'already busy' : 'playback is off');
+      return;
+    }
+    this.socket.cork();
+    this.streamBegin(streamId);
+    this.status(streamId, 'status', 'NetStream.Play.Reset', `Playing and resetting ${name}.`);
+    this.status(streamId, 'status', 'NetStream.Play.Start', `Started playing ${name}.`);
+    this.send(CSID_DATA, MSG_DATA_AMF0, streamId, encodeAmf0(['|RtmpSampleAccess', true, true]));
+    this.socket.uncork();
+    const socket = this.socket;
+    const writer = this.writer;
+    const sub: PlaybackSubscriber = {
+      send(type, timestamp, payload) {
+        const csid = type === MSG_VIDEO ? CSID_VIDEO : type === MSG_AUDIO ? CSID_AUDIO : CSID_DATA;
+        socket.write(writer.message(csid, type, streamId, timestamp, payload));
+      },
+      congested: () => socket.writableLength > PLAYER_MAX_QUEUED,
+      unpublished: () =>
+        this.status(streamId, 'status', 'NetStream.Play.UnpublishNotify', `${name} is now unpublished.`),
+    };
+    this.unsubscribe = hub.subscribe(name, sub);
+  }
+
+  private stopPlaying(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = null;
   }
 
   private publish(streamId: number, full: string): void {
@@ -345,11 +410,8 @@ class Connection {
       this.socket.end();
       return;
     }
-    const begin = Buffer.alloc(6);
-    begin.writeUInt16BE(USER_CONTROL_STREAM_BEGIN, 0);
-    begin.writeUInt32BE(streamId, 2);
     this.socket.cork();
-    this.send(CSID_PROTOCOL, MSG_USER_CONTROL, 0, begin);
+    this.streamBegin(streamId);
     this.status(streamId, 'status', 'NetStream.Publish.Start', `${name} is now published.`);
     this.socket.uncork();
     this.stream = this.server.started(this, name);
@@ -362,6 +424,8 @@ class Connection {
 
 export class RtmpIngestServer {
   readonly discard: boolean;
+  /** Live streams for players (RTMP play here, HTTP-FLV via HttpFlvServer); null when off. */
+  readonly playback: PlaybackHub | null;
   private readonly server: Server;
   private readonly live = new Map<string, IngestStream>();
   private readonly endedList: IngestStream[] = [];
@@ -371,6 +435,7 @@ export class RtmpIngestServer {
 
   constructor(private readonly options: IngestServerOptions = {}) {
     this.discard = options.discard ?? false;
+    this.playback = this.discard || options.playback === false ? null : new PlaybackHub(options.maxGopBytes);
     this.server = createServer((socket) => {
       socket.setNoDelay(true);
       const conn = new Connection(socket, this, options.handshakeTimeoutMs ?? 10000);
@@ -479,6 +544,7 @@ export class RtmpIngestServer {
     );
     s.sample(s.startedAt);
     this.live.set(name, s);
+    this.playback?.publish(name);
     this.options.onPublish?.(s.snapshot());
     return s;
   }
@@ -488,7 +554,10 @@ export class RtmpIngestServer {
     const s = conn.stream;
     if (!s || s.endedAt !== null) return;
     s.endedAt = Date.now();
-    if (this.live.get(s.name) === s) this.live.delete(s.name);
+    if (this.live.get(s.name) === s) {
+      this.live.delete(s.name);
+      this.playback?.unpublish(s.name);
+    }
     this.endedList.push(s);
     const keep = this.options.keepEnded ?? 10000;
     if (this.endedList.length > keep) this.endedList.splice(0, this.endedList.length - keep);

@@ -13,6 +13,8 @@ export interface PublisherPoolOptions {
   /** Local addresses to bind, used in turn (e.g. 127.0.0.2 … to spread source ports). */
   sourceAddresses?: readonly string[];
   writeMode?: WriteMode;
+  /** Stamp key frames with the send time for viewers (default true; see RtmpPublisher). */
+  clock?: boolean;
   connectTimeoutMs?: number;
   handshakeTimeoutMs?: number;
   publishTimeoutMs?: number;
@@ -115,6 +117,7 @@ export class RtmpPublisherPool {
           observer: this.observer,
           ...(localAddress ? { localAddress } : {}),
           ...(o.writeMode ? { writeMode: o.writeMode } : {}),
+          ...(o.clock === false ? { clock: false } : {}),
           ...(o.connectTimeoutMs ? { connectTimeoutMs: o.connectTimeoutMs } : {}),
           ...(o.handshakeTimeoutMs ? { handshakeTimeoutMs: o.handshakeTimeoutMs } : {}),
           ...(o.publishTimeoutMs ? { publishTimeoutMs: o.publishTimeoutMs } : {}),

@@ -25,6 +25,7 @@ import {
 import { type RtmpFailureReason, type RtmpPhase, RtmpPublishError } from './errors.js';
 import { ClientHandshake, type HandshakeError } from './handshake.js';
 import type { PacedStream, PublishScheduler } from './pacer.js';
+import { type ClockTemplates, clockTemplates, writeClockDigits } from './stream-clock.js';
 import { parseRtmpUrl, type RtmpUrl, redactRtmpUrl } from './url.js';
 
 /**
@@ -58,6 +59,11 @@ export interface PublisherOptions {
   /** Outgoing chunk size; large so nearly every media message is a single chunk. */
   chunkSize?: number;
   writeMode?: WriteMode;
+  /**
+   * Stamp every key frame with the wall-clock time it is sent (an H.264 SEI NAL, see
+   * stream-clock.ts), for viewers to measure end-to-end delay. Default true.
+   */
+  clock?: boolean;
   flashVer?: string;
   observer?: PublisherObserver;
 }
@@ -139,10 +145,13 @@ export class RtmpPublisher implements PacedStream {
   private mediaTime = 0;
   private lag = 0;
   private maxLag = 0;
+  /** Key frames with the clock spliced in (shared per file); null with the clock off. */
+  private readonly clock: ClockTemplates | null;
 
   constructor(private readonly options: PublisherOptions) {
     this.url = parseRtmpUrl(options.url);
     this.reader = new ChunkReader((m) => this.onMessage(m));
+    this.clock = options.clock === false ? null : clockTemplates(options.media);
     this.closed = new Promise((r) => {
       this.resolveClosed = r;
     });
@@ -405,14 +414,16 @@ export class RtmpPublisher implements PacedStream {
     // Pass 1: what is due (at most one full loop per tick, so a long stall cannot build a huge batch).
     const limit = elapsed + this.options.scheduler.windowMs;
     const chunkSize = this.writer.chunkSize;
+    const stamped = this.clock?.payloads ?? null;
     let count = 0;
     let payloadBytes = 0;
     let headerBytes = 0;
     while (count < tags.length) {
       const t = tags[i] as (typeof tags)[number];
       if (t.timestamp + base > limit) break;
-      payloadBytes += t.payload.length;
-      headerBytes += maxHeaderBytes(t.payload.length, chunkSize);
+      const length = (stamped?.[i] ?? t.payload).length;
+      payloadBytes += length;
+      headerBytes += maxHeaderBytes(length, chunkSize);
       count++;
       if (++i === tags.length) {
         i = 0;
@@ -434,6 +445,7 @@ export class RtmpPublisher implements PacedStream {
     const sid = this.streamId;
     const w = this.writer;
     const copy = this.options.writeMode !== 'cork';
+    let wallClock = 0; // taken at the first key frame of the batch: all leave in this write
     const out = Buffer.allocUnsafe(copy ? payloadBytes + headerBytes : headerBytes);
     const parts: Buffer[] = [];
     let off = 0;
@@ -452,9 +464,17 @@ export class RtmpPublisher implements PacedStream {
       const video = t.type === TAG_VIDEO;
       const csid = video ? CSID_VIDEO : CSID_AUDIO;
       const type = video ? MSG_VIDEO : MSG_AUDIO;
+      let payload = t.payload;
+      const template = stamped?.[i];
+      if (template) {
+        wallClock ||= Date.now();
+        writeClockDigits(template, (this.clock as ClockTemplates).digitsAt[i] as number, wallClock);
+        // The template is shared: copied now (copy mode), or its own copy when referenced (cork).
+        payload = copy ? template : Buffer.from(template);
+      }
       off = copy
-        ? w.encodeTo(out, off, csid, type, sid, ts, t.payload)
-        : w.encodeParts(out, off, parts, csid, type, sid, ts, t.payload);
+        ? w.encodeTo(out, off, csid, type, sid, ts, payload)
+        : w.encodeParts(out, off, parts, csid, type, sid, ts, payload);
       if (++i === tags.length) {
         i = 0;
         base += loop;
