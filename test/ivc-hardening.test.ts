@@ -54,8 +54,9 @@ async function wifiDevice(platform: RunningIvc, loginCode: string): Promise<Wifi
 async function stats(
   platform: RunningIvc,
   headers: Record<string, string> = {},
-): Promise<Record<string, never>> {
-  return (await (await fetch(`${platform.httpUrl}/api/stats`, { headers })).json()) as Record<string, never>;
+): Promise<Record<string, unknown>> {
+  const response = await fetch(`${platform.httpUrl}/api/stats`, { headers });
+  return (await response.json()) as Record<string, unknown>;
 }
 
 const RPC_BODY = JSON.stringify({ req: 'GetWifiStatusAndConfig', params: { channel: 0 } });
