@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { seededRandom } from '../src/core/random.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import type {
@@ -14,8 +16,6 @@ import type {
 } from '../src/device/media-sink.js';
 import type { DeviceTimings } from '../src/device/profile.js';
 import { presetPosition } from '../src/device/ptz.js';
-import { seededRandom } from '../src/device/random.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import type { AnswerPacket } from '../src/protocol/envelope.js';
 import {
   defaultAnswer,

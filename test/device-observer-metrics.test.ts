@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, test } from 'node:test';
+import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { DeviceMetrics } from '../src/farm/device-metrics.js';
 import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { loadCatalogue } from '../src/media/catalogue.js';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { deviceSeed, seededRandom } from '../src/core/random.js';
+import { Scheduler, type TimerTarget } from '../src/core/scheduler.js';
 import { quickRetriesExhausted, reconnectDelay } from '../src/device/backoff.js';
 import { applyDetectConfig, defaultDetectConfig, isArmed, secondsOfDay } from '../src/device/detection.js';
 import { profiles, resolveTimings } from '../src/device/profile.js';
 import { Ptz, presetPosition } from '../src/device/ptz.js';
-import { deviceSeed, seededRandom } from '../src/device/random.js';
-import { Scheduler, type TimerTarget } from '../src/device/scheduler.js';
 
 /** A scheduler on a hand-driven clock: `advanceTo` moves time and runs due timers. */
 function manual(resolutionMs = 10, slots = 16) {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { Scheduler } from '../src/device/scheduler.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import { CloudRecorder } from '../src/media/recorder/cloud-recorder.js';
 import type { RecordParams } from '../src/media/recorder/queue-rule.js';
 import {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Scheduler } from '../src/device/scheduler.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import { count, platformRecording, recordViolations, startRig, until } from './recorder-support.js';
 
 const scheduler = new Scheduler({ resolutionMs: 10 });

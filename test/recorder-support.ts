@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
-import type { Scheduler } from '../src/device/scheduler.js';
+import type { Scheduler } from '../src/core/scheduler.js';
 import { type IvcOptions, type RecordOrder, type RunningIvc, startIvc } from '../src/ivc/index.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { CloudRecorder, type CloudRecorderOptions } from '../src/media/recorder/cloud-recorder.js';

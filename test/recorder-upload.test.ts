@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Scheduler } from '../src/device/scheduler.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import { TsChecker } from '../src/ivc/index.js';
 import { count, platformRecording, recordViolations, startRig, until } from './recorder-support.js';
 

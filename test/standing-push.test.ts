@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { type RunningIvc, startIvc } from '../src/ivc/server.js';
 import { loadCatalogue } from '../src/media/catalogue.js';

@@ -1,6 +1,6 @@
+import type { Random } from '../core/random.js';
+import type { Scheduler, Timer } from '../core/scheduler.js';
 import type { SimulatedDevice } from '../device/device.js';
-import type { Random } from '../device/random.js';
-import type { Scheduler, Timer } from '../device/scheduler.js';
 import type { AlarmType as ProtocolAlarmType } from '../protocol/methods.js';
 import type { AlarmPlan, AlarmType } from '../scenario/types.js';
 

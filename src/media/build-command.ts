@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { parseBitrate } from '../scenario/units.js';
+import { parseBitrate } from '../core/units.js';
 import { type BuildProgress, buildLadder, type RenditionSpec } from './build.js';
 import type { Quality } from './catalogue.js';
 

@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import { capacityLoad, churnEvents, DEFAULT_CHURN, defaultServiceLevels } from '../capacity/staircase.js';
+import { formatDuration, parseDuration, UnitError } from '../core/duration.js';
+import { parseBitrate, parseRate, parseSize } from '../core/units.js';
 import type { ThresholdsConfig } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
 import type { FieldProblem } from './errors.js';
@@ -33,7 +35,6 @@ import type {
   Stage,
   Target,
 } from './types.js';
-import { formatDuration, parseBitrate, parseDuration, parseRate, parseSize, UnitError } from './units.js';
 
 export interface NormalizeContext {
   /** Absolute path of the scenario file, or null for an in-memory text. */

@@ -3,7 +3,8 @@
 // node that would otherwise produce a cryptic message carries an `expected` annotation, which
 // the error formatter quotes ("… (expected a duration such as 30s)").
 import { type Static, Type } from '@sinclair/typebox';
-import { BITRATE_PATTERN, DURATION_PATTERN, RATE_PATTERN, SIZE_PATTERN } from './units.js';
+import { DURATION_PATTERN } from '../core/duration.js';
+import { BITRATE_PATTERN, RATE_PATTERN, SIZE_PATTERN } from '../core/units.js';
 
 /** A string limited to `values`; one `enum` keyword gives one clear error instead of an anyOf. */
 function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {

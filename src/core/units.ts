@@ -1,11 +1,9 @@
 // Unit strings of scenario files: durations, rates, bitrates and byte sizes. Each has a regular
 // expression (used as the schema's `pattern`, so a bad value is reported with its line) and a
 // converter that turns an already-validated value into plain numbers. Durations come from
-// core/duration.ts, the one duration grammar (shared with threshold options).
+// duration.ts, the one duration grammar (shared with threshold options).
 
-import { DURATION_PATTERN, formatDuration, parseDuration, UnitError, unitMs } from '../core/duration.js';
-
-export { DURATION_PATTERN, formatDuration, parseDuration, UnitError };
+import { UnitError, unitMs } from './duration.js';
 
 /** `100/s`, `1/15m`, `2.5/100ms`. */
 export const RATE_PATTERN = '^\\d+(?:\\.\\d+)?\\s*/\\s*(?:\\d+(?:\\.\\d+)?)?(?:ms|s|m|h|d)$';
