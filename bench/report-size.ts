@@ -7,8 +7,8 @@
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DISCONNECT_REASONS } from '../src/core/disconnect-reasons.js';
 import type { SecondSample } from '../src/metrics/aggregator.js';
-import { DISCONNECT_REASONS } from '../src/metrics/catalogue.js';
 import type { HistogramSummary } from '../src/metrics/summary.js';
 import { writeHtmlReport } from '../src/report/html.js';
 

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import { capacityLoad, churnEvents, DEFAULT_CHURN, defaultServiceLevels } from '../capacity/staircase.js';
 import { formatDuration, parseDuration, UnitError } from '../core/duration.js';
+import { QUALITIES } from '../core/quality.js';
 import { parseBitrate, parseRate, parseSize } from '../core/units.js';
 import type { ThresholdsConfig } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
@@ -612,7 +613,7 @@ class Normalizer {
 
   media(raw: ScenarioFile): Record<Quality, number> {
     const out = { ...DEFAULTS.media };
-    for (const q of ['ld', 'sd', 'hd', 'fhd'] as const) {
+    for (const q of QUALITIES) {
       const v = raw.media?.[q];
       if (v !== undefined) out[q] = this.unit(parseBitrate, v, ['media', q]);
       if (out[q] <= 0) this.problem(['media', q], 'must be more than 0 bit/s', 'a bitrate such as 512k');
