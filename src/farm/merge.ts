@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { RunSummary } from '../core/summary-types.js';
 import type { SecondSample } from '../metrics/aggregator.js';
 import { DEFAULT_CATALOGUE } from '../metrics/catalogue.js';
 import type { HistogramSummary } from '../metrics/summary.js';
@@ -9,7 +10,7 @@ import { checksPassed, DEFAULT_CHECKS, devicesLostJudged, evaluateChecks } from 
 import { runExitCode, verdictOf } from '../run/exit-codes.js';
 import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
-import { metricTables, type RunSummary, verdictReasons } from './summary.js';
+import { metricTables, verdictReasons } from './summary.js';
 
 /** A run directory that cannot be merged, with the reason for the person at the terminal. */
 export class MergeError extends Error {}

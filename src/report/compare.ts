@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { FAULT_DISCONNECT_REASONS } from '../core/disconnect-reasons.js';
-import { SUMMARY_SCHEMA } from '../farm/summary.js';
+import { SUMMARY_SCHEMA } from '../core/summary-types.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import { ExitCode } from '../run/exit-codes.js';
 import type { ReportSummary } from './types.js';

@@ -2,9 +2,10 @@
 // summary.json — everything the verdict is made of, in one place.
 
 import type { CapacitySummary } from '../capacity/types.js';
+import type { RunSummary } from '../core/summary-types.js';
 import type { Shard } from '../farm/plan.js';
 import type { PlatformDriver } from '../farm/platform-driver.js';
-import { buildSummary, type RunSummary } from '../farm/summary.js';
+import { buildSummary } from '../farm/summary.js';
 import type { RunningIvc } from '../ivc/server.js';
 import type { Aggregator } from '../metrics/aggregator.js';
 import type { GeneratorLimitSummary } from '../metrics/generator-limit.js';
