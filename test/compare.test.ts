@@ -86,7 +86,6 @@ function summary(over: {
     },
     totals: {} as ReportSummary['totals'],
     platform: null,
-    logs: [],
     capacity: over.capacity ?? null,
   };
 }

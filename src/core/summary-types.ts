@@ -79,5 +79,4 @@ export interface RunSummary {
   } | null;
   /** The limit finder's result, when the scenario has `capacity:`. */
   capacity: CapacitySummary | null;
-  logs: string[];
 }

@@ -194,7 +194,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       planned: planned.length,
       shard,
       lost: fleet.lost,
-      logs: fleet.logs,
       platform,
     });
     const summaryPath = output.writeJson('summary.json', summary);

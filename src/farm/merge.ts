@@ -196,7 +196,6 @@ export function mergeRuns(outDir: string, shardDirs: readonly string[]): RunSumm
     totals: totals.serialize(),
     platform: null,
     capacity: null,
-    logs: shards.flatMap((s) => s.summary.logs.map((l) => `${s.summary.devices.shard}: ${l}`)),
   };
   const out = resolve(outDir);
   mkdirSync(out, { recursive: true });

@@ -34,7 +34,6 @@ export interface SummaryInput {
   devicesPlanned: number;
   shard: Shard;
   lost: RunSummary['devices']['lost'];
-  logs: string[];
   platform: RunSummary['platform'];
   capacity: CapacitySummary | null;
   windowTotals?: Record<string, SerializedTotals>;
@@ -139,6 +138,5 @@ export function buildSummary(input: SummaryInput): RunSummary {
       : {}),
     platform: input.platform,
     capacity: input.capacity,
-    logs: input.logs,
   };
 }

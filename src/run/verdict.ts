@@ -37,7 +37,6 @@ export interface RunFacts {
   planned: number;
   shard: Shard;
   lost: LostWorker[];
-  logs: string[];
   platform: RunSummary['platform'];
 }
 
@@ -88,7 +87,6 @@ export function judgeRun(f: RunFacts): { exitCode: number; summary: RunSummary }
     devicesPlanned: f.planned,
     shard: f.shard,
     lost: f.lost,
-    logs: f.logs,
     platform: f.platform,
     capacity: f.capacity,
     windowTotals: f.windows.serialize(),
