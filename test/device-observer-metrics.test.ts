@@ -8,7 +8,8 @@ import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
-import { eventually, TestPlatform } from './device-platform.js';
+import { TestPlatform } from './device-platform.js';
+import { eventually } from './eventually.js';
 
 // Every DeviceObserver callback of a device ends up as a farm metric (and so in summary.json):
 // injected faults, rejected events, media failures.
@@ -56,12 +57,12 @@ test('faults_injected, events_rejected and media_failures are counted from the d
   assert.ok('resp' in answer, 'accepted first; the push fails afterwards');
   const totals: Record<string, number> = {};
   await eventually(
+    'the media failure',
     () => {
       for (const [k, v] of Object.entries(registry.takeDelta().counters)) totals[k] = (totals[k] ?? 0) + v;
       return (totals['media_failures{kind:publish}'] ?? 0) >= 1;
     },
     10_000,
-    'the media failure',
   );
   assert.ok((totals['faults_injected{type:slow_answer}'] ?? 0) >= 2, JSON.stringify(totals));
   assert.equal(totals['events_rejected{event:CtrlPTZ}'], 1);

@@ -6,6 +6,7 @@ import { type IvcOptions, type RunningIvc, startIvc } from '../src/ivc/index.js'
 import type { CloseInfo } from '../src/protocol/close-reason.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
+import { eventually } from './eventually.js';
 import {
   closed,
   exchange,
@@ -14,7 +15,6 @@ import {
   loginUrl,
   openSocket,
   rawRequest,
-  waitFor,
 } from './ivc-client-support.js';
 
 const TOKEN = 'admin-token-0123456789-abcdef';
@@ -283,7 +283,7 @@ describe('bounded state per client', () => {
       assert.ok(ws instanceof WebSocket);
       await exchange(ws, keepaliveText(1, 1));
       ws.close();
-      await waitFor(`gone-${i} offline`, () => platform.platform.sessions.size === 1);
+      await eventually(`gone-${i} offline`, () => platform.platform.sessions.size === 1);
     }
     const s = await stats(platform);
     assert.equal(s.devices_known, 4);
@@ -328,7 +328,7 @@ describe('bounded state per client', () => {
 
     // Walking pages of 7 sees every device once, in order, while some leave.
     sockets[3]!.close();
-    await waitFor('p-003 offline', () => platform.platform.sessions.size === 104);
+    await eventually('p-003 offline', () => platform.platform.sessions.size === 104);
     const seen: string[] = [];
     let after: string | null = '0';
     while (after !== null) {
@@ -508,8 +508,8 @@ describe('a flood from many clients leaves nothing behind (bench/ivc-hardening.t
         return ws;
       }),
     );
-    await waitFor('every silent device offline', () => platform.platform.sessions.size === 0, 30_000);
-    await waitFor('every idle socket closed', () => idle.every((s) => s.destroyed), 30_000);
+    await eventually('every silent device offline', () => platform.platform.sessions.size === 0, 30_000);
+    await eventually('every idle socket closed', () => idle.every((s) => s.destroyed), 30_000);
     assert.ok(silent.every((ws) => ws.readyState !== WebSocket.OPEN));
     assert.equal(platform.platform.recordings.size, 0);
     for (const record of platform.platform.devices.values()) {

@@ -238,15 +238,6 @@ export async function startRig(
   };
 }
 
-/** Resolves once `check()` holds (polled every 50 ms), or rejects after `ms`. */
-export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /** The platform's summary of a recording (`GET /api/recordings/<session>`). */
 export async function platformRecording(rig: Rig): Promise<Record<string, unknown>> {
   const res = await request(`${rig.ivc.httpUrl}/api/recordings/${rig.sessionId}`);

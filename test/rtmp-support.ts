@@ -6,6 +6,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { eventually } from './eventually.js';
 
 const run = promisify(execFile);
 
@@ -55,21 +56,20 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = tcpConnect({ port, host });
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
+/** True when a TCP connection to host:port succeeds. */
+function listens(port: number, host: string): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = tcpConnect({ port, host });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    s.once('error', () => resolve(false));
+  });
+}
+
+async function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
+  await eventually(`something to listen on ${host}:${port}`, () => listens(port, host), timeoutMs, 50);
 }
 
 export interface NginxRtmp {
