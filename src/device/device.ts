@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import { DEFAULT_HARDWARE_MODEL } from '../core/device-defaults.js';
 import type { Random } from '../core/random.js';
 import type { Scheduler, Timer, TimerTarget } from '../core/scheduler.js';
 import type { CloseInfo } from '../protocol/close-reason.js';
@@ -321,7 +322,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     let ws: WebSocket;
     try {
       ws = openSocket(
-        loginUrl(c.url, c.loginCode, c.password, c.hardwareModel ?? 'IVT-SIM', this._firmware),
+        loginUrl(c.url, c.loginCode, c.password, c.hardwareModel ?? DEFAULT_HARDWARE_MODEL, this._firmware),
         {
           localAddress: c.localAddress,
           tls: c.tls,

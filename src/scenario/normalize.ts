@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import { capacityLoad, churnEvents, DEFAULT_CHURN, defaultServiceLevels } from '../capacity/staircase.js';
+import { DEFAULT_HARDWARE_MODEL } from '../core/device-defaults.js';
 import { formatDuration, parseDuration, UnitError } from '../core/duration.js';
 import { QUALITIES } from '../core/quality.js';
 import { parseBitrate, parseRate, parseSize } from '../core/units.js';
@@ -52,7 +53,7 @@ export interface NormalizeContext {
 export const DEFAULTS = {
   seed: 1,
   loginCode: 'sim-{index:05}',
-  hardwareModel: 'IVT-SIM-1',
+  hardwareModel: DEFAULT_HARDWARE_MODEL,
   firmwareModel: 'ivtfarm-sim-1.0.0',
   nvrChannels: 4,
   holdMs: 60_000,
