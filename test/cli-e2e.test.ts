@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
+import { eventually } from '../support/eventually.js';
 import { type Running, startCli as start } from './cli-process.js';
-import { eventually } from './eventually.js';
 
 const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const PASSWORD = 'e2e-Secret-pw-123';

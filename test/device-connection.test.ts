@@ -12,8 +12,8 @@ import { SimulatedDevice } from '../src/device/device.js';
 import { type DeviceTimings, profiles } from '../src/device/profile.js';
 import { DeadlineSweeper } from '../src/protocol/deadline-sweeper.js';
 import { NO_ANSWER } from '../src/protocol/peer.js';
+import { eventually } from '../support/eventually.js';
 import { defaultAnswer, RecordingObserver, TestPlatform } from './device-platform.js';
-import { eventually } from './eventually.js';
 
 // Short timings so the file runs in seconds; the real defaults are checked by value.
 const fast: Partial<DeviceTimings> = {

@@ -8,9 +8,9 @@ import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import { DeviceMetrics } from '../src/farm/device-metrics.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { eventually } from '../support/eventually.js';
 import { startCli } from './cli-process.js';
 import { defaultAnswer, type Session, TestPlatform } from './device-platform.js';
-import { eventually } from './eventually.js';
 
 // A device facing a hostile platform: huge messages, endless or dripping firmware downloads.
 // Every outcome must be bounded and counted.

@@ -17,8 +17,8 @@ import type {
 import type { DeviceTimings } from '../src/device/profile.js';
 import { presetPosition } from '../src/device/ptz.js';
 import type { AnswerPacket } from '../src/protocol/envelope.js';
+import { eventually } from '../support/eventually.js';
 import { defaultAnswer, RecordingObserver, type Session, TestPlatform } from './device-platform.js';
-import { eventually } from './eventually.js';
 
 const fast: Partial<DeviceTimings> = {
   keepaliveMs: 60,

@@ -8,8 +8,8 @@ import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { eventually } from '../support/eventually.js';
 import { TestPlatform } from './device-platform.js';
-import { eventually } from './eventually.js';
 
 // Every DeviceObserver callback of a device ends up as a farm metric (and so in summary.json):
 // injected faults, rejected events, media failures.

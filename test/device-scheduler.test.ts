@@ -6,7 +6,7 @@ import { quickRetriesExhausted, reconnectDelay } from '../src/device/backoff.js'
 import { applyDetectConfig, defaultDetectConfig, isArmed, secondsOfDay } from '../src/device/detection.js';
 import { profiles, resolveTimings } from '../src/device/profile.js';
 import { Ptz, presetPosition } from '../src/device/ptz.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 /** A scheduler on a hand-driven clock: `advanceTo` moves time and runs due timers. */
 function manual(resolutionMs = 10, slots = 16) {

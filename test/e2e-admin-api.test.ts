@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import { type RunningIvc, startIvc } from '../src/ivc/server.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * Every IVT method and event, sent by a person or script through the reference platform's admin

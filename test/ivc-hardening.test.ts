@@ -6,7 +6,7 @@ import { type IvcOptions, type RunningIvc, startIvc } from '../src/ivc/index.js'
 import type { CloseInfo } from '../src/protocol/close-reason.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 import {
   closed,
   exchange,
@@ -15,7 +15,7 @@ import {
   loginUrl,
   openSocket,
   rawRequest,
-} from './ivc-client-support.js';
+} from '../support/ivc-client.js';
 
 const TOKEN = 'admin-token-0123456789-abcdef';
 const running: RunningIvc[] = [];

@@ -10,8 +10,8 @@ import { type IvcOptions, type RunningIvc, startIvc } from '../src/ivc/index.js'
 import type { CloseInfo } from '../src/protocol/close-reason.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { NO_ANSWER, type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
-import { eventually } from './eventually.js';
-import { openSocket as open } from './ivc-client-support.js';
+import { eventually } from '../support/eventually.js';
+import { openSocket as open } from '../support/ivc-client.js';
 
 const PASSWORD = 'S3cret-pa55word-xyzzy';
 const running: RunningIvc[] = [];

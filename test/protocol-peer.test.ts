@@ -8,7 +8,7 @@ import { parsePacket } from '../src/protocol/envelope.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { PeerClosedError, type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
 import { checkParams, ivtMethodValidators } from '../src/protocol/validators.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 /** A handler that records what reaches it; `answer` decides each request's answer. */
 class Recorder implements PeerHandler {

@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import { Scheduler } from '../src/core/scheduler.js';
 import { CloudRecorder } from '../src/media/recorder/cloud-recorder.js';
 import type { RecordParams } from '../src/media/recorder/queue-rule.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 import {
   count,
   ldTsPath,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Scheduler } from '../src/core/scheduler.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 import { count, platformRecording, recordViolations, startRig } from './recorder-support.js';
 
 const scheduler = new Scheduler({ resolutionMs: 10 });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Scheduler } from '../src/core/scheduler.js';
 import { TsChecker } from '../src/ivc/index.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 import { count, platformRecording, recordViolations, startRig } from './recorder-support.js';
 
 const scheduler = new Scheduler({ resolutionMs: 10 });

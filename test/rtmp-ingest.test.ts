@@ -11,8 +11,8 @@ import { ServerHandshake } from '../src/media/rtmp/handshake.js';
 import { type IngestStreamStats, RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
 import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
-import { eventually } from './eventually.js';
-import { freePort, makeFlv } from './rtmp-support.js';
+import { eventually } from '../support/eventually.js';
+import { freePort, makeFlv } from '../support/nginx-rtmp.js';
 
 let dir = '';
 let clipPath = '';

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { loadFlv } from '../src/media/flv.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
 import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
-import { eventually } from './eventually.js';
-import { makeFlv, nginxAvailable, probe, startNginxRtmp } from './rtmp-support.js';
+import { eventually } from '../support/eventually.js';
+import { makeFlv, nginxAvailable, probe, startNginxRtmp } from '../support/nginx-rtmp.js';
 
 test('publisher → nginx-rtmp recording: ffprobe accepts it; duration, bitrate and timestamps hold across loops', async (t) => {
   if (!nginxAvailable()) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type PacedStream, PublishScheduler } from '../src/media/rtmp/pacer.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 /** Polls until `done` (generous deadline: only a stopped scheduler fails it). */
 function ticks(done: () => boolean): Promise<true> {

@@ -6,8 +6,8 @@ import { after, before, test } from 'node:test';
 import type { RtmpPublishError } from '../src/media/rtmp/errors.js';
 import { RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
-import { eventually } from './eventually.js';
-import { makeFlv } from './rtmp-support.js';
+import { eventually } from '../support/eventually.js';
+import { makeFlv } from '../support/nginx-rtmp.js';
 
 let dir = '';
 let clipPath = '';

@@ -8,7 +8,7 @@ import { loadCatalogue } from '../src/media/catalogue.js';
 import { RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/eventually.js';
 
 // SetRTMPPublishConfig entries with `enable: true` push by themselves, with real RTMP into the
 // reference platform's ingest, and are retried after a failure.
