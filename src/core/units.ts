@@ -32,24 +32,29 @@ export function parseRate(value: string | number): number {
   return (Number(m[1]) * 1000) / per;
 }
 
-/** Bitrate string (or a number of bit/s) → bit/s, decimal multiples. */
-export function parseBitrate(value: string | number): number {
+/** A number with an optional k/M/G multiple (`re` captures number and letter) → a whole number. */
+function scaled(
+  value: string | number,
+  re: RegExp,
+  multiples: Record<string, number>,
+  what: 'bitrate' | 'size',
+): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new UnitError(`invalid bitrate ${value}`);
+    if (!Number.isFinite(value) || value < 0) throw new UnitError(`invalid ${what} ${value}`);
     return Math.round(value);
   }
-  const m = bitrateRe.exec(value.trim());
-  if (!m) throw new UnitError(`invalid bitrate "${value}"`);
-  return Math.round(Number(m[1]) * DECIMAL[m[2]!.toLowerCase()]!);
+  const m = re.exec(value.trim());
+  const multiple = m ? multiples[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || multiple === undefined) throw new UnitError(`invalid ${what} "${value}"`);
+  return Math.round(Number(m[1]) * multiple);
+}
+
+/** Bitrate string (or a number of bit/s) → bit/s, decimal multiples. */
+export function parseBitrate(value: string | number): number {
+  return scaled(value, bitrateRe, DECIMAL, 'bitrate');
 }
 
 /** Byte size string (or a number of bytes) → bytes, binary multiples. */
 export function parseSize(value: string | number): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new UnitError(`invalid size ${value}`);
-    return Math.round(value);
-  }
-  const m = sizeRe.exec(value.trim());
-  if (!m) throw new UnitError(`invalid size "${value}"`);
-  return Math.round(Number(m[1]) * BINARY[m[2]!.toLowerCase()]!);
+  return scaled(value, sizeRe, BINARY, 'size');
 }
