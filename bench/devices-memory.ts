@@ -6,10 +6,10 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { deviceSeed, seededRandom } from '../src/core/random.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import type { DeviceIdentity, DeviceObserver } from '../src/device/observer.js';
-import { deviceSeed, seededRandom } from '../src/device/random.js';
-import { Scheduler } from '../src/device/scheduler.js';
 
 if (process.argv[2] === 'serve') {
   // The platform: accept everyone, answer every request with an empty resp.

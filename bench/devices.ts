@@ -5,12 +5,12 @@
 //
 //   npx tsc -p . && node dist/bench/devices.js [--devices 10000] [--channels 4] [--ramp 40] [--hold 60]
 //                                              [--node-flags "--optimize-for-size"]
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gaugeSum } from '../src/metrics/labels.js';
+import { killCliChildren, type Running, startCli } from '../support/cli-child.js';
 
 const { values } = parseArgs({
   options: {
@@ -23,26 +23,11 @@ const { values } = parseArgs({
   },
 });
 const devices = Number(values.devices);
-const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-bench-devices-'));
-const children: ChildProcess[] = [];
-process.on('exit', () => {
-  for (const c of children) c.kill('SIGKILL');
-});
+process.on('exit', killCliChildren);
 
-function start(args: string[], nodeFlags: string[] = []): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [...nodeFlags, cli, ...args], {
-    env: { ...process.env, BENCH_PW: 'bench-password' },
-  });
-  children.push(child);
-  let text = '';
-  child.stdout!.on('data', (d) => {
-    text += d;
-  });
-  child.stderr!.on('data', (d) => {
-    text += d;
-  });
-  return { child, output: () => text };
+function start(args: string[], nodeFlags: string[] = []): Running {
+  return startCli(args, { BENCH_PW: 'bench-password' }, nodeFlags);
 }
 
 // The platform, alone in its process: 10k devices cost it 10k sockets of its own fd budget.

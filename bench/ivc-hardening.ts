@@ -22,7 +22,7 @@ import {
   loginUrl,
   openSocket,
   rawRequest,
-} from '../test/ivc-client-support.js';
+} from '../support/ivc-client.js';
 
 const clients = Number(process.argv[2] ?? 1000);
 const connections = Number(process.argv[3] ?? 5000);

@@ -5,7 +5,7 @@
 //
 //   npx tsc -p . && node dist/bench/recorder.js [recordings=200] [seconds=12] [quality=ld] [segSeconds=2]
 import { fork } from 'node:child_process';
-import { Scheduler } from '../src/device/scheduler.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import { startIvc } from '../src/ivc/server.js';
 import { loadCatalogue, type Quality } from '../src/media/catalogue.js';
 import { CloudRecorder, type RecorderObserver } from '../src/media/recorder/index.js';

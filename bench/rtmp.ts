@@ -17,7 +17,7 @@ import { loadFlv } from '../src/media/flv.js';
 import type { RtmpFailureReason } from '../src/media/rtmp/errors.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
 import { RtmpPublisher, type WriteMode } from '../src/media/rtmp/publisher.js';
-import { type NginxRtmp, startNginxRtmp } from '../test/rtmp-support.js';
+import { type NginxRtmp, startNginxRtmp } from '../support/nginx-rtmp.js';
 import { int, oneOf, procCpuSeconds, quality, sleep } from './bench-args.js';
 import type { SinkReply, SinkRequest, SinkStats } from './rtmp-sink.js';
 

@@ -4,8 +4,8 @@
 
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { DISCONNECT_REASONS } from '../src/core/disconnect-reasons.js';
 import type { SecondSample } from '../src/metrics/aggregator.js';
-import { DISCONNECT_REASONS } from '../src/metrics/catalogue.js';
 import type { HistogramSummary } from '../src/metrics/summary.js';
 
 export interface SyntheticRun {

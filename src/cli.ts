@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_HARDWARE_MODEL } from './core/device-defaults.js';
 import type { FleetOptions } from './farm/fleet.js';
 import { ExitCode, RunRefused } from './run/exit-codes.js';
 import { readRegularFile } from './scenario/files.js';
@@ -573,7 +574,7 @@ program
   .addOption(
     new Option('--profile <profile>', 'behaviour profile').choices(['spec', 'vendor']).default('spec'),
   )
-  .option('--hardware-model <name>', 'hardware_model sent at login', 'ivtfarm-sim')
+  .option('--hardware-model <name>', 'hardware_model sent at login', DEFAULT_HARDWARE_MODEL)
   .option('--firmware-model <name>', 'firmware_model sent at login', 'sim-1.0.0')
   .option('--source-address <addr...>', 'local addresses to spread sockets over (e.g. 127.0.0.2 127.0.0.3)')
   .option('--ca <file>', 'CA certificate (PEM) for a wss:// platform')

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
+import { eventually } from '../support/eventually.js';
 import { type Running, startCli as start } from './cli-process.js';
 
 const cli = new URL('../src/cli.js', import.meta.url).pathname;
@@ -14,16 +15,6 @@ function freePort(): Promise<number> {
       s.close(() => resolve(port));
     });
   });
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 interface ApiChannel {
@@ -71,8 +62,11 @@ async function startPlatform(): Promise<{ ivc: Running; port: number; rtmpPort: 
       E2E_PW: PASSWORD,
     },
   );
-  await until('the platform to listen', 10_000, async () =>
-    /RTMP ingest/.test(ivc.output()) ? true : undefined,
+  await eventually(
+    'the platform to listen',
+    async () => (/RTMP ingest/.test(ivc.output()) ? true : undefined),
+    10_000,
+    250,
   );
   return { ivc, port, rtmpPort, api: `http://127.0.0.1:${port}/api` };
 }
@@ -96,14 +90,19 @@ function startFleet(port: number, count: number, loginCode: string, ...extra: st
 
 /** Waits until `n` devices are online and have reported their channels; resolves with the list. */
 function devicesOnline(api: string, n: number): Promise<ApiDevice[]> {
-  return until(`${n} devices online`, 60_000, async () => {
-    const list = (await (await fetch(`${api}/devices?online=1`)).json()) as
-      | ApiDevice[]
-      | { devices: ApiDevice[] };
-    const arr = Array.isArray(list) ? list : list.devices;
-    // Online from the login; channels known from the first keepalive, right after it.
-    return arr.filter((d) => d.online && d.channels.length > 0).length === n ? arr : undefined;
-  });
+  return eventually(
+    `${n} devices online`,
+    async () => {
+      const list = (await (await fetch(`${api}/devices?online=1`)).json()) as
+        | ApiDevice[]
+        | { devices: ApiDevice[] };
+      const arr = Array.isArray(list) ? list : list.devices;
+      // Online from the login; channels known from the first keepalive, right after it.
+      return arr.filter((d) => d.online && d.channels.length > 0).length === n ? arr : undefined;
+    },
+    60_000,
+    250,
+  );
 }
 
 describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
@@ -131,11 +130,16 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
     assert.equal(second.body.err?.code, 12);
 
     // The next keepalive (every 10 s) shows the channel live with its stream id.
-    const channel = await until('channel 2 live in a keepalive', 12_000, async () => {
-      const d = (await (await fetch(`${api}/devices/e2e-042`)).json()) as ApiDevice;
-      const ch = d.channels.find((c) => c.channel === 2);
-      return ch?.state === 2 ? ch : undefined;
-    });
+    const channel = await eventually(
+      'channel 2 live in a keepalive',
+      async () => {
+        const d = (await (await fetch(`${api}/devices/e2e-042`)).json()) as ApiDevice;
+        const ch = d.channels.find((c) => c.channel === 2);
+        return ch?.state === 2 ? ch : undefined;
+      },
+      12_000,
+      250,
+    );
     assert.equal(channel.stream_id, 'stream-e2e-42');
 
     fleet.child.kill('SIGINT');
@@ -150,8 +154,11 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
   test('errors a person understands: port in use, unreachable platform, bad URL, no password', async () => {
     const port = await freePort();
     const first = start(['ivc', '--port', String(port)]);
-    await until('the platform to listen', 10_000, async () =>
-      /admin API/.test(first.output()) ? true : undefined,
+    await eventually(
+      'the platform to listen',
+      async () => (/admin API/.test(first.output()) ? true : undefined),
+      10_000,
+      250,
     );
     const second = start(['ivc', '--port', String(port)]);
     assert.equal(await second.exited, 2);
@@ -161,8 +168,14 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
 
     const dead = await freePort();
     const unreachable = start(['device', '--url', `ws://127.0.0.1:${dead}/ivc`], { IVT_PASSWORD: 'x' });
-    await until('an explanation', 10_000, async () =>
-      /cannot connect to 127\.0\.0\.1:\d+: connection refused/.test(unreachable.output()) ? true : undefined,
+    await eventually(
+      'an explanation',
+      async () =>
+        /cannot connect to 127\.0\.0\.1:\d+: connection refused/.test(unreachable.output())
+          ? true
+          : undefined,
+      10_000,
+      250,
     );
     unreachable.child.kill('SIGINT');
     await unreachable.exited;
@@ -207,13 +220,18 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
     };
     const sdBitrate = manifest.renditions.sd!.bitrate;
     // The platform's own check: GET /api/devices shows the stream received, at the rendition's bitrate.
-    const received = await until('the stream received for 6 s', 30_000, async () => {
-      const d = (await (await fetch(deviceUrl)).json()) as ApiDevice;
-      const ch = d.channels[0]!;
-      return ch.stream_id === streamId && ch.rtmp_in && ch.rtmp_in.bytes > (sdBitrate / 8) * 6
-        ? ch
-        : undefined;
-    });
+    const received = await eventually(
+      'the stream received for 6 s',
+      async () => {
+        const d = (await (await fetch(deviceUrl)).json()) as ApiDevice;
+        const ch = d.channels[0]!;
+        return ch.stream_id === streamId && ch.rtmp_in && ch.rtmp_in.bytes > (sdBitrate / 8) * 6
+          ? ch
+          : undefined;
+      },
+      30_000,
+      250,
+    );
     assert.equal(received.state, 2);
     assert.equal(received.rtmp_in!.live, true);
     assert.equal(received.rtmp_in!.violations, 0);
@@ -237,20 +255,31 @@ describe('ivtfarm ivc + ivtfarm device (the core issue, end to end)', () => {
       cbk_url: `http://127.0.0.1:${port}/record/${session}`,
     });
     assert.deepEqual(recorded.resp, {});
-    const segments = await until('uploaded segments', 40_000, async () => {
-      const d = (await (await fetch(deviceUrl)).json()) as ApiDevice;
-      const ch = d.channels[0]!;
-      return ch.record_session === session && (ch.record_in?.segments ?? 0) >= 2 ? ch.record_in! : undefined;
-    });
+    const segments = await eventually(
+      'uploaded segments',
+      async () => {
+        const d = (await (await fetch(deviceUrl)).json()) as ApiDevice;
+        const ch = d.channels[0]!;
+        return ch.record_session === session && (ch.record_in?.segments ?? 0) >= 2
+          ? ch.record_in!
+          : undefined;
+      },
+      40_000,
+      250,
+    );
     assert.equal(segments.fails, 0);
     assert.ok(segments.bytes > 0);
     // The progress line counts what was sent.
-    await until('the progress line', 15_000, async () =>
-      /streams live 1 \(started 1, failed 0\)/.test(fleet.output()) &&
-      /segments uploaded [1-9]/.test(fleet.output()) &&
-      /alarm pictures [1-9]/.test(fleet.output())
-        ? true
-        : undefined,
+    await eventually(
+      'the progress line',
+      async () =>
+        /streams live 1 \(started 1, failed 0\)/.test(fleet.output()) &&
+        /segments uploaded [1-9]/.test(fleet.output()) &&
+        /alarm pictures [1-9]/.test(fleet.output())
+          ? true
+          : undefined,
+      15_000,
+      250,
     );
     // The alarms (--alarm-rate) brought their pictures to the platform.
     const all = (await (await fetch(`${api}/devices`)).json()) as {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { SUMMARY_SCHEMA } from '../src/farm/summary.js';
+import { SUMMARY_SCHEMA } from '../src/core/summary-types.js';
 import type { HistogramSummary } from '../src/metrics/summary.js';
 import {
   BaselineError,
@@ -86,7 +86,6 @@ function summary(over: {
     },
     totals: {} as ReportSummary['totals'],
     platform: null,
-    logs: [],
     capacity: over.capacity ?? null,
   };
 }

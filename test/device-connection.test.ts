@@ -5,14 +5,15 @@ import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { seededRandom } from '../src/core/random.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import { type DeviceTimings, profiles } from '../src/device/profile.js';
-import { seededRandom } from '../src/device/random.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { DeadlineSweeper } from '../src/protocol/deadline-sweeper.js';
 import { NO_ANSWER } from '../src/protocol/peer.js';
-import { defaultAnswer, eventually, RecordingObserver, TestPlatform } from './device-platform.js';
+import { eventually } from '../support/eventually.js';
+import { defaultAnswer, RecordingObserver, TestPlatform } from './device-platform.js';
 
 // Short timings so the file runs in seconds; the real defaults are checked by value.
 const fast: Partial<DeviceTimings> = {
@@ -53,7 +54,7 @@ async function login(d: SimulatedDevice) {
   const next = platform.nextSession(d.loginCode);
   d.start();
   const s = await next;
-  await eventually(() => d.isOnline, 5000, 'device online');
+  await eventually('device online', () => d.isOnline, 5000);
   return s;
 }
 
@@ -87,7 +88,7 @@ describe('login', () => {
       s.texts[0],
       '{"req":"Keepalive","params":{"state":1,"channels":[{"channel":0,"state":1}]},"seq":1}',
     );
-    await eventually(() => observer.logins.length === 1);
+    await eventually('observer.logins.length === 1', () => observer.logins.length === 1);
     assert.deepEqual(
       observer.states.map(([, to]) => to),
       ['connecting', 'online'],
@@ -122,14 +123,14 @@ describe('login', () => {
     const { d, observer } = device({ password: 'secret-pw' });
     platform.password = 'other';
     d.start();
-    await eventually(() => observer.loginFailures.length >= 3, 5000, '3 refusals');
+    await eventually('3 refusals', () => observer.loginFailures.length >= 3, 5000);
     platform.password = null;
     platform.refuseWith = 403;
-    await eventually(() => observer.loginFailures.length >= 4, 5000, 'a 403');
+    await eventually('a 403', () => observer.loginFailures.length >= 4, 5000);
     const next = platform.nextSession(d.loginCode);
     platform.refuseWith = null;
     await next;
-    await eventually(() => d.state === 'online');
+    await eventually("d.state === 'online'", () => d.state === 'online');
     assert.deepEqual(observer.loginFailures[0]!.failure, { kind: 'refused', status: 401 });
     assert.deepEqual(observer.loginFailures.at(-1)!.failure, { kind: 'refused', status: 403 });
     assert.ok(observer.states.some(([, to]) => to === 'backoff'));
@@ -147,7 +148,7 @@ describe('login', () => {
     const { d, observer } = device({ timings: { ...fast, startDelayMaxMs: 300 } });
     d.start();
     assert.equal(d.state, 'waiting');
-    await eventually(() => d.state === 'online', 15_000, 'online');
+    await eventually('online', () => d.state === 'online', 15_000);
     assert.deepEqual(observer.states.slice(0, 3), [
       ['idle', 'waiting'],
       ['waiting', 'connecting'],
@@ -159,7 +160,7 @@ describe('login', () => {
   test('nothing listening: failed with connection_refused', async () => {
     const { d, observer } = device({ url: 'ws://127.0.0.1:1/ivc' });
     d.start();
-    await eventually(() => observer.loginFailures.length >= 2);
+    await eventually('observer.loginFailures.length >= 2', () => observer.loginFailures.length >= 2);
     assert.deepEqual(observer.loginFailures[0]!.failure, { kind: 'failed', reason: 'connection_refused' });
     await d.stop();
     assert.equal(d.state, 'stopped');
@@ -176,7 +177,7 @@ describe('login', () => {
     });
     const t0 = performance.now();
     d.start();
-    await eventually(() => observer.loginFailures.length >= 1);
+    await eventually('observer.loginFailures.length >= 1', () => observer.loginFailures.length >= 1);
     assert.ok(performance.now() - t0 >= 190);
     assert.deepEqual(observer.loginFailures[0]!.failure, { kind: 'failed', reason: 'timeout' });
     await d.stop();
@@ -252,7 +253,10 @@ describe('wss://', () => {
     const insecure = device({ url: tlsPlatform.url, tls: { insecure: true } }).d;
     const strict = device({ url: tlsPlatform.url });
     for (const d of [withCa, insecure, strict.d]) d.start();
-    await eventually(() => withCa.isOnline && insecure.isOnline && strict.observer.loginFailures.length > 0);
+    await eventually(
+      'withCa.isOnline && insecure.isOnline && strict.observer.loginFailures.length > 0',
+      () => withCa.isOnline && insecure.isOnline && strict.observer.loginFailures.length > 0,
+    );
     assert.deepEqual(strict.observer.loginFailures[0]!.failure, { kind: 'failed', reason: 'tls' });
     assert.equal(tlsPlatform.sessions.length, 2);
     await Promise.all([withCa.stop(), insecure.stop(), strict.d.stop()]);
@@ -283,8 +287,11 @@ describe('protocol faults close the connection and the device reconnects', () =>
       const s = await first;
       const info = await s.closed;
       assert.equal(info.code, code);
-      await eventually(() => platform.sessions.filter((x) => x.loginCode === d.loginCode).length === 2);
-      await eventually(() => d.state === 'online');
+      await eventually(
+        'platform.sessions.filter((x) => x.loginCode === d.loginCode).length === 2',
+        () => platform.sessions.filter((x) => x.loginCode === d.loginCode).length === 2,
+      );
+      await eventually("d.state === 'online'", () => d.state === 'online');
       assert.equal(observer.disconnects[0]!.reason, reason);
       assert.equal(observer.logins.length, 2);
       platform.answer = defaultAnswer;
@@ -357,14 +364,14 @@ describe('reconnect rhythm', () => {
       ),
     );
     for (const { d } of fleet) d.start();
-    await eventually(() => fleet.every(({ d }) => d.state === 'online'), 5000, 'fleet online');
+    await eventually('fleet online', () => fleet.every(({ d }) => d.state === 'online'), 5000);
     const loginsBefore = fleet.map(({ observer }) => observer.logins.length);
     const dropAt = performance.now();
     for (const s of platform.sessions.filter((x) => x.loginCode.startsWith('fleet-'))) s.socket.terminate();
     await eventually(
+      'fleet back',
       () => fleet.every(({ observer }, i) => observer.logins.length > loginsBefore[i]!),
       30_000,
-      'fleet back',
     );
     // From the drop to the reconnect attempt: the back-off itself, not 50 logins' round trips.
     const delays = fleet.map(({ observer }) => observer.attempts.at(-1)! - dropAt);
@@ -471,10 +478,10 @@ describe('vendor profile', () => {
     assert.equal(d.channels[0]!.state, 2);
     platform.refuseWith = 401;
     s.socket.terminate();
-    await eventually(() => observer.loginFailures.length >= 1, 5000, 'first failure');
+    await eventually('first failure', () => observer.loginFailures.length >= 1, 5000);
     assert.equal(d.channels[0]!.state, 1, 'vendor stops publishing on loss');
     assert.equal(d.channels[0]!.record_session, 'R'.repeat(22), 'recording survives the quick retries');
-    await eventually(() => observer.loginFailures.length >= 4, 15_000, '4 failures');
+    await eventually('4 failures', () => observer.loginFailures.length >= 4, 15_000);
     assert.equal(d.channels[0]!.record_session, undefined, 'recording stopped after the quick retries');
     platform.refuseWith = null;
     const at = observer.loginFailures.map((f) => f.at);

@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
+import { Scheduler } from '../src/core/scheduler.js';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { DeviceMetrics } from '../src/farm/device-metrics.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { eventually } from '../support/eventually.js';
 import { startCli } from './cli-process.js';
-import { defaultAnswer, eventually, type Session, TestPlatform } from './device-platform.js';
+import { defaultAnswer, type Session, TestPlatform } from './device-platform.js';
 
 // A device facing a hostile platform: huge messages, endless or dripping firmware downloads.
 // Every outcome must be bounded and counted.
@@ -51,15 +52,15 @@ describe('incoming message size', () => {
     }
     await platform.nextSession(undefined, 30_000);
     await eventually(
+      'the explanation',
       () => /disconnected \(message_too_large/.test(fleet.output()),
       10_000,
-      'the explanation',
     );
     const peak = peakRss(fleet.child.pid!);
     t.diagnostic(`peak RSS of the device process: ${Math.round(peak / MiB)} MB`);
     assert.ok(peak < 200 * MiB, `peak RSS ${Math.round(peak / MiB)} MB`);
     // The progress line counts the disconnects.
-    await eventually(() => /disconnects [5-9]/.test(fleet.output()), 15_000, 'disconnects counted');
+    await eventually('disconnects counted', () => /disconnects [5-9]/.test(fleet.output()), 15_000);
     fleet.child.kill('SIGINT');
   });
 
@@ -81,7 +82,11 @@ describe('incoming message size', () => {
       await session.waitFor('Keepalive');
       session.event('SyncTime', { datetime: '2026-01-01T00:00:00', offset: 1, pad });
     }
-    await eventually(() => registryCounter(registry, 'disconnects{reason:message_too_large') === 1, 5000);
+    await eventually(
+      "registryCounter(registry, 'disconnects{reason:message_too_large') === 1",
+      () => registryCounter(registry, 'disconnects{reason:message_too_large') === 1,
+      5000,
+    );
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(
       registryCounter(registry, 'disconnects{reason:message_too_large'),
@@ -164,9 +169,9 @@ describe('firmware download caps', () => {
     const server = await hostileFirmwareServer();
     const { d, registry } = await upgradeFrom(`${server.url}/endless`);
     await eventually(
+      'the cap',
       () => registryCounter(registry, 'firmware_checks{result:too_large}') === 1,
       60_000,
-      'the cap',
     );
     assert.equal(d.firmwareModel, 'sim-1.0.0', 'not upgraded');
     assert.equal(d.state, 'online', 'back to online after the abandoned download');
@@ -183,9 +188,9 @@ describe('firmware download caps', () => {
     const started = Date.now();
     const { d, registry } = await upgradeFrom(`${server.url}/drip`, { timings: { firmwareTimeoutMs: 1500 } });
     await eventually(
+      'the time cap',
       () => registryCounter(registry, 'firmware_checks{result:too_slow}') === 1,
       20_000,
-      'the time cap',
     );
     assert.ok(Date.now() - started >= 1400);
     assert.equal(d.firmwareModel, 'sim-1.0.0');
@@ -204,6 +209,10 @@ describe('firmware download caps', () => {
     const { registry } = await upgradeFrom(`http://127.0.0.1:${(server.address() as AddressInfo).port}/big`, {
       limits: { firmwareMaxBytes: 8 * MiB },
     });
-    await eventually(() => registryCounter(registry, 'firmware_checks{result:too_large}') === 1, 10_000);
+    await eventually(
+      "registryCounter(registry, 'firmware_checks{result:too_large}') === 1",
+      () => registryCounter(registry, 'firmware_checks{result:too_large}') === 1,
+      10_000,
+    );
   });
 });

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { seededRandom } from '../src/core/random.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import type {
@@ -14,16 +16,9 @@ import type {
 } from '../src/device/media-sink.js';
 import type { DeviceTimings } from '../src/device/profile.js';
 import { presetPosition } from '../src/device/ptz.js';
-import { seededRandom } from '../src/device/random.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import type { AnswerPacket } from '../src/protocol/envelope.js';
-import {
-  defaultAnswer,
-  eventually,
-  RecordingObserver,
-  type Session,
-  TestPlatform,
-} from './device-platform.js';
+import { eventually } from '../support/eventually.js';
+import { defaultAnswer, RecordingObserver, type Session, TestPlatform } from './device-platform.js';
 
 const fast: Partial<DeviceTimings> = {
   keepaliveMs: 60,
@@ -97,7 +92,7 @@ async function rig(
   const next = platform.nextSession(d.loginCode);
   d.start();
   const s = await next;
-  await eventually(() => d.isOnline);
+  await eventually('d.isOnline', () => d.isOnline);
   return {
     d,
     s,
@@ -287,7 +282,7 @@ describe('RebootChannel', () => {
     ]);
     assert.deepEqual(await r.call('RTMPPublish', publish(1, 'x')), { err: 103, msg: 'channel 1 is offline' });
     assert.deepEqual(await r.call('RTMPStopPublish', { stream_id: 'one', channel: 1 }), {});
-    await eventually(() => r.d.channels[1]!.state === 1, 2000);
+    await eventually('r.d.channels[1]!.state === 1', () => r.d.channels[1]!.state === 1, 2000);
     assert.ok(performance.now() - t0 >= 240);
     assert.equal(r.d.isOnline, true, 'an NVR stays connected');
     assert.deepEqual(await r.call('RTMPPublish', publish(1, 'x')), {});
@@ -435,7 +430,7 @@ describe('alarms', () => {
       [0, 3],
       [0, 4],
     ]);
-    await eventually(() => r.sink.pictures.length === 2);
+    await eventually('r.sink.pictures.length === 2', () => r.sink.pictures.length === 2);
     assert.deepEqual(r.sink.pictures[0], {
       loginCode: r.d.loginCode,
       channel: 0,
@@ -463,7 +458,7 @@ describe('alarms', () => {
     now = Date.UTC(2026, 0, 2, 0, 30, 0);
     assert.equal(r.d.raiseAlarm(0, 3, 100), true, '00:30 too (already active: extended)');
     now = Date.UTC(2026, 0, 2, 12, 0, 0);
-    await eventually(() => !r.d.channels[0]!.isAlarmActive(3), 2000);
+    await eventually('!r.d.channels[0]!.isAlarmActive(3)', () => !r.d.channels[0]!.isAlarmActive(3), 2000);
     assert.equal(r.d.raiseAlarm(0, 3, 100), false, 'noon is outside the window');
     await r.call('AlarmRectIntrusionDetectConfig', { channel: 0, enable: false, sensitivity: 50, delay: 0 });
     assert.equal(r.d.raiseAlarm(0, 4, 100), false, 'tripwire disabled');
@@ -482,7 +477,7 @@ describe('events', () => {
     r.s.event('SyncTime', { datetime: '2026-01-01T00:00:04', offset: 5 });
     r.s.event('SyncTime', { datetime: '2016-12-05T02:15:32', offset: 5 });
     r.s.event('SyncTime', { datetime: 'yesterday', offset: 5 });
-    await eventually(() => r.observer.events.length === 3);
+    await eventually('r.observer.events.length === 3', () => r.observer.events.length === 3);
     assert.equal(r.d.now(), Date.UTC(2016, 11, 5, 2, 15, 32));
     assert.equal(r.observer.rejected.length, 1);
   });
@@ -490,25 +485,28 @@ describe('events', () => {
   test('PTZ events move the head, go to presets, run tours and patrol; unknown events are counted', async () => {
     const r = await rig({ kind: 'nvr', channels: 2 });
     r.s.event('CtrlPTZ', { channel: 1, op: 'left', value: 100 });
-    await eventually(() => r.d.ptzStatus(1)!.moving === 'left');
+    await eventually("r.d.ptzStatus(1)!.moving === 'left'", () => r.d.ptzStatus(1)!.moving === 'left');
     await new Promise((res) => setTimeout(res, 100));
     r.s.event('CtrlPTZ', { channel: 1, op: 'stop' });
-    await eventually(() => r.d.ptzStatus(1)!.moving === null);
+    await eventually('r.d.ptzStatus(1)!.moving === null', () => r.d.ptzStatus(1)!.moving === null);
     assert.ok(r.d.ptzStatus(1)!.pan < -2, `pan ${r.d.ptzStatus(1)!.pan}`);
     assert.equal(r.d.ptzStatus(0)!.pan, 0, 'other channel untouched');
     r.s.event('GotoPTZPreset', { channel: 1, token: 'preset-3' });
-    await eventually(() => r.d.ptzStatus(1)!.preset === 'preset-3');
+    await eventually(
+      "r.d.ptzStatus(1)!.preset === 'preset-3'",
+      () => r.d.ptzStatus(1)!.preset === 'preset-3',
+    );
     assert.equal(r.d.ptzStatus(1)!.pan, presetPosition(3)[0]);
     r.s.event('CtrlPTZPresetTour', { channel: 1, token: 'tour-2', op: 'start' });
-    await eventually(() => r.d.ptzStatus(1)!.tour === 'tour-2');
+    await eventually("r.d.ptzStatus(1)!.tour === 'tour-2'", () => r.d.ptzStatus(1)!.tour === 'tour-2');
     r.s.event('CtrlPTZPresetTour', { channel: 1, op: 'stop' });
     r.s.event('CtrlPTZPatrol', { channel: 1, op: 'start' });
-    await eventually(() => r.d.ptzStatus(1)!.patrol);
+    await eventually('r.d.ptzStatus(1)!.patrol', () => r.d.ptzStatus(1)!.patrol);
     assert.equal(r.d.ptzStatus(1)!.tour, null);
     r.s.event('CtrlPTZ', { channel: 1, op: 'spin' });
     r.s.event('GotoPTZPreset', { channel: 9, token: 'preset-1' });
     r.s.event('Teleport', { channel: 0 });
-    await eventually(() => r.observer.events.length === 9);
+    await eventually('r.observer.events.length === 9', () => r.observer.events.length === 9);
     assert.deepEqual(r.observer.events.at(-1), ['Teleport', false]);
     assert.equal(r.observer.events.filter(([, known]) => !known).length, 1);
     assert.equal(r.observer.rejected.length, 2);
@@ -539,7 +537,7 @@ describe('UpgradeFirmware', () => {
     const again = platform.nextSession(r.d.loginCode);
     r.s.event('UpgradeFirmware');
     await r.s.waitFor('GetFirmware');
-    await eventually(() => r.d.state === 'upgrading');
+    await eventually("r.d.state === 'upgrading'", () => r.d.state === 'upgrading');
     const ka = (
       await r.s.waitFor('Keepalive', r.s.requests.filter((x) => x.method === 'Keepalive').length + 1)
     ).params;
@@ -562,7 +560,7 @@ describe('UpgradeFirmware', () => {
     const t0 = performance.now();
     await r.s.waitFor('GetFirmware', 1, 3000);
     assert.ok(performance.now() - t0 >= 500, 'not before 03:00');
-    await eventually(() => r.observer.firmware.length === 1);
+    await eventually('r.observer.firmware.length === 1', () => r.observer.firmware.length === 1);
     assert.deepEqual(r.observer.firmware, [['skipped', 0]], 'same version offered');
   });
 
@@ -578,7 +576,7 @@ describe('UpgradeFirmware', () => {
       method === 'GetFirmware' ? offers[i++] : defaultAnswer(method, params, session);
     for (let n = 1; n <= 3; n++) {
       r.s.event('UpgradeFirmware');
-      await eventually(() => r.observer.firmware.length === n);
+      await eventually('r.observer.firmware.length === n', () => r.observer.firmware.length === n);
     }
     assert.deepEqual(r.observer.firmware, [
       ['skipped', 0],

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, test } from 'node:test';
+import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { DeviceMetrics } from '../src/farm/device-metrics.js';
 import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
-import { eventually, TestPlatform } from './device-platform.js';
+import { eventually } from '../support/eventually.js';
+import { TestPlatform } from './device-platform.js';
 
 // Every DeviceObserver callback of a device ends up as a farm metric (and so in summary.json):
 // injected faults, rejected events, media failures.
@@ -56,12 +57,12 @@ test('faults_injected, events_rejected and media_failures are counted from the d
   assert.ok('resp' in answer, 'accepted first; the push fails afterwards');
   const totals: Record<string, number> = {};
   await eventually(
+    'the media failure',
     () => {
       for (const [k, v] of Object.entries(registry.takeDelta().counters)) totals[k] = (totals[k] ?? 0) + v;
       return (totals['media_failures{kind:publish}'] ?? 0) >= 1;
     },
     10_000,
-    'the media failure',
   );
   assert.ok((totals['faults_injected{type:slow_answer}'] ?? 0) >= 2, JSON.stringify(totals));
   assert.equal(totals['events_rejected{event:CtrlPTZ}'], 1);

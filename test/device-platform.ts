@@ -242,12 +242,3 @@ export class RecordingObserver implements DeviceObserver {
     this.media.push([channel, kind, detail]);
   }
 }
-
-/** Polls `ok` every 5 ms until true (fails the test after `timeoutMs`). */
-export async function eventually(ok: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const started = performance.now();
-  while (!ok()) {
-    if (performance.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { deviceSeed, seededRandom } from '../src/core/random.js';
+import { Scheduler, type TimerTarget } from '../src/core/scheduler.js';
 import { quickRetriesExhausted, reconnectDelay } from '../src/device/backoff.js';
 import { applyDetectConfig, defaultDetectConfig, isArmed, secondsOfDay } from '../src/device/detection.js';
 import { profiles, resolveTimings } from '../src/device/profile.js';
 import { Ptz, presetPosition } from '../src/device/ptz.js';
-import { deviceSeed, seededRandom } from '../src/device/random.js';
-import { Scheduler, type TimerTarget } from '../src/device/scheduler.js';
+import { eventually } from '../support/eventually.js';
 
 /** A scheduler on a hand-driven clock: `advanceTo` moves time and runs due timers. */
 function manual(resolutionMs = 10, slots = 16) {
@@ -106,7 +107,7 @@ describe('scheduler (timing wheel)', () => {
     };
     const timer = scheduler.timer(target, 0);
     scheduler.schedule(timer, 15);
-    while (ticks < 5) await new Promise((r) => setTimeout(r, 10));
+    await eventually('five ticks', () => ticks >= 5);
     assert.equal(scheduler.size, 0);
   });
 
@@ -119,7 +120,7 @@ describe('scheduler (timing wheel)', () => {
       },
     };
     for (let i = 0; i < 10_000; i++) scheduler.schedule(scheduler.timer(target, i), i % 100);
-    while (fired < 10_000) await new Promise((r) => setTimeout(r, 10));
+    await eventually('every timer to fire', () => fired >= 10_000, 30_000);
     assert.equal(fired, 10_000);
     assert.equal(scheduler.size, 0);
   });

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { type RunningIvc, startIvc } from '../src/ivc/server.js';
+import { eventually } from '../support/eventually.js';
 
 /**
  * Every IVT method and event, sent by a person or script through the reference platform's admin
@@ -53,20 +54,6 @@ async function apiDevice(loginCode: string): Promise<{
   return (await fetch(`${ivc.httpUrl}/api/devices/${loginCode}`)).json() as never;
 }
 
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  ms = 5000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 before(async () => {
   ivc = await startIvc({
     port: 0,
@@ -83,7 +70,7 @@ before(async () => {
   camera = make('e2e-cam', 'camera', 1);
   nvr.start();
   camera.start();
-  await until(
+  await eventually(
     'both online',
     async () => (await apiDevice('e2e-nvr')).online && (await apiDevice('e2e-cam')).online,
   );
@@ -111,7 +98,7 @@ describe('IVT methods through POST /api/devices/{code}/rpc', () => {
     );
     const tooHigh = { ...publish, channel: 2, stream_id: 'e2e-s2', max_bitrate: 1_000_000 };
     assert.equal((await rpc('e2e-nvr', 'RTMPPublish', tooHigh)).body.err?.code, 11);
-    const ch = await until('channel 1 live in a keepalive', async () =>
+    const ch = await eventually('channel 1 live in a keepalive', async () =>
       (await apiDevice('e2e-nvr')).channels.find((c) => c.channel === 1 && c.state === 2),
     );
     assert.equal(ch.stream_id, 'e2e-s1');
@@ -119,7 +106,7 @@ describe('IVT methods through POST /api/devices/{code}/rpc', () => {
       (await rpc('e2e-nvr', 'RTMPStopPublish', { channel: 1, stream_id: 'e2e-s1' })).body.resp,
       {},
     );
-    await until('channel 1 back to state 1', async () =>
+    await eventually('channel 1 back to state 1', async () =>
       (await apiDevice('e2e-nvr')).channels.find((c) => c.channel === 1 && c.state === 1 && !c.stream_id),
     );
   });
@@ -138,7 +125,7 @@ describe('IVT methods through POST /api/devices/{code}/rpc', () => {
       cbk_url: `${ivc.httpUrl}/record/abcdefghijklmnopqrstuv`,
     };
     assert.deepEqual((await rpc('e2e-nvr', 'StartCloudRecord', params)).body.resp, {});
-    await until('record_session reported', async () =>
+    await eventually('record_session reported', async () =>
       (await apiDevice('e2e-nvr')).channels.find((c) => c.record_session === params.session_id),
     );
     const tooHigh = {
@@ -153,7 +140,7 @@ describe('IVT methods through POST /api/devices/{code}/rpc', () => {
       (await rpc('e2e-nvr', 'StopCloudRecord', { channel: 0, session_id: params.session_id })).body.resp,
       {},
     );
-    await until('record_session cleared', async () =>
+    await eventually('record_session cleared', async () =>
       (await apiDevice('e2e-nvr')).channels.every((c) => !c.record_session),
     );
   });
@@ -207,7 +194,7 @@ describe('IVT methods through POST /api/devices/{code}/rpc', () => {
     assert.deepEqual((await rpc('e2e-nvr', 'AlarmRectIntrusionDetectConfig', intrusion)).body.resp, {});
     assert.deepEqual(nvr.channelOf(2)!.rectDetect.rect, rect);
     assert.equal(nvr.raiseAlarm(2, 4, 3000), true, 'tripwire armed');
-    const ch = await until('alarm bit in a keepalive', async () =>
+    const ch = await eventually('alarm bit in a keepalive', async () =>
       (await apiDevice('e2e-nvr')).channels.find((c) => c.channel === 2 && (c.alarm ?? 0) & 0x10),
     );
     assert.equal(ch.alarm, 0x10, 'bit 4 = tripwire (document layout)');
@@ -217,17 +204,17 @@ describe('IVT methods through POST /api/devices/{code}/rpc', () => {
     assert.equal((await rpc('e2e-nvr', 'FormatDisk', {}, '?raw=1')).body.err?.code, 101);
     assert.equal((await rpc('e2e-nvr', 'GetNetConfig', { channel: 9 })).body.err?.code, 102);
     assert.deepEqual((await rpc('e2e-nvr', 'RebootChannel', { channel: 3 })).body.resp, {});
-    await until('channel 3 offline in a keepalive', async () =>
+    await eventually('channel 3 offline in a keepalive', async () =>
       (await apiDevice('e2e-nvr')).channels.find((c) => c.channel === 3 && c.state === 0),
     );
     assert.equal((await rpc('e2e-nvr', 'GetNetConfig', { channel: 3 })).body.err?.code, 103);
-    await until('channel 3 back', async () =>
+    await eventually('channel 3 back', async () =>
       (await apiDevice('e2e-nvr')).channels.find((c) => c.channel === 3 && c.state === 1),
     );
     // A camera reboots as a whole: it disconnects and logs in again after the reboot time.
     assert.deepEqual((await rpc('e2e-cam', 'RebootChannel', { channel: 0 })).body.resp, {});
-    await until('camera offline', async () => !(await apiDevice('e2e-cam')).online || undefined);
-    await until('camera back online', async () => (await apiDevice('e2e-cam')).online || undefined);
+    await eventually('camera offline', async () => !(await apiDevice('e2e-cam')).online || undefined);
+    await eventually('camera back online', async () => (await apiDevice('e2e-cam')).online || undefined);
   });
 
   test('offline device → 404', async () => {
@@ -238,33 +225,33 @@ describe('IVT methods through POST /api/devices/{code}/rpc', () => {
 describe('IVT events through POST /api/devices/{code}/event', () => {
   test('SyncTime sets the device clock when it is off by more than offset', async () => {
     assert.equal(await event('e2e-nvr', 'SyncTime', { datetime: '2016-12-05T02:15:32', offset: 5 }), 202);
-    await until('clock set', () =>
+    await eventually('clock set', () =>
       Math.abs(nvr.now() - Date.UTC(2016, 11, 5, 2, 15, 32)) < 5000 ? true : undefined,
     );
   });
 
   test('CtrlPTZ / GotoPTZPreset / CtrlPTZPresetTour / CtrlPTZPatrol move the simulated PTZ', async () => {
     await event('e2e-nvr', 'CtrlPTZ', { channel: 0, op: 'left', value: 50 });
-    await until('moving left', () => (nvr.ptzStatus(0)?.moving === 'left' ? true : undefined));
+    await eventually('moving left', () => (nvr.ptzStatus(0)?.moving === 'left' ? true : undefined));
     await event('e2e-nvr', 'CtrlPTZ', { channel: 0, op: 'stop' });
-    await until('stopped', () => (nvr.ptzStatus(0)?.moving === null ? true : undefined));
+    await eventually('stopped', () => (nvr.ptzStatus(0)?.moving === null ? true : undefined));
     const token = (
       (await rpc('e2e-nvr', 'GetPTZPresetList', { channel: 0 })).body.resp as Array<{ token: string }>
     )[0]!.token;
     await event('e2e-nvr', 'GotoPTZPreset', { channel: 0, token });
-    await until('at the preset', () => (nvr.ptzStatus(0)?.preset === token ? true : undefined));
+    await eventually('at the preset', () => (nvr.ptzStatus(0)?.preset === token ? true : undefined));
     const tour = (
       (await rpc('e2e-nvr', 'GetPTZPresetTourList', { channel: 0 })).body.resp as Array<{ token: string }>
     )[0]!.token;
     await event('e2e-nvr', 'CtrlPTZPresetTour', { channel: 0, token: tour, op: 'start' });
-    await until('touring', () => (nvr.ptzStatus(0)?.tour === tour ? true : undefined));
+    await eventually('touring', () => (nvr.ptzStatus(0)?.tour === tour ? true : undefined));
     await event('e2e-nvr', 'CtrlPTZPatrol', { channel: 0, op: 'start' });
-    await until('patrolling', () => (nvr.ptzStatus(0)?.patrol ? true : undefined));
+    await eventually('patrolling', () => (nvr.ptzStatus(0)?.patrol ? true : undefined));
   });
 
   test('UpgradeFirmware: GetFirmware → download → state 2 → reconnect with the new firmware_model', async () => {
     assert.equal(await event('e2e-cam', 'UpgradeFirmware'), 202);
-    await until(
+    await eventually(
       'upgraded and back online',
       async () => {
         const d = await apiDevice('e2e-cam');

@@ -3,9 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import type { RunSummary } from '../src/core/summary-types.js';
 import { runScenario } from '../src/farm/coordinator.js';
 import { ProgressDisplay } from '../src/farm/progress.js';
-import type { RunSummary } from '../src/farm/summary.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { anyMix, runCli, scenarioFile } from './farm-support.js';
 

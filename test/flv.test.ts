@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { FlvError, loadFlv, parseFlv, TAG_AUDIO, TAG_VIDEO } from '../src/media/flv.js';
-import { makeFlv, probe } from './rtmp-support.js';
+import { makeFlv, probe } from '../support/nginx-rtmp.js';
 
 let dir = '';
 let path = '';

@@ -6,6 +6,7 @@ import { type IvcOptions, type RunningIvc, startIvc } from '../src/ivc/index.js'
 import type { CloseInfo } from '../src/protocol/close-reason.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
+import { eventually } from '../support/eventually.js';
 import {
   closed,
   exchange,
@@ -14,8 +15,7 @@ import {
   loginUrl,
   openSocket,
   rawRequest,
-  waitFor,
-} from './ivc-client-support.js';
+} from '../support/ivc-client.js';
 
 const TOKEN = 'admin-token-0123456789-abcdef';
 const running: RunningIvc[] = [];
@@ -54,8 +54,9 @@ async function wifiDevice(platform: RunningIvc, loginCode: string): Promise<Wifi
 async function stats(
   platform: RunningIvc,
   headers: Record<string, string> = {},
-): Promise<Record<string, never>> {
-  return (await (await fetch(`${platform.httpUrl}/api/stats`, { headers })).json()) as Record<string, never>;
+): Promise<Record<string, unknown>> {
+  const response = await fetch(`${platform.httpUrl}/api/stats`, { headers });
+  return (await response.json()) as Record<string, unknown>;
 }
 
 const RPC_BODY = JSON.stringify({ req: 'GetWifiStatusAndConfig', params: { channel: 0 } });
@@ -293,7 +294,7 @@ describe('bounded state per client', () => {
       assert.ok(ws instanceof WebSocket);
       await exchange(ws, keepaliveText(1, 1));
       ws.close();
-      await waitFor(`gone-${i} offline`, () => platform.platform.sessions.size === 1);
+      await eventually(`gone-${i} offline`, () => platform.platform.sessions.size === 1);
     }
     const s = await stats(platform);
     assert.equal(s.devices_known, 4);
@@ -338,7 +339,7 @@ describe('bounded state per client', () => {
 
     // Walking pages of 7 sees every device once, in order, while some leave.
     sockets[3]!.close();
-    await waitFor('p-003 offline', () => platform.platform.sessions.size === 104);
+    await eventually('p-003 offline', () => platform.platform.sessions.size === 104);
     const seen: string[] = [];
     let after: string | null = '0';
     while (after !== null) {
@@ -519,8 +520,8 @@ describe('a flood from many clients leaves nothing behind (bench/ivc-hardening.t
         return ws;
       }),
     );
-    await waitFor('every silent device offline', () => platform.platform.sessions.size === 0, 30_000);
-    await waitFor('every idle socket closed', () => idle.every((s) => s.destroyed), 30_000);
+    await eventually('every silent device offline', () => platform.platform.sessions.size === 0, 30_000);
+    await eventually('every idle socket closed', () => idle.every((s) => s.destroyed), 30_000);
     assert.ok(silent.every((ws) => ws.readyState !== WebSocket.OPEN));
     assert.equal(platform.platform.recordings.size, 0);
     for (const record of platform.platform.devices.values()) {

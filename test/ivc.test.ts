@@ -10,7 +10,8 @@ import { type IvcOptions, type RunningIvc, startIvc } from '../src/ivc/index.js'
 import type { CloseInfo } from '../src/protocol/close-reason.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { NO_ANSWER, type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
-import { openSocket as open } from './ivc-client-support.js';
+import { eventually } from '../support/eventually.js';
+import { openSocket as open } from '../support/ivc-client.js';
 
 const PASSWORD = 'S3cret-pa55word-xyzzy';
 const running: RunningIvc[] = [];
@@ -95,14 +96,6 @@ class TestDevice implements PeerHandler {
   }
   onPeerClose(info: CloseInfo): void {
     this.resolveClosed(info);
-  }
-}
-
-async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await predicate())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -319,13 +312,13 @@ describe('IVC device registry and admin API', () => {
       '{"event":"CtrlPTZ","params":{"channel":0,"op":"left","value":30}}',
     );
     assert.equal(ev.status, 202);
-    await waitFor('the event', () => d.events.length === 1);
+    await eventually('the event', () => d.events.length === 1);
     assert.deepEqual(d.events[0], ['CtrlPTZ', { channel: 0, op: 'left', value: 30 }]);
     assert.equal((await post(`${base}/event`, '{"event":"CtrlPTZ","params":{"op":"sideways"}}')).status, 400);
     const kick = await post(`${base}/kick`, '');
     assert.deepEqual(kick, { status: 200, body: { kicked: true } });
     assert.equal((await d.closed).detail, 'kicked by the platform');
-    await waitFor('offline', async () => (await device(platform, 'cam-ev')).online === false);
+    await eventually('offline', async () => (await device(platform, 'cam-ev')).online === false);
     assert.equal((await post(`${base}/kick`, '')).status, 404);
 
     const d2 = await TestDevice.connect(platform.url, 'cam-ev');
@@ -369,12 +362,12 @@ describe('IVC conformance checks', () => {
     ws.send('{"req":"Keepalive","seq":6,"params":{"state":9,"channels":"none"}}');
     ws.send('{"req":"Reboot","seq":8}');
     ws.send('{"event":"Hello"}');
-    await waitFor('3 answers', () => answers.length === 3);
+    await eventually('3 answers', () => answers.length === 3);
     assert.deepEqual(answers[0], { seq: 5, resp: {} });
     assert.equal((answers[1]!.err as { code: number }).code, 1);
     assert.match((answers[1]!.err as { msg: string }).msg, /invalid params/);
     assert.deepEqual(answers[2], { seq: 8, err: { code: 101, msg: 'RPC method not supported' } });
-    await waitFor(
+    await eventually(
       'the event',
       async () => (await device(platform, 'raw-dev')).violations.unknown_event === 1,
     );
@@ -400,7 +393,7 @@ describe('IVC conformance checks', () => {
     const platform = await ivc({ keepaliveMs: 300, keepaliveToleranceMs: 150, firstKeepaliveMs: 150 });
     const d = await TestDevice.connect(platform.url, 'drifty');
     // No keepalive right after login: the sweep counts it once.
-    await waitFor(
+    await eventually(
       'first late',
       async () => (await device(platform, 'drifty')).violations.keepalive_first_late === 1,
     );
@@ -420,7 +413,7 @@ describe('IVC conformance checks', () => {
     const platform = await ivc({ keepaliveMs: 100, keepaliveToleranceMs: 30, firstKeepaliveMs: 1000 });
     const d = await TestDevice.connect(platform.url, 'silent');
     await d.keepalive();
-    await waitFor(
+    await eventually(
       'missing',
       async () => (await device(platform, 'silent')).violations.keepalive_missing === 1,
     );
@@ -451,28 +444,28 @@ describe('IVC conformance checks', () => {
     const seen: Array<{ type: string; dir?: string; text?: string; rule?: string; device?: unknown }> = [];
     monitor.on('message', (m) => seen.push(JSON.parse(m.toString())));
     await new Promise((resolve) => monitor.once('open', resolve));
-    await waitFor('hello', () => seen.length === 1);
+    await eventually('hello', () => seen.length === 1);
     assert.deepEqual(seen[0], { type: 'hello', login_code: 'mon-1', device: null });
     const d = await TestDevice.connect(platform.url, 'mon-1');
     await d.keepalive();
     monitor.send(JSON.stringify({ type: 'send', text: '{"req":"GetNetConfig","params":{"channel":0}}' }));
-    await waitFor('the answer', () => seen.some((m) => m.dir === 'in' && m.text?.includes('10.1.2.3')));
+    await eventually('the answer', () => seen.some((m) => m.dir === 'in' && m.text?.includes('10.1.2.3')));
     monitor.send(
       JSON.stringify({ type: 'send', text: '{"event":"CtrlPTZPatrol","params":{"channel":0,"op":"start"}}' }),
     );
-    await waitFor('the event', () => d.events.length === 1);
+    await eventually('the event', () => d.events.length === 1);
     monitor.send(JSON.stringify({ type: 'send', text: 'plain words' }));
-    await waitFor('an error', () => seen.some((m) => m.type === 'error'));
+    await eventually('an error', () => seen.some((m) => m.type === 'error'));
     assert.deepEqual(await d.peer.request('Bogus'), {
       seq: 2,
       err: { code: 101, msg: 'RPC method not supported' },
     });
-    await waitFor('a violation', () =>
+    await eventually('a violation', () =>
       seen.some((m) => m.type === 'violation' && m.rule === 'unknown_method'),
     );
     monitor.send(JSON.stringify({ type: 'send', text: 'not a packet', raw: true }));
     assert.equal((await d.closed).reason, 'malformed');
-    await waitFor('offline status', () =>
+    await eventually('offline status', () =>
       seen.some((m) => m.type === 'status' && (m.device as { online: boolean }).online === false),
     );
     monitor.close();
@@ -582,7 +575,7 @@ describe('IVC command plans', () => {
     type Streams = {
       streams: Array<{ name: string; mediaBytes: number; videoTags: number; violations: number }>;
     };
-    await waitFor(
+    await eventually(
       'media at the ingest',
       async () => {
         const { streams } = (await getJson(`${platform.httpUrl}/api/streams`)).body as unknown as Streams;

@@ -8,6 +8,7 @@ import { parsePacket } from '../src/protocol/envelope.js';
 import { RpcError } from '../src/protocol/errors.js';
 import { PeerClosedError, type PeerHandler, RpcPeer } from '../src/protocol/peer.js';
 import { checkParams, ivtMethodValidators } from '../src/protocol/validators.js';
+import { eventually } from '../support/eventually.js';
 
 /** A handler that records what reaches it; `answer` decides each request's answer. */
 class Recorder implements PeerHandler {
@@ -127,7 +128,7 @@ describe('RPC peer', () => {
     serverSide.send('{"req":"Slow","seq":7}');
     serverSide.send('{"req":"Fast","seq":8}');
     serverSide.send('{"req":"Medium","seq":9}');
-    while (received.length < 3) await new Promise((r) => setTimeout(r, 10));
+    await eventually('three answers', () => received.length >= 3);
     assert.deepEqual(
       received.map((a) => [a.seq, a.resp.method]),
       [
@@ -158,7 +159,7 @@ describe('RPC peer', () => {
     const handler = new Recorder();
     const peer = new RpcPeer(client, handler);
     serverSide.send('{"event":"SyncTime","params":{"datetime":"2016-12-05T02:15:32","offset":5}}');
-    while (handler.events.length === 0) await new Promise((r) => setTimeout(r, 5));
+    await eventually('the event', () => handler.events.length > 0);
     assert.deepEqual(handler.events[0], ['SyncTime', { datetime: '2016-12-05T02:15:32', offset: 5 }]);
     peer.close();
   });

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { type AddressInfo, createServer as createTcpServer, type Server } from 'node:net';
 import { after, describe, test } from 'node:test';
-import { Scheduler } from '../src/device/scheduler.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import { CloudRecorder } from '../src/media/recorder/cloud-recorder.js';
 import type { RecordParams } from '../src/media/recorder/queue-rule.js';
+import { eventually } from '../support/eventually.js';
 import {
   count,
   ldTsPath,
@@ -12,7 +13,6 @@ import {
   type ObserverCall,
   platformRecording,
   startRig,
-  until,
 } from './recorder-support.js';
 
 const scheduler = new Scheduler({ resolutionMs: 10 });
@@ -43,7 +43,7 @@ describe('cloud recorder: failures', () => {
   test('PUT refused (failPuts): retried once on a new connection, then op=fail; nothing confirmed', async () => {
     const rig = await startRig(scheduler, { record: { failPuts: true } }, { seg_duration: 1 });
     try {
-      await until(() => rig.recorder.stats.uploadFailed >= 2, 15_000, 'two failed uploads');
+      await eventually('two failed uploads', () => rig.recorder.stats.uploadFailed >= 2, 15_000);
       await rig.stop();
       const ops = rig.tap.seen.map((t) => t.form?.get('op') ?? t.method);
       assert.deepEqual(ops.slice(0, 8), ['create', 'PUT', 'PUT', 'fail', 'create', 'PUT', 'PUT', 'fail']);
@@ -75,7 +75,7 @@ describe('cloud recorder: failures', () => {
     const rig = await startRig(scheduler, {}, { seg_duration: 1 });
     rig.tap.resetPuts = 1;
     try {
-      await until(() => rig.recorder.stats.uploaded >= 2, 15_000, 'two uploads');
+      await eventually('two uploads', () => rig.recorder.stats.uploaded >= 2, 15_000);
       await rig.stop();
       const ops = rig.tap.seen.map((t) => t.form?.get('op') ?? t.method);
       assert.deepEqual(ops.slice(0, 4), ['create', 'PUT', 'PUT', 'create']);
@@ -107,7 +107,7 @@ describe('cloud recorder: failures', () => {
       onFailure: (detail) => failures.push(detail),
       maxCallbackFailures: 3,
     });
-    await until(() => failures.length > 0, 10_000, 'the recording to fail');
+    await eventually('the recording to fail', () => failures.length > 0, 10_000);
     await recorder.closed;
     assert.equal(failures.length, 1);
     assert.match(failures[0]!, /3 callbacks to the cbk_url failed in a row .*network/);
@@ -149,7 +149,7 @@ describe('cloud recorder: failures', () => {
       onFailure: (detail) => failures.push(detail),
       maxCallbackFailures: 2,
     });
-    await until(() => failures.length > 0, 10_000, 'the recording to fail');
+    await eventually('the recording to fail', () => failures.length > 0, 10_000);
     await recorder.closed;
     assert.equal(forms.length, 2, 'one request per segment: a status is not a transport error');
     // With a pre-record queue the first segment waits and is offered again.
@@ -197,7 +197,7 @@ describe('cloud recorder: failures', () => {
       onFailure: (detail) => failures.push(detail),
       stopTimeoutMs: 300,
     });
-    await until(() => ops.includes('PUT'), 5000, 'the PUT');
+    await eventually('the PUT', () => ops.includes('PUT'), 5000);
     const t0 = performance.now();
     recorder.stop();
     await recorder.closed;

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { Scheduler } from '../src/device/scheduler.js';
-import { count, platformRecording, recordViolations, startRig, until } from './recorder-support.js';
+import { Scheduler } from '../src/core/scheduler.js';
+import { eventually } from '../support/eventually.js';
+import { count, platformRecording, recordViolations, startRig } from './recorder-support.js';
 
 const scheduler = new Scheduler({ resolutionMs: 10 });
 const START_TS = 1_764_000_000;
@@ -24,7 +25,7 @@ describe('cloud recorder: pre-recording queue', () => {
       { localAddress: '127.0.0.2' },
     );
     try {
-      await until(() => rig.recorder.stats.uploaded >= 5, 15_000, 'five uploads');
+      await eventually('five uploads', () => rig.recorder.stats.uploaded >= 5, 15_000);
       await rig.stop();
       const creates = rig.tap.ops('create');
       // The oldest waiting segment is offered again each time a new one is cut.
@@ -68,7 +69,7 @@ describe('cloud recorder: pre-recording queue', () => {
       { seg_duration: 1, prerecord_seconds: 2, seg_max_count: 3, start_ts: START_TS },
     );
     try {
-      await until(() => rig.recorder.stats.uploaded >= 3, 15_000, 'three uploads');
+      await eventually('three uploads', () => rig.recorder.stats.uploaded >= 3, 15_000);
       await rig.stop();
       assert.deepEqual(namedStarts(rig).slice(0, 3), [0, 1, 5]);
       assert.equal(count(rig.log, 'createDeferred'), 5);

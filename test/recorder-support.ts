@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
-import type { Scheduler } from '../src/device/scheduler.js';
+import type { Scheduler } from '../src/core/scheduler.js';
 import { type IvcOptions, type RecordOrder, type RunningIvc, startIvc } from '../src/ivc/index.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { CloudRecorder, type CloudRecorderOptions } from '../src/media/recorder/cloud-recorder.js';
@@ -236,15 +236,6 @@ export async function startRig(
       await ivc.close();
     },
   };
-}
-
-/** Resolves once `check()` holds (polled every 50 ms), or rejects after `ms`. */
-export async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const end = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The platform's summary of a recording (`GET /api/recordings/<session>`). */

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
-import { Scheduler } from '../src/device/scheduler.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import { type RunningIvc, startIvc } from '../src/ivc/index.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { sharedAlarmJpeg, uploadAlarmPicture } from '../src/media/recorder/alarm-picture.js';

@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Scheduler } from '../src/device/scheduler.js';
+import { Scheduler } from '../src/core/scheduler.js';
 import { TsChecker } from '../src/ivc/index.js';
-import { count, platformRecording, recordViolations, startRig, until } from './recorder-support.js';
+import { eventually } from '../support/eventually.js';
+import { count, platformRecording, recordViolations, startRig } from './recorder-support.js';
 
 const scheduler = new Scheduler({ resolutionMs: 10 });
 const tmp = mkdtempSync(join(tmpdir(), 'ivt-rec-'));
@@ -22,7 +23,7 @@ describe('cloud recorder: the cbk_url flow against the reference IVC', () => {
       { seg_duration: 2, prerecord_seconds: 0, seg_max_count: 4, start_ts: START_TS },
     );
     try {
-      await until(() => rig.recorder.stats.uploaded >= 3, 15_000, 'three uploads');
+      await eventually('three uploads', () => rig.recorder.stats.uploaded >= 3, 15_000);
       await rig.stop();
 
       const creates = rig.tap.ops('create');
@@ -130,7 +131,7 @@ describe('cloud recorder: the cbk_url flow against the reference IVC', () => {
     // ld is ≈ 41 kB per 1 s GOP: a 2 s segment (≈ 83 kB) does not fit in 60 000 bytes, one GOP does.
     const rig = await startRig(scheduler, {}, { seg_duration: 2, seg_max_size: 60_000, start_ts: START_TS });
     try {
-      await until(() => rig.recorder.stats.uploaded >= 3, 15_000, 'three uploads');
+      await eventually('three uploads', () => rig.recorder.stats.uploaded >= 3, 15_000);
       await rig.stop();
       const creates = rig.tap.ops('create');
       let expected = START_TS;
@@ -149,7 +150,11 @@ describe('cloud recorder: the cbk_url flow against the reference IVC', () => {
   test('stop while an upload is in flight: it finishes, then op=save names it', async () => {
     const rig = await startRig(scheduler, {}, { seg_duration: 2, start_ts: START_TS });
     try {
-      await until(() => rig.tap.seen.some((t) => t.form?.get('op') === 'create'), 10_000, 'first create');
+      await eventually(
+        'first create',
+        () => rig.tap.seen.some((t) => t.form?.get('op') === 'create'),
+        10_000,
+      );
       // The first PUT is being paced now (≈ 1.6 s); stop in the middle of it.
       await rig.stop();
       const ops = rig.tap.seen.map((t) => t.form?.get('op') ?? t.method);

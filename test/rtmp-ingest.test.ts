@@ -11,8 +11,8 @@ import { ServerHandshake } from '../src/media/rtmp/handshake.js';
 import { type IngestStreamStats, RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
 import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
-import { eventually } from './device-platform.js';
-import { freePort, makeFlv } from './rtmp-support.js';
+import { eventually } from '../support/eventually.js';
+import { freePort, makeFlv } from '../support/nginx-rtmp.js';
 
 let dir = '';
 let clipPath = '';
@@ -59,7 +59,7 @@ test('publisher → ingest: what arrives is what was sent, valid across a loop b
   assert.ok(live, 'stream registered under its name without the query');
   assert.equal(live.app, 'live');
   assert.equal(live.endedAt, null);
-  await eventually(() => pub.stats().mediaTimeMs > clip.loopDuration + 500, 30_000, 'past the loop boundary');
+  await eventually('past the loop boundary', () => pub.stats().mediaTimeMs > clip.loopDuration + 500, 30_000);
   await pub.stop();
   const end = await ended;
   const sent = pub.stats();
@@ -307,14 +307,14 @@ test('backpressure from a stalled server shows as growing lag, and is caught up 
   await pub.start();
   assert.ok(server.stall('stalled', true));
   // Deadlines are generous (a loaded machine is slow); only the direction of the lag is asserted.
-  await eventually(() => lastLag > 2000, 30_000, 'the lag to grow past 2 s while the server is stalled');
+  await eventually('the lag to grow past 2 s while the server is stalled', () => lastLag > 2000, 30_000);
   assert.equal(pub.state, 'streaming', 'a slow server is not a failure');
   const stalledLag = lastLag;
   assert.ok(server.stall('stalled', false));
   await eventually(
+    `the lag (${stalledLag} ms when resumed) to fall under 500 ms`,
     () => lastLag < 500,
     30_000,
-    `the lag (${stalledLag} ms when resumed) to fall under 500 ms`,
   );
   t.diagnostic(`lag stalled ${stalledLag.toFixed(0)} ms, after resuming ${lastLag.toFixed(0)} ms`);
   await pub.stop();

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { loadFlv } from '../src/media/flv.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
 import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
-import { eventually } from './device-platform.js';
-import { makeFlv, nginxAvailable, probe, startNginxRtmp } from './rtmp-support.js';
+import { eventually } from '../support/eventually.js';
+import { makeFlv, nginxAvailable, probe, startNginxRtmp } from '../support/nginx-rtmp.js';
 
 test('publisher → nginx-rtmp recording: ffprobe accepts it; duration, bitrate and timestamps hold across loops', async (t) => {
   if (!nginxAvailable()) {
@@ -29,7 +29,7 @@ test('publisher → nginx-rtmp recording: ffprobe accepts it; duration, bitrate 
     });
     await pub.start();
     // Two loop boundaries of the 3 s clip, counted in media time (a busy machine only lags).
-    await eventually(() => pub.stats().mediaTimeMs > 7000, 60_000, '7 s of media sent');
+    await eventually('7 s of media sent', () => pub.stats().mediaTimeMs > 7000, 60_000);
     await pub.stop();
     assert.equal(await pub.closed, null);
     const sent = pub.stats();

@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type PacedStream, PublishScheduler } from '../src/media/rtmp/pacer.js';
+import { eventually } from '../support/eventually.js';
 
 /** Polls until `done` (generous deadline: only a stopped scheduler fails it). */
-async function ticks(done: () => boolean): Promise<void> {
-  const deadline = performance.now() + 30_000;
-  while (!done()) {
-    assert.ok(performance.now() < deadline, 'the scheduler stopped ticking');
-    await new Promise((r) => setTimeout(r, 5));
-  }
+function ticks(done: () => boolean): Promise<true> {
+  return eventually('the scheduler to tick', done, 30_000, 5);
 }
 
 class Counter implements PacedStream {

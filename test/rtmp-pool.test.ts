@@ -6,7 +6,8 @@ import { after, before, test } from 'node:test';
 import type { RtmpPublishError } from '../src/media/rtmp/errors.js';
 import { RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
-import { makeFlv } from './rtmp-support.js';
+import { eventually } from '../support/eventually.js';
+import { makeFlv } from '../support/nginx-rtmp.js';
 
 let dir = '';
 let clipPath = '';
@@ -18,14 +19,6 @@ before(async () => {
 after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('pool: shared media, round-robin sources, one failure callback per broken push, none after stop', async (t) => {
   const server = new RtmpIngestServer();
@@ -49,7 +42,7 @@ test('pool: shared media, round-robin sources, one failure callback per broken p
       }),
     ]),
   );
-  await until(() => pool.snapshot().streaming === 3);
+  await eventually('pool.snapshot().streaming === 3', () => pool.snapshot().streaming === 3);
   assert.equal(latencies.length, 3);
   assert.equal(pool.loadMedia(clipPath), pool.loadMedia(clipPath), 'one parsed file for every stream');
   assert.ok(tasks.a?.publisher && tasks.a.publisher !== tasks.b?.publisher);
@@ -59,7 +52,7 @@ test('pool: shared media, round-robin sources, one failure callback per broken p
   );
 
   assert.ok(server.kick('a'));
-  await until(() => (failed.a?.length ?? 0) > 0);
+  await eventually('(failed.a?.length ?? 0) > 0', () => (failed.a?.length ?? 0) > 0);
   await tasks.b?.stop();
   await tasks.b?.stop(); // idempotent
   await new Promise((r) => setTimeout(r, 200));

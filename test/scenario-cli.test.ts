@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import type { RunSummary } from '../src/farm/summary.js';
+import type { RunSummary } from '../src/core/summary-types.js';
 import { startIvc } from '../src/ivc/server.js';
 import { runCli } from './cli-support.js';
 import { anyMix } from './farm-support.js';

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { type RunningIvc, startIvc } from '../src/ivc/server.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { eventually } from '../support/eventually.js';
 
 // SetRTMPPublishConfig entries with `enable: true` push by themselves, with real RTMP into the
 // reference platform's ingest, and are retried after a failure.
@@ -38,20 +39,6 @@ function device(loginCode: string, extra: Partial<ConstructorParameters<typeof S
   return d;
 }
 
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 8000,
-) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const liveStream = (name: string) => {
   const s = ivc.platform.ingest!.stream(name);
   return s && s.endedAt === null && s.mediaBytes > 0 ? s : undefined;
@@ -59,16 +46,16 @@ const liveStream = (name: string) => {
 
 test('SetRTMPPublishConfig enable:true pushes by itself, shows live without a stream_id, is retried after a failure, stops when disabled', async () => {
   const d = device('standing-1');
-  await until('online', () => d.isOnline);
+  await eventually('online', () => d.isOnline);
   const url = `${ivc.rtmpUrl}/standing-one`;
   const set = (enable: boolean) =>
     ivc.commands.rpc('standing-1', 'SetRTMPPublishConfig', [{ enable, channel: 1, quality: 'ld', url }]);
   const answer = await set(true);
   assert.deepEqual('resp' in answer ? answer.resp : answer, {});
-  const first = await until('the push reaches the ingest', () => liveStream('standing-one'));
+  const first = await eventually('the push reaches the ingest', () => liveStream('standing-one'));
   assert.equal(d.channels[1]!.state, 2);
   assert.equal(d.channels[1]!.stream_id, undefined, 'a standing push has no stream_id to report');
-  const keepalive = await until('keepalive shows channel 1 live', () => {
+  const keepalive = await eventually('keepalive shows channel 1 live', () => {
     const ch = ivc.platform.devices.get('standing-1')?.channels.find((c) => c.channel === 1);
     return ch?.state === 2 ? ch : undefined;
   });
@@ -76,21 +63,21 @@ test('SetRTMPPublishConfig enable:true pushes by itself, shows live without a st
 
   // The platform drops the stream: the device pushes again after pushRetryMs.
   assert.ok(ivc.platform.ingest!.kick('standing-one'));
-  const second = await until('pushed again', () => {
+  const second = await eventually('pushed again', () => {
     const s = liveStream('standing-one');
     return s && s.id !== first.id ? s : undefined;
   });
   assert.ok(second.startedAt > first.startedAt);
 
   await set(false);
-  await until('the push stops', () => ivc.platform.ingest!.stream('standing-one')?.endedAt !== null);
+  await eventually('the push stops', () => ivc.platform.ingest!.stream('standing-one')?.endedAt !== null);
   assert.equal(d.channels[1]!.state, 1);
 });
 
 test('a device configured with a standing push publishes by itself from its first login', async () => {
   const url = `${ivc.rtmpUrl}/self-pushed`;
   const d = device('standing-2', { rtmpPublishConfig: [{ enable: true, channel: 0, quality: 'ld', url }] });
-  await until('the push reaches the ingest', () => liveStream('self-pushed'));
+  await eventually('the push reaches the ingest', () => liveStream('self-pushed'));
   assert.equal(d.channels[0]!.state, 2);
   // The platform's own RTMPPublish on that channel is a duplicate (one stream per channel).
   const answer = await ivc.commands.rpc('standing-2', 'RTMPPublish', {
@@ -120,7 +107,7 @@ test('a stopped device never publishes again: its standing-push retry dies with 
       rtmpPublishConfig: [{ enable: true, channel: 0, quality: 'ld', url }],
     });
     // Refused, retried after pushRetryMs, refused again: the retry is armed.
-    await until('two refused attempts', () => attempts >= 2);
+    await eventually('two refused attempts', () => attempts >= 2);
     await d.stop();
     const atStop = attempts;
     accept = true;

@@ -8,7 +8,7 @@ import { HttpFlvServer } from '../src/media/rtmp/http-flv-server.js';
 import { RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { seriesKey } from '../src/metrics/labels.js';
 import { ViewerError } from '../src/viewer/types.js';
-import { eventually } from './device-platform.js';
+import { eventually } from '../support/eventually.js';
 import { Audience, ldMedia, Publishers } from './viewer-support.js';
 
 test('publisher → reference ingest → RTMP play and HTTP-FLV players: start, clock, bitrate, end', async () => {
@@ -36,7 +36,7 @@ test('publisher → reference ingest → RTMP play and HTTP-FLV players: start, 
 
     await pubs.start([rtmpUrl], media);
     await waitingStarted;
-    await eventually(() => waiting.stats().keyFrames >= 2, 20_000, 'waiting player got two key frames');
+    await eventually('waiting player got two key frames', () => waiting.stats().keyFrames >= 2, 20_000);
 
     // Late players: the cached GOP gives them a key frame right away.
     const late = [audience.add('rtmp', { url: rtmpUrl }), audience.add('http-flv', { url: flvUrl })];
@@ -46,9 +46,9 @@ test('publisher → reference ingest → RTMP play and HTTP-FLV players: start, 
       assert.ok(ttff < 1000, `${v.protocol} ttff ${ttff} ms from the GOP cache`);
     }
     await eventually(
+      'four clocks each',
       () => audience.viewers.slice(1).every((v) => v.stats().clocks >= 4),
       30_000,
-      'four clocks each',
     );
     for (const v of audience.viewers.slice(1)) {
       const s = v.stats();

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { seriesKey } from '../src/metrics/labels.js';
 import type { Viewer } from '../src/viewer/types.js';
-import { eventually } from './device-platform.js';
+import { eventually } from '../support/eventually.js';
 import { nginxAvailable, startNginxRtmp } from './rtmp-support.js';
 import {
   Audience,
@@ -44,7 +44,7 @@ test('publisher → nginx-rtmp → 6 RTMP and 4 HLS players: first frame, delay 
         audience.add('hls', { url: `http://127.0.0.1:${nginx.httpPort}/hls/${n}.m3u8` });
     }
     await Promise.all(audience.viewers.map((v) => v.start()));
-    await eventually(everyHas(audience.viewers, 4), 60_000, 'every player saw 4 stamped key frames');
+    await eventually('every player saw 4 stamped key frames', everyHas(audience.viewers, 4), 60_000);
 
     for (const v of audience.of('rtmp')) {
       const s = v.stats();
@@ -104,7 +104,7 @@ test('nginx-rtmp paused for 3 s (SIGSTOP/SIGCONT): RTMP and HLS players record a
     // Starting at the live edge leaves one fragment of buffer, less than the pause.
     audience.add('hls', { url: `http://127.0.0.1:${nginx.httpPort}/hls/cam.m3u8`, liveEdgeSegments: 1 });
     await Promise.all(audience.viewers.map((v) => v.start()));
-    await eventually(everyHas(audience.viewers, 3), 60_000, 'players running');
+    await eventually('players running', everyHas(audience.viewers, 3), 60_000);
     const before = audience.viewers.map((v) => v.stats());
     audience.registry.takeDelta();
 
@@ -113,9 +113,9 @@ test('nginx-rtmp paused for 3 s (SIGSTOP/SIGCONT): RTMP and HLS players record a
     nginx.process.kill('SIGCONT');
     const clocks = before.map((s) => s.clocks);
     await eventually(
+      'players running again',
       () => audience.viewers.every((v, i) => v.stats().clocks >= (clocks[i] as number) + 4),
       60_000,
-      'players running again',
     );
 
     audience.viewers.forEach((v, i) => {

@@ -38,7 +38,6 @@ type InitFor = (slice: number, devices: PlannedDevice[]) => WorkerInit;
 
 export class AgentFleet implements DeviceSource {
   readonly lost: LostWorker[] = [];
-  readonly logs: string[] = [];
   private readonly agents: AgentState[];
   private readonly watchdog: NodeJS.Timeout;
   private stopping = false;
@@ -155,7 +154,6 @@ export class AgentFleet implements DeviceSource {
         state.ready = true;
         break;
       case 'log':
-        if (this.logs.length < 200) this.logs.push(`agent ${a}: ${message.message}`);
         if (message.level !== 'info') this.progress.log(`agent ${a}: ${message.message}`);
         break;
       case 'lost':

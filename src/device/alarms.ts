@@ -1,3 +1,4 @@
+import { ALARM_TYPE_DESCS as alarmDesc, FIRST_ALARM_TYPE, LAST_ALARM_TYPE } from '../core/alarm-types.js';
 import type { AlarmType } from '../protocol/methods.js';
 import type { Channel } from './channel.js';
 import { isArmed, secondsOfDay } from './detection.js';
@@ -8,12 +9,6 @@ import type { SimulatedDevice } from './device.js';
  * the keepalive alarm bits, the alarm picture. The alarm's end is a channel timer (slot = type)
  * whose target is the device, which hands it back to `endAlarm`.
  */
-
-const alarmDesc: Readonly<Record<number, string>> = { 2: 'external alarm', 3: 'motion', 4: 'tripwire' };
-
-/** The alarm types, which are also their channel timer slots. */
-export const FIRST_ALARM_TYPE = 2;
-export const LAST_ALARM_TYPE = 4;
 
 function ignore(): void {}
 

@@ -1,5 +1,5 @@
+import { between, type Random } from '../core/random.js';
 import type { DeviceTimings, ProfileTraits } from './profile.js';
-import { between, type Random } from './random.js';
 
 /**
  * How long to wait before reconnect attempt number `attempt` (0 = the first retry).

@@ -1,8 +1,8 @@
+import type { Timer } from '../core/scheduler.js';
 import type { AlarmType, Quality, StartCloudRecordParams } from '../protocol/methods.js';
 import { type DetectConfig, defaultDetectConfig } from './detection.js';
 import type { MediaEvents, MediaTask } from './media-sink.js';
 import { Ptz } from './ptz.js';
-import type { Timer } from './scheduler.js';
 
 /** Told when a channel's media fails on its own (implemented by the device). */
 export interface ChannelOwner {

@@ -1,10 +1,10 @@
+import type { Random } from '../core/random.js';
+import type { Scheduler } from '../core/scheduler.js';
 import type { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
 import type { Quality, RTMPPublishConfigEntry } from '../protocol/methods.js';
 import type { MediaSink } from './media-sink.js';
 import type { DeviceObserver } from './observer.js';
 import type { DeviceTimings, ProfileName } from './profile.js';
-import type { Random } from './random.js';
-import type { Scheduler } from './scheduler.js';
 
 /** Misbehaviour injected into one device (all off by default). */
 export interface DeviceFaults {

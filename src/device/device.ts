@@ -1,4 +1,7 @@
 import type { WebSocket } from 'ws';
+import { DEFAULT_HARDWARE_MODEL } from '../core/device-defaults.js';
+import type { Random } from '../core/random.js';
+import type { Scheduler, Timer, TimerTarget } from '../core/scheduler.js';
 import type { CloseInfo } from '../protocol/close-reason.js';
 import type { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
 import { RpcError } from '../protocol/errors.js';
@@ -24,9 +27,7 @@ import { type MediaSink, noMedia } from './media-sink.js';
 import { type DeviceIdentity, type DeviceObserver, type DeviceState, nullObserver } from './observer.js';
 import { type DeviceTimings, type ProfileTraits, profiles, resolveTimings } from './profile.js';
 import type { PtzStatus } from './ptz.js';
-import type { Random } from './random.js';
 import { serveIvtRequest } from './rpc-handlers.js';
-import type { Scheduler, Timer, TimerTarget } from './scheduler.js';
 import { StandingPush } from './standing-push.js';
 import {
   ChannelSlot,
@@ -321,7 +322,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     let ws: WebSocket;
     try {
       ws = openSocket(
-        loginUrl(c.url, c.loginCode, c.password, c.hardwareModel ?? 'IVT-SIM', this._firmware),
+        loginUrl(c.url, c.loginCode, c.password, c.hardwareModel ?? DEFAULT_HARDWARE_MODEL, this._firmware),
         {
           localAddress: c.localAddress,
           tls: c.tls,

@@ -1,8 +1,8 @@
+import type { Random } from '../core/random.js';
+import type { Scheduler, Timer, TimerTarget } from '../core/scheduler.js';
 import { NO_ANSWER, type RpcPeer } from '../protocol/peer.js';
 import type { DeviceFaults } from './config.js';
 import type { DeviceIdentity, DeviceObserver } from './observer.js';
-import type { Random } from './random.js';
-import type { Scheduler, Timer, TimerTarget } from './scheduler.js';
 
 /** What a misbehaving device sends instead of a packet: cut-off JSON. */
 const MALFORMED_PACKET = '{"req":"Keepalive","seq":';

@@ -1,6 +1,6 @@
+import type { Scheduler, Timer, TimerTarget } from '../core/scheduler.js';
 import type { Quality, RTMPPublishConfigEntry } from '../protocol/methods.js';
 import type { Channel } from './channel.js';
-import type { Scheduler, Timer, TimerTarget } from './scheduler.js';
 
 /** What a standing push needs from its device. */
 export interface PushHost {

@@ -1,5 +1,5 @@
+import type { Scheduler, Timer, TimerTarget } from '../core/scheduler.js';
 import type { Channel } from './channel.js';
-import type { Scheduler, Timer, TimerTarget } from './scheduler.js';
 
 /**
  * A device's timers all have the device itself as target (one shared `onTimer` for a fleet), so

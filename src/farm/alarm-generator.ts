@@ -1,10 +1,9 @@
+import { type AlarmTypeCode, alarmTypeCode } from '../core/alarm-types.js';
+import type { Random } from '../core/random.js';
+import type { Scheduler, Timer } from '../core/scheduler.js';
 import type { SimulatedDevice } from '../device/device.js';
-import type { Random } from '../device/random.js';
-import type { Scheduler, Timer } from '../device/scheduler.js';
-import type { AlarmType as ProtocolAlarmType } from '../protocol/methods.js';
 import type { AlarmPlan, AlarmType } from '../scenario/types.js';
 
-const typeCodes: Record<AlarmType, ProtocolAlarmType> = { external: 2, motion: 3, tripwire: 4 };
 const TICK_MS = 1000;
 
 /**
@@ -15,7 +14,7 @@ const TICK_MS = 1000;
 export class AlarmGenerator {
   private plan: AlarmPlan | null = null;
   private timer: Timer | null = null;
-  private cumulativeTypes: Array<[number, ProtocolAlarmType]> = [];
+  private cumulativeTypes: Array<[number, AlarmTypeCode]> = [];
 
   constructor(
     private readonly scheduler: Scheduler,
@@ -31,7 +30,7 @@ export class AlarmGenerator {
     for (const [type, p] of Object.entries(this.plan?.types ?? {}) as Array<[AlarmType, number]>) {
       if (p <= 0) continue;
       acc += p;
-      this.cumulativeTypes.push([acc, typeCodes[type]]);
+      this.cumulativeTypes.push([acc, alarmTypeCode(type)]);
     }
     if (this.plan && !this.timer) this.timer = this.scheduler.after(TICK_MS, () => this.tick());
     if (!this.plan && this.timer) {
@@ -76,7 +75,7 @@ export class AlarmGenerator {
     return this.sampledChannels;
   }
 
-  private pickType(): ProtocolAlarmType {
+  private pickType(): AlarmTypeCode {
     const r = this.random() * (this.cumulativeTypes.at(-1)?.[0] ?? 1);
     for (const [upTo, type] of this.cumulativeTypes) if (r < upTo) return type;
     return this.cumulativeTypes.at(-1)?.[1] ?? 3;

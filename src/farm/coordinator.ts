@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { capacityStages } from '../capacity/index.js';
+import type { RunSummary } from '../core/summary-types.js';
 import type { RunningIvc } from '../ivc/server.js';
 import { ensureLadder } from '../media/build.js';
 import { Aggregator } from '../metrics/aggregator.js';
@@ -31,7 +32,6 @@ import { type PlannedDevice, planDevices, type Shard } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
 import type { ProgressDisplay } from './progress.js';
 import { RunOutput } from './run-output.js';
-import type { RunSummary } from './summary.js';
 
 export { ExitCode, runExitCode } from '../run/exit-codes.js';
 export type { StopReason } from '../run/stop.js';
@@ -205,7 +205,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       planned: planned.length,
       shard,
       lost: fleet.lost,
-      logs: fleet.logs,
       platform,
     });
     const summaryPath = output.writeJson('summary.json', summary);

@@ -1,3 +1,5 @@
+import { alarmTypeName } from '../core/alarm-types.js';
+import type { DisconnectLabel } from '../core/disconnect-reasons.js';
 import type {
   DeviceIdentity,
   DeviceObserver,
@@ -16,9 +18,10 @@ import type {
 } from '../metrics/registry.js';
 
 /** The farm's own actions get their own labels, so they are never mistaken for platform faults. */
-const disconnectLabel: Partial<Record<DisconnectReason, string>> = { local: 'shutdown', storm: 'scenario' };
-
-const alarmTypeNames: Record<number, string> = { 2: 'external', 3: 'motion', 4: 'tripwire' };
+const disconnectLabel: Partial<Record<DisconnectReason, DisconnectLabel>> = {
+  local: 'shutdown',
+  storm: 'scenario',
+};
 
 /**
  * The farm's `DeviceObserver`: turns every device outcome into metric records of one worker's
@@ -127,7 +130,7 @@ export class DeviceMetrics implements DeviceObserver {
   }
 
   alarmRaised(_d: DeviceIdentity, _channel: number, type: number): void {
-    this.alarms.get(alarmTypeNames[type] ?? String(type), this.mix).add(1);
+    this.alarms.get(alarmTypeName(type) ?? String(type), this.mix).add(1);
   }
 
   firmwareChecked(_d: DeviceIdentity, outcome: FirmwareOutcome, _bytes: number): void {

@@ -1,6 +1,6 @@
+import { Scheduler } from '../core/scheduler.js';
 import { SimulatedDevice } from '../device/device.js';
 import { type MediaSink, noMediaPath } from '../device/media-sink.js';
-import { Scheduler } from '../device/scheduler.js';
 import { defaultMediaDir, QUALITIES, type Quality } from '../media/catalogue.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { startDeltaTicker } from '../metrics/ticker.js';

@@ -1,3 +1,4 @@
+import type { Scheduler } from '../core/scheduler.js';
 import type {
   AlarmPictureJob,
   MediaEvents,
@@ -6,7 +7,6 @@ import type {
   PublishJob,
   RecordJob,
 } from '../device/media-sink.js';
-import type { Scheduler } from '../device/scheduler.js';
 import { type Catalogue, loadCatalogue, type Quality } from '../media/catalogue.js';
 import { CloudRecorder, sharedAlarmJpeg, uploadAlarmPicture } from '../media/recorder/index.js';
 import type { RtmpPublisher } from '../media/rtmp/publisher.js';

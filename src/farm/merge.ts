@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpuThreadLimit, withCpuPool } from '../core/cpu-pool.js';
+import type { RunSummary } from '../core/summary-types.js';
 import type { SecondSample } from '../metrics/aggregator.js';
 import { evaluateThresholds } from '../metrics/thresholds.js';
 import { mergeTotals, RunTotals } from '../metrics/totals.js';
@@ -10,7 +11,7 @@ import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
 import { mergeSeconds } from './merge-series.js';
 import type { MergeSeriesTask } from './merge-task.js';
-import { metricTables, type RunSummary, verdictReasons } from './summary.js';
+import { metricTables, verdictReasons } from './summary.js';
 
 /** A run directory that cannot be merged, with the reason for the person at the terminal. */
 export class MergeError extends Error {}
@@ -149,7 +150,6 @@ export async function mergeRuns(
     totals: totals.serialize(),
     platform: null,
     capacity: null,
-    logs: shards.flatMap((s) => s.summary.logs.map((l) => `${s.summary.devices.shard}: ${l}`)),
   };
   const merged = await mergeShardSeries(
     shards.map((s) => s.dir),

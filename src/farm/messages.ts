@@ -42,6 +42,5 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; devices: number }
   | { type: 'metrics'; delta: MetricsDelta }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** The last delta, after every device stopped. */
   | { type: 'stopped'; delta: MetricsDelta };

@@ -2,7 +2,7 @@
 // (largest-remainder apportionment), then shuffled with the scenario's seed so that every
 // profile is spread over the ramp instead of arriving in blocks. Same scenario + seed → the
 // same list, on any machine, so shards of one run agree without talking to each other.
-import { createRandom } from '../scenario/random.js';
+import { createRandom } from '../core/random.js';
 import { compileLoginCode } from '../scenario/template.js';
 import type { DeviceKind, DeviceProfile, Faults, Scenario } from '../scenario/types.js';
 

@@ -1,8 +1,8 @@
+import { createRandom, type Random } from '../core/random.js';
 import { ingestStreamName } from '../ivc/commands.js';
 import type { DeviceRecord } from '../ivc/device-record.js';
 import type { RunningIvc } from '../ivc/server.js';
 import type { AnswerPacket } from '../protocol/envelope.js';
-import { createRandom, type Random } from '../scenario/random.js';
 import type {
   DevicePush,
   OrderPlan,

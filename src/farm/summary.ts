@@ -1,87 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { arch, availableParallelism, cpus, platform, release, totalmem } from 'node:os';
 import type { CapacitySummary } from '../capacity/types.js';
+import { type RunSummary, SUMMARY_SCHEMA } from '../core/summary-types.js';
 import { DEFAULT_CATALOGUE, histogramScale } from '../metrics/catalogue.js';
 import type { GeneratorLimitSummary } from '../metrics/generator-limit.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import { type HistogramSummary, summarize } from '../metrics/summary.js';
 import type { ThresholdResult } from '../metrics/thresholds.js';
-import type { GaugeTotals, RunTotals, SerializedTotals } from '../metrics/totals.js';
+import type { RunTotals, SerializedTotals } from '../metrics/totals.js';
 import type { CheckResult } from '../run/checks.js';
-import { type Verdict, verdictOf } from '../run/exit-codes.js';
+import { verdictOf } from '../run/exit-codes.js';
 import type { StopReason } from '../run/stop.js';
 import { maskOverrides, maskUrl } from '../scenario/secrets.js';
-import type { Parameters, Scenario, Tags } from '../scenario/types.js';
+import type { Scenario } from '../scenario/types.js';
 import type { Shard } from './plan.js';
-import type { MediaReceived, OrderCounts } from './platform-driver.js';
 
-/** Version of the summary.json layout; bump on any incompatible change (docs/summary.md). */
-export const SUMMARY_SCHEMA = 'ivtfarm.summary/1';
-
-export interface RunSummary {
-  schema: typeof SUMMARY_SCHEMA;
-  run: {
-    name: string;
-    description: string;
-    file: string | null;
-    /** The scenario's `tags:` (older summaries: absent). */
-    tags?: Tags;
-    /** `${VAR}` names used and `--set` overrides (secrets masked). */
-    parameters?: Parameters;
-    started_at: string;
-    ended_at: string;
-    duration_s: number;
-    stop_reason: StopReason;
-    stop_detail: string;
-    exit_code: number;
-    verdict: Verdict;
-    /** Why the run failed, first reason first (checks, thresholds, lost devices); empty on a pass. Absent before 0.2. */
-    reasons?: string[];
-  };
-  environment: {
-    ivtfarm: string;
-    node: string;
-    os: string;
-    cpu: string;
-    cores: number;
-    memory_bytes: number;
-  };
-  target: { kind: 'embedded' | 'remote'; url: string | null };
-  devices: {
-    planned: number;
-    workers: number;
-    shard: string;
-    lost: Array<{ worker: number; devices: number; error: string }>;
-    /** Mix entries by name, with their tags (the `mix` label of per-device metrics). */
-    mix?: Array<{ name: string; tags: Tags }>;
-  };
-  /** The built-in run checks (devices came online, none lost…), each with its reason. Absent before 0.2. */
-  checks?: CheckResult[];
-  thresholds: ThresholdResult[];
-  aborted_by: ThresholdResult | null;
-  generator: GeneratorLimitSummary;
-  metrics: {
-    counters: Record<string, number>;
-    gauges: Record<string, GaugeTotals>;
-    /** In the metric's unit (ms for durations). */
-    histograms: Record<string, HistogramSummary>;
-  };
-  /** Exact, mergeable run totals (HDR histograms encoded) for shards and baselines. */
-  totals: SerializedTotals;
-  /** Totals of each threshold window (`during`), by label, so that merged shards judge them exactly. */
-  window_totals?: Record<string, SerializedTotals>;
-  platform: {
-    stats: Record<string, unknown> | null;
-    publishes: OrderCounts | null;
-    records: OrderCounts | null;
-    events: Record<string, number>;
-    /** What the embedded platform received for its orders (streams' bitrate, recordings' segments). */
-    received: MediaReceived | null;
-  } | null;
-  /** The limit finder's result, when the scenario has `capacity:`. */
-  capacity: CapacitySummary | null;
-  logs: string[];
-}
+// Moved to core/summary-types.ts; re-exported for branches in flight (delete after the merge).
+export { type RunSummary, SUMMARY_SCHEMA } from '../core/summary-types.js';
 
 export interface SummaryInput {
   scenario: Scenario;
@@ -99,7 +34,6 @@ export interface SummaryInput {
   devicesPlanned: number;
   shard: Shard;
   lost: RunSummary['devices']['lost'];
-  logs: string[];
   platform: RunSummary['platform'];
   capacity: CapacitySummary | null;
   windowTotals?: Record<string, SerializedTotals>;
@@ -204,6 +138,5 @@ export function buildSummary(input: SummaryInput): RunSummary {
       : {}),
     platform: input.platform,
     capacity: input.capacity,
-    logs: input.logs,
   };
 }

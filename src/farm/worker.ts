@@ -3,9 +3,9 @@
  * scheduler for all of them, and ships metric deltas to the coordinator once a second.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { deviceSeed, seededRandom } from '../core/random.js';
+import { Scheduler } from '../core/scheduler.js';
 import { SimulatedDevice } from '../device/device.js';
-import { deviceSeed, seededRandom } from '../device/random.js';
-import { Scheduler } from '../device/scheduler.js';
 import { GeneratorHealthSampler } from '../metrics/health.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { startDeltaTicker } from '../metrics/ticker.js';

@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
-import { parseBitrate } from '../scenario/units.js';
+import { parseBitrate } from '../core/units.js';
 import { type BuildProgress, buildLadder, type RenditionSpec } from './build.js';
-import type { Quality } from './catalogue.js';
-
-const qualities: Quality[] = ['ld', 'sd', 'hd', 'fhd'];
+import { QUALITIES, type Quality } from './catalogue.js';
 
 export interface BuildCommandOptions {
   out?: string | number;
@@ -24,7 +22,7 @@ export async function buildMediaCommand(
   signal?: AbortSignal,
 ): Promise<void> {
   const renditions: Partial<Record<Quality, Partial<RenditionSpec>>> = {};
-  for (const q of qualities) {
+  for (const q of QUALITIES) {
     const bitrate = opts[q];
     renditions[q] = bitrate !== undefined ? { bitrate: parseBitrate(String(bitrate)) } : {};
   }

@@ -6,12 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { type Static, Type } from '@sinclair/typebox';
 import { Ajv } from 'ajv';
 
-export type Quality = 'ld' | 'sd' | 'hd' | 'fhd';
-export const QUALITIES: readonly Quality[] = ['ld', 'sd', 'hd', 'fhd'];
+import { QUALITIES, type Quality } from '../core/quality.js';
 
-export function isQuality(value: unknown): value is Quality {
-  return typeof value === 'string' && (QUALITIES as readonly string[]).includes(value);
-}
+export { isQuality, QUALITIES, type Quality } from '../core/quality.js';
 
 const FileName = Type.String({ minLength: 1, pattern: '^[^/\\\\]+$' });
 const Positive = Type.Number({ exclusiveMinimum: 0 });

@@ -2,6 +2,8 @@
 // The registry refuses names or label keys not listed here, so a typo fails at handle creation
 // instead of producing a silently empty series. docs/metrics.md explains each entry.
 
+import { ALARM_TYPE_NAMES } from '../core/alarm-types.js';
+import { DISCONNECT_REASONS } from '../core/disconnect-reasons.js';
 import type { LabelKey, Labels } from './labels.js';
 
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
@@ -45,20 +47,6 @@ export function histogramScale(unit: MetricUnit): number {
       return 1;
   }
 }
-
-export const DISCONNECT_REASONS = [
-  'seq_mismatch',
-  'timeout',
-  'malformed',
-  'closed_by_peer',
-  'network',
-  'login_refused',
-  'reboot',
-  'upgrade',
-  'scenario',
-  'shutdown',
-  'message_too_large',
-] as const;
 
 export const CATALOGUE: readonly MetricDef[] = [
   // --- fleet and connections
@@ -169,7 +157,7 @@ export const CATALOGUE: readonly MetricDef[] = [
     kind: 'counter',
     unit: 'count',
     labels: ['type', 'mix'],
-    values: { type: ['external', 'motion', 'tripwire'] },
+    values: { type: ALARM_TYPE_NAMES },
     description: 'Alarms raised by devices (AlarmNotify with state start).',
   },
   {

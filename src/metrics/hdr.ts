@@ -71,7 +71,8 @@ export class HdrCounts {
       value = HDR_HIGHEST;
     }
     value = Math.round(value);
-    this.counts[hdrIndexOf(value)] += times;
+    // In range: value is clamped to [0, HDR_HIGHEST] above, which hdrIndexOf maps into counts.
+    this.counts[hdrIndexOf(value)]! += times;
     this.count += times;
     this.sum += value * times;
     if (value < this.min) this.min = value;
@@ -103,13 +104,15 @@ export class HdrCounts {
     if (other.count === 0) return;
     const a = this.counts;
     const b = other.counts;
-    for (let i = other.lo, hi = other.hi; i <= hi; i++) if (b[i] !== 0) a[i] += b[i]!;
+    // In range: both arrays have HDR_COUNTS_LENGTH slots and lo..hi indexes recorded values.
+    for (let i = other.lo, hi = other.hi; i <= hi; i++) if (b[i] !== 0) a[i]! += b[i]!;
     this.addStats(other.count, other.sum, other.min, other.max);
   }
 
   addSparse(sparse: SparseCounts, count: number, sum: number, min: number, max: number): void {
     const a = this.counts;
-    for (let i = 0; i + 1 < sparse.length; i += 2) a[sparse[i]!] += sparse[i + 1]!;
+    // In range: the pairs come from toSparse, whose even slots are indexes of a counts array.
+    for (let i = 0; i + 1 < sparse.length; i += 2) a[sparse[i]!]! += sparse[i + 1]!;
     this.addStats(count, sum, min, max);
   }
 

@@ -1,4 +1,6 @@
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { ALARM_TYPE_CODES } from '../core/alarm-types.js';
+import { QUALITIES } from '../core/quality.js';
 
 /**
  * Params and answers of every method and event of IVR-RPC.md, as schemas (validated with Ajv)
@@ -8,14 +10,8 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 
 const Int = Type.Integer();
 const Channel = Type.Integer({ minimum: 0 });
-export const Quality = Type.Union([
-  Type.Literal('ld'),
-  Type.Literal('sd'),
-  Type.Literal('hd'),
-  Type.Literal('fhd'),
-]);
+export const Quality = Type.Union(QUALITIES.map((quality) => Type.Literal(quality)));
 export type Quality = Static<typeof Quality>;
-export const qualities: readonly Quality[] = ['ld', 'sd', 'hd', 'fhd'];
 const Empty = Type.Object({});
 const ChannelOnly = Type.Object({ channel: Channel });
 
@@ -42,8 +38,8 @@ export const PreviewServerAnswer = Type.Object({ url: Type.String() });
 export const GetFirmwareAnswer = Type.Object({ firmware_model: Type.String(), url: Type.String() });
 export type GetFirmwareAnswer = Static<typeof GetFirmwareAnswer>;
 
-/** Alarm types: 2 external, 3 motion, 4 tripwire. */
-export const AlarmType = Type.Union([Type.Literal(2), Type.Literal(3), Type.Literal(4)]);
+/** Alarm types: 2 external, 3 motion, 4 tripwire (core/alarm-types.ts). */
+export const AlarmType = Type.Union(ALARM_TYPE_CODES.map((code) => Type.Literal(code)));
 export type AlarmType = Static<typeof AlarmType>;
 export const AlarmNotifyParams = Type.Object({
   channel: Channel,

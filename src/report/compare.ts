@@ -5,7 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { SUMMARY_SCHEMA } from '../farm/summary.js';
+import { FAULT_DISCONNECT_REASONS } from '../core/disconnect-reasons.js';
+import { SUMMARY_SCHEMA } from '../core/summary-types.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import { ExitCode } from '../run/exit-codes.js';
 import type { ReportSummary } from './types.js';
@@ -214,8 +215,6 @@ function counterSum(
   return n;
 }
 
-const FAULT_DISCONNECTS = new Set(['seq_mismatch', 'timeout', 'malformed', 'closed_by_peer', 'network']);
-
 interface RateDef {
   name: string;
   errors: (s: ReportSummary) => number;
@@ -235,7 +234,7 @@ const RATES: readonly RateDef[] = [
   },
   {
     name: 'fault disconnects / sessions',
-    errors: (s) => counterSum(s, 'disconnects', (l) => FAULT_DISCONNECTS.has(l.reason ?? '')),
+    errors: (s) => counterSum(s, 'disconnects', (l) => FAULT_DISCONNECT_REASONS.has(l.reason ?? '')),
     attempts: (s) => counterSum(s, 'logins', (l) => l.result === 'ok'),
   },
   {

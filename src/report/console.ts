@@ -1,4 +1,4 @@
-import type { RunSummary } from '../farm/summary.js';
+import type { RunSummary } from '../core/summary-types.js';
 import { DEFAULT_CATALOGUE, type MetricUnit } from '../metrics/catalogue.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import type { HistogramSummary } from '../metrics/summary.js';

@@ -1,7 +1,7 @@
 // Whole-run percentiles for the report's table. summary.json carries p50/p90/p95/p99; a scenario
 // asking for others (`report.percentiles`) gets them from the exact HDR totals in the summary.
 
-import type { RunSummary } from '../farm/summary.js';
+import type { RunSummary } from '../core/summary-types.js';
 import { DEFAULT_CATALOGUE, histogramScale } from '../metrics/catalogue.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import { RunTotals } from '../metrics/totals.js';

@@ -4,7 +4,7 @@
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { SUMMARY_SCHEMA } from '../farm/summary.js';
+import { SUMMARY_SCHEMA } from '../core/summary-types.js';
 import { fromJsonLine, type SecondSample } from '../metrics/aggregator.js';
 import type { ReportSummary } from './types.js';
 

@@ -356,8 +356,6 @@ export function errorsSection(i: SectionInput): string {
         events.map(([k, n]) => [k, n]),
       );
   }
-  const logs = i.summary?.logs ?? [];
-  if (logs.length > 0) body += `<h3>Log lines</h3><pre>${esc(logs.join('\n'))}</pre>`;
   return section('errors', 'Errors', body);
 }
 

@@ -2,7 +2,7 @@
 // optional in summary.json), and the wording of the limit finder's capacity result.
 
 import type { CapacitySummary } from '../capacity/types.js';
-import type { RunSummary } from '../farm/summary.js';
+import type { RunSummary } from '../core/summary-types.js';
 import type { Comparison } from './compare.js';
 
 export type { CapacityStep } from '../capacity/types.js';

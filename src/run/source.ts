@@ -18,7 +18,6 @@ export interface DeviceSource {
   /** Slices of this process's plan: slice s runs devices s, s + count, s + 2·count… */
   readonly count: number;
   readonly lost: LostWorker[];
-  readonly logs: string[];
   post(slice: number, message: ToWorker): void;
   broadcast(message: ToWorker): void;
   /** Resolves once every slice can take load (or died), or the run was asked to stop meanwhile. */

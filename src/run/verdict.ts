@@ -2,9 +2,10 @@
 // summary.json — everything the verdict is made of, in one place.
 
 import type { CapacitySummary } from '../capacity/types.js';
+import type { RunSummary } from '../core/summary-types.js';
 import type { Shard } from '../farm/plan.js';
 import type { PlatformDriver } from '../farm/platform-driver.js';
-import { buildSummary, type RunSummary } from '../farm/summary.js';
+import { buildSummary } from '../farm/summary.js';
 import type { RunningIvc } from '../ivc/server.js';
 import type { Aggregator } from '../metrics/aggregator.js';
 import type { GeneratorLimitSummary } from '../metrics/generator-limit.js';
@@ -36,7 +37,6 @@ export interface RunFacts {
   planned: number;
   shard: Shard;
   lost: LostWorker[];
-  logs: string[];
   platform: RunSummary['platform'];
 }
 
@@ -87,7 +87,6 @@ export function judgeRun(f: RunFacts): { exitCode: number; summary: RunSummary }
     devicesPlanned: f.planned,
     shard: f.shard,
     lost: f.lost,
-    logs: f.logs,
     platform: f.platform,
     capacity: f.capacity,
     windowTotals: f.windows.serialize(),

@@ -25,7 +25,6 @@ export function roundRobin(planned: readonly PlannedDevice[], workers: number): 
 export class FleetWorkers implements DeviceSource {
   readonly pool = new WorkerPool<ToWorker, FromWorker>(new URL('../farm/worker.js', import.meta.url));
   readonly lost: LostWorker[] = [];
-  readonly logs: string[] = [];
   private readyCount = 0;
   private resolveReady!: () => void;
   private readonly allReady = new Promise<void>((resolve) => {
@@ -40,15 +39,11 @@ export class FleetWorkers implements DeviceSource {
     stop: StopSignal,
     abortOnCrash: boolean,
   ) {
-    this.pool.on('message', (index, message) => {
+    this.pool.on('message', (_index, message) => {
       switch (message.type) {
         case 'metrics':
         case 'stopped':
           aggregator.add(message.delta);
-          break;
-        case 'log':
-          if (this.logs.length < 200) this.logs.push(`worker ${index}: ${message.message}`);
-          if (message.level !== 'info') progress.log(`worker ${index}: ${message.message}`);
           break;
         case 'ready':
           this.readyCount++;

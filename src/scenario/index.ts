@@ -1,4 +1,7 @@
 // Public surface of the scenario module.
+
+export { formatDuration, parseDuration } from '../core/duration.js';
+export { parseBitrate, parseRate, parseSize } from '../core/units.js';
 export { formatProblem, ScenarioError, type ScenarioProblem } from './errors.js';
 export {
   type LoadOptions,
@@ -8,9 +11,7 @@ export {
   validateScenarioFile,
 } from './load.js';
 export { DEFAULTS, NO_FAULTS } from './normalize.js';
-export { createRandom, deriveSeed, mulberry32, type Random, randomInt } from './random.js';
 export { MASK, maskSecrets, maskUrl } from './secrets.js';
 export { arrivalsUntil, stagesDurationMs, targetAt } from './stages.js';
 export { compileLoginCode, type LoginCodeFn } from './template.js';
 export type * from './types.js';
-export { formatDuration, parseBitrate, parseDuration, parseRate, parseSize } from './units.js';

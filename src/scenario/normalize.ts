@@ -5,6 +5,10 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import { capacityLoad, churnEvents, DEFAULT_CHURN, defaultServiceLevels } from '../capacity/staircase.js';
+import { DEFAULT_HARDWARE_MODEL } from '../core/device-defaults.js';
+import { formatDuration, parseDuration, UnitError } from '../core/duration.js';
+import { QUALITIES } from '../core/quality.js';
+import { parseBitrate, parseRate, parseSize } from '../core/units.js';
 import type { ThresholdsConfig } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
 import type { FieldProblem } from './errors.js';
@@ -33,7 +37,6 @@ import type {
   Stage,
   Target,
 } from './types.js';
-import { formatDuration, parseBitrate, parseDuration, parseRate, parseSize, UnitError } from './units.js';
 
 export interface NormalizeContext {
   /** Absolute path of the scenario file, or null for an in-memory text. */
@@ -50,7 +53,7 @@ export interface NormalizeContext {
 export const DEFAULTS = {
   seed: 1,
   loginCode: 'sim-{index:05}',
-  hardwareModel: 'IVT-SIM-1',
+  hardwareModel: DEFAULT_HARDWARE_MODEL,
   firmwareModel: 'ivtfarm-sim-1.0.0',
   nvrChannels: 4,
   holdMs: 60_000,
@@ -611,7 +614,7 @@ class Normalizer {
 
   media(raw: ScenarioFile): Record<Quality, number> {
     const out = { ...DEFAULTS.media };
-    for (const q of ['ld', 'sd', 'hd', 'fhd'] as const) {
+    for (const q of QUALITIES) {
       const v = raw.media?.[q];
       if (v !== undefined) out[q] = this.unit(parseBitrate, v, ['media', q]);
       if (out[q] <= 0) this.problem(['media', q], 'must be more than 0 bit/s', 'a bitrate such as 512k');

@@ -3,7 +3,9 @@
 // node that would otherwise produce a cryptic message carries an `expected` annotation, which
 // the error formatter quotes ("… (expected a duration such as 30s)").
 import { type Static, Type } from '@sinclair/typebox';
-import { BITRATE_PATTERN, DURATION_PATTERN, RATE_PATTERN, SIZE_PATTERN } from './units.js';
+import { DURATION_PATTERN } from '../core/duration.js';
+import { QUALITIES } from '../core/quality.js';
+import { BITRATE_PATTERN, RATE_PATTERN, SIZE_PATTERN } from '../core/units.js';
 
 /** A string limited to `values`; one `enum` keyword gives one clear error instead of an anyOf. */
 function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
@@ -20,10 +22,8 @@ function Strict<T extends Parameters<typeof Type.Object>[0]>(properties: T, expe
   return Type.Object(properties, { additionalProperties: false, ...(expected ? { expected } : {}) });
 }
 
-export const QUALITIES = ['ld', 'sd', 'hd', 'fhd'] as const;
 export const DEVICE_KINDS = ['camera', 'nvr'] as const;
 export const DEVICE_PROFILES = ['spec', 'vendor'] as const;
-export const ALARM_TYPES = ['external', 'motion', 'tripwire'] as const;
 export const REPORT_FORMATS = ['html', 'json', 'junit'] as const;
 /** Events an IVT accepts from the platform (protocol section "Events the IVT accepts"). */
 export const PLATFORM_EVENTS = [

@@ -2,12 +2,15 @@
 // milliseconds, rates per second, bitrates in bit/s, sizes in bytes, paths absolute.
 // Plain data only (no classes), so it crosses worker_threads and JSON unchanged.
 
+import type { AlarmTypeName } from '../core/alarm-types.js';
+import type { Quality } from '../core/quality.js';
 import type { ThresholdsConfig } from '../metrics/thresholds.js';
 
-export type Quality = 'ld' | 'sd' | 'hd' | 'fhd';
+export type { Quality };
+export type AlarmType = AlarmTypeName;
+
 export type DeviceKind = 'camera' | 'nvr';
 export type DeviceProfile = 'spec' | 'vendor';
-export type AlarmType = 'external' | 'motion' | 'tripwire';
 export type ReportFormat = 'html' | 'json' | 'junit';
 export type PlatformEventName =
   | 'SyncTime'

@@ -1,7 +1,7 @@
 // One device-side cloud recording (contract item 5): cuts TS segments from the rendition's shared
 // loop as wall time passes, asks the cbk_url for an upload slot per segment, keeps segments the
 // platform does not want yet (pre-recording), uploads them paced, and ends with op=save.
-import type { Scheduler, Timer, TimerTarget } from '../../device/scheduler.js';
+import type { Scheduler, Timer, TimerTarget } from '../../core/scheduler.js';
 import { TsLoop } from '../ts/loop.js';
 import type { TsSegment, TsSegmenter } from '../ts/segmenter.js';
 import { type DropReason, nullRecorderObserver, type RecorderObserver } from './observer.js';

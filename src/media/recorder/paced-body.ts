@@ -2,7 +2,7 @@
 // paces a segment upload (contract item 5.3) instead of sending it at line rate. Timing comes
 // from the worker's shared Scheduler: no Node timer per upload.
 import { Readable } from 'node:stream';
-import type { Scheduler, Timer, TimerTarget } from '../../device/scheduler.js';
+import type { Scheduler, Timer, TimerTarget } from '../../core/scheduler.js';
 
 export interface PacedBodyOptions {
   /** Spread the bytes over this many ms; 0 sends everything at once. */

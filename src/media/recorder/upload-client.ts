@@ -2,7 +2,7 @@
 // save) on one keep-alive connection and the segment PUTs on another, with the contract's
 // retries. Knows nothing of segments or queues: cloud-recorder.ts decides what to send when.
 import { Client, errors } from 'undici';
-import type { Scheduler } from '../../device/scheduler.js';
+import type { Scheduler } from '../../core/scheduler.js';
 import type { CreateFailure, HttpFailure } from './observer.js';
 import { PacedBody } from './paced-body.js';
 

@@ -1,16 +1,15 @@
+import { FAULT_DISCONNECT_REASONS } from '../../core/disconnect-reasons.js';
 import type { ProgressDisplay } from '../../farm/progress.js';
 import { gaugeSum, parseSeriesKey } from '../../metrics/labels.js';
 import type { RunObserver, SecondTick } from '../observer.js';
 import type { GeneratorWatch } from './generator.js';
-
-const faultDisconnects = new Set(['seq_mismatch', 'timeout', 'malformed', 'closed_by_peer', 'network']);
 
 /** Counters shown as "errors" on the live line: failed logins, error answers, fault disconnects. */
 function isErrorSeries(key: string): boolean {
   const { name, labels } = parseSeriesKey(key);
   if (name === 'rpc_errors') return true;
   if (name === 'logins') return labels.result !== 'ok';
-  return name === 'disconnects' && faultDisconnects.has(labels.reason ?? '');
+  return name === 'disconnects' && FAULT_DISCONNECT_REASONS.has(labels.reason ?? '');
 }
 
 /** The live line (stderr): time, devices online, logins/s, keepalive p99, streams, errors. */

@@ -1,11 +1,9 @@
 // Unit strings of scenario files: durations, rates, bitrates and byte sizes. Each has a regular
 // expression (used as the schema's `pattern`, so a bad value is reported with its line) and a
 // converter that turns an already-validated value into plain numbers. Durations come from
-// core/duration.ts, the one duration grammar (shared with threshold options).
+// duration.ts, the one duration grammar (shared with threshold options).
 
-import { DURATION_PATTERN, formatDuration, parseDuration, UnitError, unitMs } from '../core/duration.js';
-
-export { DURATION_PATTERN, formatDuration, parseDuration, UnitError };
+import { UnitError, unitMs } from './duration.js';
 
 /** `100/s`, `1/15m`, `2.5/100ms`. */
 export const RATE_PATTERN = '^\\d+(?:\\.\\d+)?\\s*/\\s*(?:\\d+(?:\\.\\d+)?)?(?:ms|s|m|h|d)$';
@@ -34,24 +32,29 @@ export function parseRate(value: string | number): number {
   return (Number(m[1]) * 1000) / per;
 }
 
-/** Bitrate string (or a number of bit/s) → bit/s, decimal multiples. */
-export function parseBitrate(value: string | number): number {
+/** A number with an optional k/M/G multiple (`re` captures number and letter) → a whole number. */
+function scaled(
+  value: string | number,
+  re: RegExp,
+  multiples: Record<string, number>,
+  what: 'bitrate' | 'size',
+): number {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new UnitError(`invalid bitrate ${value}`);
+    if (!Number.isFinite(value) || value < 0) throw new UnitError(`invalid ${what} ${value}`);
     return Math.round(value);
   }
-  const m = bitrateRe.exec(value.trim());
-  if (!m) throw new UnitError(`invalid bitrate "${value}"`);
-  return Math.round(Number(m[1]) * DECIMAL[m[2]!.toLowerCase()]!);
+  const m = re.exec(value.trim());
+  const multiple = m ? multiples[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || multiple === undefined) throw new UnitError(`invalid ${what} "${value}"`);
+  return Math.round(Number(m[1]) * multiple);
+}
+
+/** Bitrate string (or a number of bit/s) → bit/s, decimal multiples. */
+export function parseBitrate(value: string | number): number {
+  return scaled(value, bitrateRe, DECIMAL, 'bitrate');
 }
 
 /** Byte size string (or a number of bytes) → bytes, binary multiples. */
 export function parseSize(value: string | number): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new UnitError(`invalid size ${value}`);
-    return Math.round(value);
-  }
-  const m = sizeRe.exec(value.trim());
-  if (!m) throw new UnitError(`invalid size "${value}"`);
-  return Math.round(Number(m[1]) * BINARY[m[2]!.toLowerCase()]!);
+  return scaled(value, sizeRe, BINARY, 'size');
 }
