@@ -1,8 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { capacityStages } from '../capacity/index.js';
-import type { RunSummary } from '../core/summary-types.js';
 import type { RunningIvc } from '../ivc/server.js';
-import { ensureLadder } from '../media/build.js';
 import { Aggregator } from '../metrics/aggregator.js';
 import { thresholdWindows } from '../metrics/thresholds.js';
 import { WindowTotals } from '../metrics/window-totals.js';
@@ -16,10 +14,11 @@ import { PlatformOrders } from '../run/observers/platform.js';
 import { ProgressLine } from '../run/observers/progress-line.js';
 import { PrometheusEndpoint } from '../run/observers/prometheus.js';
 import { TimeseriesWriter } from '../run/observers/timeseries.js';
-import { NO_ORDERS, resolvePush, startEmbeddedPlatform } from '../run/platform.js';
+import type { RunOptions, RunResult } from '../run/options.js';
+import { NO_ORDERS, prepareLadder, resolvePush, startEmbeddedPlatform } from '../run/platform.js';
 import { preflight } from '../run/preflight.js';
 import { Resources } from '../run/resources.js';
-import { type AgentRunOptions, agentSource, gatherAgents } from '../run/sources.js';
+import { agentSource, gatherAgents } from '../run/sources.js';
 import { StopSignal } from '../run/stop.js';
 import { judgeRun, platformFacts } from '../run/verdict.js';
 import { workerInit } from '../run/worker-init.js';
@@ -27,44 +26,13 @@ import { FleetWorkers, roundRobin } from '../run/workers.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
-import type { WorkerInit } from './messages.js';
-import { type PlannedDevice, planDevices, type Shard } from './plan.js';
+import { type PlannedDevice, planDevices } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
-import type { ProgressDisplay } from './progress.js';
 import { RunOutput } from './run-output.js';
 
 export { ExitCode, runExitCode } from '../run/exit-codes.js';
+export type { RunOptions, RunResult } from '../run/options.js';
 export type { StopReason } from '../run/stop.js';
-
-export interface RunOptions {
-  /** Live display and log lines (stderr). */
-  progress: ProgressDisplay;
-  /** Cut the run into shards (`--shard i/n`): this process runs one deterministic slice. */
-  shard?: Shard;
-  /** Serve Prometheus text on this port (127.0.0.1). */
-  metricsPort?: number;
-  /** Overrides the scenario's output directory. */
-  outputDir?: string;
-  /** Device timing overrides (tests). */
-  deviceTimings?: WorkerInit['timings'];
-  /** Resolves when the run should stop early (Ctrl-C). */
-  interrupt?: Promise<string>;
-  /** Test fault injection: these workers crash after the given ms. */
-  crashWorkers?: Record<number, number>;
-  /** What to do when a worker dies: keep going with the others (default) or stop the run. */
-  onWorkerCrash?: 'continue' | 'abort';
-  /** More outputs, after the built-in ones (each sees every closed second). */
-  observers?: RunObserver[];
-  /** Devices in agent processes: remote ones that join, or local ones started here. */
-  agents?: AgentRunOptions;
-}
-
-export interface RunResult {
-  exitCode: number;
-  dir: string;
-  summaryPath: string;
-  summary: RunSummary;
-}
 
 /**
  * Runs one scenario: whatever can refuse the run is checked before anything starts; then the
@@ -118,13 +86,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       progress.log(`embedded reference IVC on ${ivc.httpUrl} (devices: ${ivc.url})`);
     }
     if (prometheus) progress.log(`Prometheus metrics on ${prometheus.url}`);
-    const media = await ensureLadder({
-      bitrates: scenario.media,
-      onProgress: (p) => {
-        if (p.phase === 'done')
-          progress.log(`media ladder: ${p.quality} built (${Math.round(p.overall * 100)}%)`);
-      },
-    });
+    const media = await prepareLadder(scenario, progress);
 
     // ---- sources: worker threads or agents, each with its round-robin share of the devices ----
     const workerCount = Math.max(

@@ -2,7 +2,9 @@
 // about it (the push URL of its ingest).
 
 import type { WorkerInit } from '../farm/messages.js';
+import type { ProgressDisplay } from '../farm/progress.js';
 import { type RunningIvc, startIvc } from '../ivc/server.js';
+import { ensureLadder } from '../media/build.js';
 import type { PlatformPlan, Scenario } from '../scenario/types.js';
 
 export function startEmbeddedPlatform(scenario: Scenario): Promise<RunningIvc> {
@@ -37,3 +39,17 @@ export const NO_ORDERS: PlatformPlan = {
   refuseLoginsAfter: null,
   refuseStreamsAfter: null,
 };
+
+/** The media ladder: the committed one when it sends the scenario's bitrates, else built once. */
+export function prepareLadder(
+  scenario: Scenario,
+  progress: ProgressDisplay,
+): ReturnType<typeof ensureLadder> {
+  return ensureLadder({
+    bitrates: scenario.media,
+    onProgress: (p) => {
+      if (p.phase === 'done')
+        progress.log(`media ladder: ${p.quality} built (${Math.round(p.overall * 100)}%)`);
+    },
+  });
+}
