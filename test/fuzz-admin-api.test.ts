@@ -147,7 +147,7 @@ const request = fc
     path: fc.tuple(path, query).map(([p, q]) => p + q),
     host: mostly(
       ['own', 'localhost', 'ipv6'],
-      ['evil.example', 'evil.example:port', '', '[', 'a b', '127.0.0.1:99999'],
+      ['evil.example', 'evil.example:port', 'localhost.evil.example', '[', 'a b', '127.0.0.1:99999'],
     ),
     origin: mostly(
       [undefined, 'own', 'http://localhost:port'],
@@ -244,4 +244,31 @@ test('random admin API requests: never a 5xx, never a state change without every
     });
     return res.status === 200 && ((await res.json()) as { online?: boolean }).online === true;
   });
+});
+
+// Found by this fuzzer: `new URL('//[', base)` threw in the upgrade handler and ended the process.
+test('a request target such as //[ gets a 4xx over HTTP and as a WebSocket upgrade, and the platform keeps serving', async () => {
+  const { connect } = await import('node:net');
+  for (const upgrade of [false, true]) {
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(ivc.port, '127.0.0.1', () =>
+        socket.write(
+          `GET //[ HTTP/1.1\r\nHost: 127.0.0.1:${ivc.port}\r\n` +
+            (upgrade
+              ? 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n'
+              : 'Connection: close\r\n') +
+            '\r\n',
+        ),
+      );
+      let text = '';
+      socket.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.match(answer, /^HTTP\/1\.1 4\d\d /, `${upgrade ? 'upgrade' : 'request'}: ${answer.slice(0, 200)}`);
+  }
+  const stats = await fetch(`${ivc.httpUrl}/api/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
+  assert.equal(stats.status, 200);
 });
