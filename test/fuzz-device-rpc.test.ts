@@ -12,24 +12,14 @@ import { seededRandom } from '../src/device/random.js';
 import { Scheduler } from '../src/device/scheduler.js';
 import { closeCodes } from '../src/protocol/close-reason.js';
 import { ivtEvents, ivtMethods } from '../src/protocol/methods.js';
-import { RecordingObserver } from './device-platform.js';
+import { defaultAnswer, RecordingObserver } from './device-platform.js';
 import { Conversation } from './fuzz-conversation.js';
 import { fuzzPackets } from './fuzz-packets.js';
 import { checkProperty } from './fuzz-support.js';
 
-/** The platform's answers to the device's own requests. */
-function answerDevice(request: Record<string, unknown>): unknown {
-  switch (request.req) {
-    case 'preview_server':
-      return { url: '' };
-    case 'GetFirmware':
-      return { firmware_model: 'sim-1.0.0', url: '' };
-    case 'AlarmNotify':
-      return { pic_upload_url: '' };
-    default:
-      return {};
-  }
-}
+/** The platform's answers to the device's own requests (those of the device tests' platform). */
+const answerDevice = (request: Record<string, unknown>) =>
+  (defaultAnswer as (method: string) => unknown)(String(request.req));
 
 /** A platform that hands each login to the fuzzer once the device's first Keepalive is answered. */
 class FuzzPlatform {
