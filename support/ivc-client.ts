@@ -89,6 +89,11 @@ export function rawRequest(
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       },
     );
+    // An accepted WebSocket upgrade (when the headers asked for one) is a 101 with no body.
+    req.once('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 101, headers: res.headers, body: '' });
+    });
     req.once('error', reject);
     req.end(options.body);
   });

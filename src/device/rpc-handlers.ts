@@ -209,11 +209,12 @@ const table = new Map<string, MethodEntry<IvtMethod>>(
 /** Answers one platform request on `device`, or throws the `RpcError` the protocol asks for. */
 export function serveIvtRequest(device: SimulatedDevice, method: string, params: unknown): unknown {
   const entry = table.get(method);
-  if (!entry) throw new RpcError(ErrorCode.MethodNotSupported, `method ${method} not supported`);
+  // The name is cut: a platform's megabyte-long method name is not echoed back in full.
+  if (!entry) throw new RpcError(ErrorCode.MethodNotSupported, `method ${method.slice(0, 80)} not supported`);
   if (entry.media && device.media.available === false)
     throw new RpcError(
       ErrorCode.MethodNotSupported,
-      `method ${method} not supported: this device has no media path`,
+      `method ${method.slice(0, 80)} not supported: this device has no media path`,
     );
   const invalid = checkParams(ivtMethodValidators, method, params);
   if (invalid !== null) throw new RpcError(ErrorCode.Internal, `invalid params: ${invalid}`);

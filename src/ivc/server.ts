@@ -9,7 +9,7 @@ import { receiveAlarmPicture } from './alarm-upload.js';
 import { IvcCommands } from './commands.js';
 import { serveFirmware } from './firmware.js';
 import { HandshakeDeadline } from './handshake-deadline.js';
-import { refuseUpgrade, sendError } from './http-util.js';
+import { refuseUpgrade, requestUrl, sendError } from './http-util.js';
 import { handleDeviceUpgrade } from './login.js';
 import { monitorPageHtml } from './monitor-page.js';
 import { type IvcOptions, resolveOptions } from './options.js';
@@ -80,8 +80,19 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
     }
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://ivc');
-    if (url.pathname === '/ivc') {
+    const url = requestUrl(req);
+    if (req.method !== 'GET') {
+      // A WebSocket handshake is a GET (RFC 6455); the answer to a HEAD must have no body.
+      socket.on('error', () => {});
+      if (req.method === 'HEAD')
+        socket.end(
+          'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
+      else refuseUpgrade(socket, 405, 'a WebSocket handshake is a GET', 'Allow: GET\r\n');
+    } else if (!url) {
+      socket.on('error', () => {});
+      refuseUpgrade(socket, 400, 'the request target is not a path');
+    } else if (url.pathname === '/ivc') {
       handleDeviceUpgrade(platform, devices, req, socket, head, url.searchParams);
     } else if (url.pathname === '/monitor') {
       const loginCode = url.searchParams.get('login_code');
@@ -186,7 +197,12 @@ async function route(
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://ivc');
+  const url = requestUrl(req);
+  if (!url) {
+    req.resume();
+    sendError(res, 400, 'the request target is not a path');
+    return;
+  }
   const path = url.pathname;
   const method = req.method ?? 'GET';
   const parts = path.split('/');

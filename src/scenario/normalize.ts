@@ -38,6 +38,9 @@ import type {
   Target,
 } from './types.js';
 
+/** More steps than any limit search needs (each holds for seconds at least). */
+const MAX_CAPACITY_STEPS = 1000;
+
 export interface NormalizeContext {
   /** Absolute path of the scenario file, or null for an in-memory text. */
   file: string | null;
@@ -385,6 +388,16 @@ class Normalizer {
       this.problem(['capacity', 'max'], `exceeds devices.count (${count})`, `at most ${count}`);
     }
     if (max < c.start) this.problem(['capacity', 'max'], 'is below `start`', `at least ${c.start}`);
+    // The staircase is built step by step: 1e308 / 100 steps would never finish.
+    const steps = Math.floor((max - c.start) / c.step + 1e-9) + 1;
+    const tooManySteps = !(steps <= MAX_CAPACITY_STEPS);
+    if (tooManySteps) {
+      this.problem(
+        ['capacity', c.max !== undefined ? 'max' : 'step'],
+        `gives more than ${MAX_CAPACITY_STEPS} steps from \`start\` by \`step\``,
+        `a \`max\` of at most start + ${MAX_CAPACITY_STEPS - 1} × step`,
+      );
+    }
     const levels = c.service_levels ?? defaultServiceLevels(mode);
     if (c.service_levels) {
       this.problems.push(
@@ -398,7 +411,8 @@ class Normalizer {
       mode,
       start: c.start,
       step: c.step,
-      max,
+      // Kept buildable when refused, so the rest of the file is still checked.
+      max: tooManySteps ? c.start : max,
       rampMs: c.ramp !== undefined ? this.duration(c.ramp, ['capacity', 'ramp']) : 10_000,
       holdMs: c.hold !== undefined ? this.duration(c.hold, ['capacity', 'hold']) : 30_000,
       sustainMs: c.sustain !== undefined ? this.duration(c.sustain, ['capacity', 'sustain']) : 10_000,
