@@ -509,9 +509,17 @@ describe('a flood from many clients leaves nothing behind (bench/ivc-hardening.t
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: `op=create&size=1&last_file_name=${'n'.repeat(60_000)}`,
-      }),
+      }).then(
+        (r) => r.status,
+        // The 404 may come (and the socket close) while the client still writes the 60 KB body.
+        (error: NodeJS.ErrnoException) => error.code ?? 'error',
+      ),
     );
-    assert.ok((await Promise.all(posts)).every((r) => r.status === 404));
+    const outcomes = await Promise.all(posts);
+    assert.ok(
+      outcomes.every((o) => o === 404 || o === 'ECONNRESET' || o === 'EPIPE'),
+      `outcomes: ${[...new Set(outcomes)].join(', ')}`,
+    );
     const idle: Socket[] = await Promise.all(Array.from({ length: 500 }, () => idleSocket(platform.port)));
     const silent = await Promise.all(
       Array.from({ length: 200 }, async (_, i) => {
