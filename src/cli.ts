@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { type VendorTraits, vendorTraitNames } from './device/profile.js';
 import type { FleetOptions } from './farm/fleet.js';
 import { ExitCode, RunRefused } from './run/exit-codes.js';
 import { readRegularFile } from './scenario/files.js';
@@ -87,6 +88,16 @@ interface RunFlags {
   baseline?: string;
   tolerances?: string;
   set: string[];
+}
+
+/** `--trait name=on|off`, repeatable: one habit of the profile switched. */
+function traitSetting(value: string, previous: Partial<VendorTraits> | undefined): Partial<VendorTraits> {
+  const [name = '', setting = ''] = value.split('=', 2);
+  if (!vendorTraitNames.includes(name as keyof VendorTraits))
+    throw new InvalidArgumentError(`unknown trait "${name}" (known: ${vendorTraitNames.join(', ')})`);
+  if (!['on', 'off', 'true', 'false'].includes(setting))
+    throw new InvalidArgumentError(`--trait ${name} needs =on or =off`);
+  return { ...previous, [name]: setting === 'on' || setting === 'true' };
 }
 
 /** `--set path=value`, repeatable: each occurrence is added to the list. */
@@ -362,6 +373,13 @@ program
     'offline device records kept, oldest forgotten first (default 10000)',
     positiveInt('--max-offline-devices'),
   )
+  .option('--strict', "count the vendor firmware's known deviations as violations, not vendor_quirk")
+  .addOption(
+    new Option('--record-url-scheme <scheme>', 'scheme of the cbk_url handed out (default ivr)').choices([
+      'ivr',
+      'http',
+    ]),
+  )
   .action(
     async (opts: {
       host: string;
@@ -387,6 +405,8 @@ program
       maxStringLength?: number;
       maxKeepaliveBytes?: number;
       maxOfflineDevices?: number;
+      strict?: boolean;
+      recordUrlScheme?: 'ivr' | 'http';
     }) => {
       const { startIvc } = await import('./ivc/server.js');
       const password = readPassword(opts, 'IVC_PASSWORD');
@@ -415,6 +435,8 @@ program
           maxKeepaliveBytes: opts.maxKeepaliveBytes,
           maxOfflineDevices: opts.maxOfflineDevices,
         },
+        strict: opts.strict === true,
+        recordUrlScheme: opts.recordUrlScheme,
       }).catch((error: Error) => {
         throw new UserError(error.message);
       });
@@ -456,6 +478,11 @@ program
   .option('--password-file <file>', 'device password from this file')
   .addOption(
     new Option('--profile <profile>', 'behaviour profile').choices(['spec', 'vendor']).default('spec'),
+  )
+  .option(
+    '--trait <name=on|off>',
+    'switch one habit of the profile, e.g. --trait malformedClose=off (repeatable; see docs/device.md)',
+    traitSetting,
   )
   .option('--hardware-model <name>', 'hardware_model sent at login', 'ivtfarm-sim')
   .option('--firmware-model <name>', 'firmware_model sent at login', 'sim-1.0.0')

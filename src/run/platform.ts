@@ -12,6 +12,7 @@ export function startEmbeddedPlatform(scenario: Scenario): Promise<RunningIvc> {
     port: 0,
     auth: { password: scenario.devices.password },
     maxDevices: scenario.platform?.refuseLoginsAfter ?? undefined,
+    strict: scenario.platform?.strict ?? false,
     rtmpIngest:
       scenario.platform?.publish || scenario.devices.push?.url === 'embedded'
         ? { port: 0, maxStreams: scenario.platform?.refuseStreamsAfter ?? undefined }
@@ -36,4 +37,5 @@ export const NO_ORDERS: PlatformPlan = {
   events: [],
   refuseLoginsAfter: null,
   refuseStreamsAfter: null,
+  strict: false,
 };

@@ -246,6 +246,7 @@ class Normalizer {
         kind,
         channels,
         profile,
+        traits: m.traits ?? null,
         faults: m.faults ? this.faults(m.faults, ['devices', 'mix', i, 'faults']) : NO_FAULTS,
         hardwareModel: m.hardware_model ?? hardwareModel,
         firmwareModel: m.firmware_model ?? firmwareModel,
@@ -606,6 +607,7 @@ class Normalizer {
       })),
       refuseLoginsAfter: p?.refuse_logins_after ?? null,
       refuseStreamsAfter: p?.refuse_streams_after ?? null,
+      strict: p?.strict ?? false,
     };
   }
 
