@@ -25,7 +25,7 @@ const emptyStringAnswers: ReadonlySet<string> = new Set([
   'StopCloudRecord',
 ]);
 
-/** A second Keepalive this soon after the first of a connection is the vendor's login pair. */
+/** A second Keepalive this soon after the first of a connection is the vendor's login pair (3–14 ms). */
 const LOGIN_PAIR_MS = 1_000;
 /** How much later than the late bound a Keepalive may come when an alarm took its turn. */
 const ALARM_TURN_MS = 4_000;
@@ -236,7 +236,9 @@ export class DeviceSession implements PeerHandler {
   private judgeInterval(interval: number, now: number): void {
     const o = this.platform.options;
     const expected = `expected ${o.keepaliveMs} ms`;
-    if (this.keepaliveCount === 1 && interval < LOGIN_PAIR_MS) {
+    // (Half the shortest allowed interval at most, so a short test period still tells them apart.)
+    const pairBound = Math.min(LOGIN_PAIR_MS, (o.keepaliveMs - o.keepaliveToleranceMs) / 2);
+    if (this.keepaliveCount === 1 && interval < pairBound) {
       this.violation('keepalive_login_pair', `second Keepalive ${interval} ms after the first`);
       return;
     }
