@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
@@ -12,6 +15,8 @@ import { loadCatalogue } from '../src/media/catalogue.js';
 import { UploadClient } from '../src/media/recorder/upload-client.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
+import { workerInit } from '../src/run/worker-init.js';
+import { loadScenario, validateScenarioFile } from '../src/scenario/index.js';
 import { waitFor } from './ivc-client-support.js';
 
 // Each habit of the `vendor` profile (IVR-RPC.md "Observed on the wire") against the reference
@@ -181,4 +186,31 @@ test('the vendor segment writer opens a new TCP connection for every POST and PU
   };
   assert.equal(await run(true), 4, 'two POSTs and two PUTs, four connections');
   assert.equal(await run(false), 2, 'keep-alive: one connection for the POSTs, one for the PUTs');
+});
+
+test('a scenario takes profile: vendor with single habits switched, and a strict embedded platform', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-traits-'));
+  const file = join(dir, 'traits.yaml');
+  const body = (traits: string) =>
+    `name: traits\ndevices:\n  count: 10\n  mix:\n    - { weight: 7, profile: vendor, traits: ${traits} }\n    - { weight: 3, profile: spec }\nstages:\n  - { duration: 5s, target: 10 }\nplatform: { strict: true }\n`;
+  writeFileSync(file, body('{ malformedClose: false }'));
+  const s = loadScenario(file, { env: {} });
+  assert.deepEqual(s.devices.mix[0]!.traits, { malformedClose: false });
+  assert.equal(s.devices.mix[1]!.traits, null);
+  assert.equal(s.platform?.strict, true);
+  const init = workerInit(s, { ivc: null, mediaDir: '' }, 0, []);
+  assert.deepEqual(
+    Object.values(init.traits),
+    [{ malformedClose: false }],
+    'handed to the workers by mix entry',
+  );
+  writeFileSync(file, body('{ malformedClos: false }'));
+  const result = validateScenarioFile(file);
+  assert.equal(result.ok, false);
+  const problem = result.ok
+    ? null
+    : result.errors.find((p) => p.path === 'devices.mix[0].traits.malformedClos');
+  assert.ok(problem, 'the unknown trait is named by its path');
+  assert.equal(problem.line, 5);
+  assert.match(problem.message, /did you mean `malformedClose`/);
 });
