@@ -454,6 +454,9 @@ program
       console.log(
         `logins checked by:  ${checks.length > 0 ? checks.join(', ') : 'nothing (every login accepted)'}`,
       );
+      console.log(
+        `vendor quirks:      ${opts.strict ? 'counted as violations (--strict)' : 'counted apart from violations'}`,
+      );
       const stop = () => void ivc.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
