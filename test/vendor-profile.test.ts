@@ -7,12 +7,9 @@ import { SimulatedDevice } from '../src/device/device.js';
 import type { MediaSink } from '../src/device/media-sink.js';
 import { profiles } from '../src/device/profile.js';
 import { Scheduler } from '../src/device/scheduler.js';
-import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { type IvcOptions, type RunningIvc, startIvc } from '../src/ivc/index.js';
-import { loadCatalogue } from '../src/media/catalogue.js';
-import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
-import { MetricsRegistry } from '../src/metrics/registry.js';
-import { waitFor } from './ivc-client-support.js';
+import { loginUrl, waitFor } from './ivc-client-support.js';
+import { realMediaSink } from './vendor-support.js';
 
 // The `vendor` profile against the reference platform (IVR-RPC.md "Observed on the wire"): the
 // real keepalive rhythm, the vendor's answers and close, and the platform counting what real
@@ -144,13 +141,7 @@ describe('vendor fleet against the reference platform', { concurrency: 2 }, () =
 
 test('a close frame with an invalid code is counted as a protocol fault in /api/stats', async () => {
   const ivc = await platform();
-  const q = new URLSearchParams({
-    login_code: 'raw-1',
-    login_passwd: 'x',
-    hardware_model: 'h',
-    firmware_model: 'f',
-  });
-  const ws = new WebSocket(`${ivc.url}?${q}`);
+  const ws = new WebSocket(loginUrl(ivc.url, 'raw-1'));
   const opened = new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   const upgraded = new Promise<Socket>((resolve) => ws.once('upgrade', (res) => resolve(res.socket)));
   await opened;
@@ -175,13 +166,7 @@ test('a close frame with an invalid code is counted as a protocol fault in /api/
 test('a StartCloudRecord sent through the admin API carries ivr:// and its uploads show on the device', async () => {
   const ivc = await platform();
   const scheduler = new Scheduler();
-  const sink = new FarmMediaSink(
-    loadCatalogue(),
-    new RtmpPublisherPool(),
-    new MetricsRegistry({ source: 'test' }),
-    scheduler,
-  );
-  cleanups.push(() => sink.close());
+  const sink = realMediaSink(scheduler, cleanups);
   const d = device(ivc, scheduler, 'rec-vendor', {}, sink);
   d.start();
   await waitFor('online', () => ivc.platform.sessions.has('rec-vendor'));

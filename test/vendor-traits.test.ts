@@ -9,15 +9,12 @@ import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import type { MediaSink } from '../src/device/media-sink.js';
 import { Scheduler } from '../src/device/scheduler.js';
-import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { type RunningIvc, startIvc } from '../src/ivc/index.js';
-import { loadCatalogue } from '../src/media/catalogue.js';
 import { UploadClient } from '../src/media/recorder/upload-client.js';
-import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';
-import { MetricsRegistry } from '../src/metrics/registry.js';
 import { workerInit } from '../src/run/worker-init.js';
 import { loadScenario, validateScenarioFile } from '../src/scenario/index.js';
 import { waitFor } from './ivc-client-support.js';
+import { realMediaSink } from './vendor-support.js';
 
 // Each habit of the `vendor` profile (IVR-RPC.md "Observed on the wire") against the reference
 // platform, and the same device with single habits switched off. Keepalive periods are
@@ -134,13 +131,7 @@ test('the same device with single habits switched off answers as the document sa
 test('the vendor uploads no alarm picture; a spec device does', async () => {
   const ivc = await fastPlatform();
   const scheduler = new Scheduler();
-  const sink = new FarmMediaSink(
-    loadCatalogue(),
-    new RtmpPublisherPool(),
-    new MetricsRegistry({ source: 'test' }),
-    scheduler,
-  );
-  cleanups.push(() => sink.close());
+  const sink = realMediaSink(scheduler, cleanups);
   const vendor = await online(ivc, scheduler, { loginCode: 'pic-vendor' }, sink);
   const spec = await online(ivc, scheduler, { loginCode: 'pic-spec', profile: 'spec' }, sink);
   assert.ok(vendor.raiseAlarm(0, 2, 500));
