@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HARDWARE_MODEL } from './core/device-defaults.js';
+import { type VendorTraits, vendorTraitNames } from './device/profile.js';
 import type { FleetOptions } from './farm/fleet.js';
 import { ExitCode, RunRefused } from './run/exit-codes.js';
 import { readRegularFile } from './scenario/files.js';
@@ -152,6 +153,16 @@ interface RunFlags {
   baseline?: string;
   tolerances?: string;
   set: string[];
+}
+
+/** `--trait name=on|off`, repeatable: one habit of the profile switched. */
+function traitSetting(value: string, previous: Partial<VendorTraits> | undefined): Partial<VendorTraits> {
+  const [name = '', setting = ''] = value.split('=', 2);
+  if (!vendorTraitNames.includes(name as keyof VendorTraits))
+    throw new InvalidArgumentError(`unknown trait "${name}" (known: ${vendorTraitNames.join(', ')})`);
+  if (!['on', 'off', 'true', 'false'].includes(setting))
+    throw new InvalidArgumentError(`--trait ${name} needs =on or =off`);
+  return { ...previous, [name]: setting === 'on' || setting === 'true' };
 }
 
 /** `--set path=value`, repeatable: each occurrence is added to the list. */
@@ -476,6 +487,13 @@ program
     'offline device records kept, oldest forgotten first (default 10000)',
     positiveInt('--max-offline-devices'),
   )
+  .option('--strict', "count the vendor firmware's known deviations as violations, not vendor_quirk")
+  .addOption(
+    new Option('--record-url-scheme <scheme>', 'scheme of the cbk_url handed out (default ivr)').choices([
+      'ivr',
+      'http',
+    ]),
+  )
   .action(
     async (opts: {
       host: string;
@@ -501,6 +519,8 @@ program
       maxStringLength?: number;
       maxKeepaliveBytes?: number;
       maxOfflineDevices?: number;
+      strict?: boolean;
+      recordUrlScheme?: 'ivr' | 'http';
     }) => {
       // A long-lived service that any client can make allocate: V8 gives memory back after a flood
       // (bench/ivc-hardening.ts: +30 MB RSS after it instead of +54 MB).
@@ -532,6 +552,8 @@ program
           maxKeepaliveBytes: opts.maxKeepaliveBytes,
           maxOfflineDevices: opts.maxOfflineDevices,
         },
+        strict: opts.strict === true,
+        recordUrlScheme: opts.recordUrlScheme,
       }).catch((error: Error) => {
         throw new UserError(error.message);
       });
@@ -548,6 +570,9 @@ program
       if (ivc.rtmpUrl) console.log(`RTMP ingest:        ${ivc.rtmpUrl}`);
       console.log(
         `logins checked by:  ${checks.length > 0 ? checks.join(', ') : 'nothing (every login accepted)'}`,
+      );
+      console.log(
+        `vendor quirks:      ${opts.strict ? 'counted as violations (--strict)' : 'counted apart from violations'}`,
       );
       const stop = () => void ivc.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
@@ -573,6 +598,11 @@ program
   .option('--password-file <file>', 'device password from this file')
   .addOption(
     new Option('--profile <profile>', 'behaviour profile').choices(['spec', 'vendor']).default('spec'),
+  )
+  .option(
+    '--trait <name=on|off>',
+    'switch one habit of the profile, e.g. --trait malformedClose=off (repeatable; see docs/device.md)',
+    traitSetting,
   )
   .option('--hardware-model <name>', 'hardware_model sent at login', DEFAULT_HARDWARE_MODEL)
   .option('--firmware-model <name>', 'firmware_model sent at login', 'sim-1.0.0')

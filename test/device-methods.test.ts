@@ -191,13 +191,14 @@ describe('RTMPPublish / RTMPStopPublish', () => {
   test('vendor: max_bitrate compared in kbit/s, every handler failure is {code 1, "error"}', async () => {
     const r = await rig({ profile: 'vendor' });
     // 524287 bit/s >> 10 = 511 kbit/s < 500 000 >> 10? no: sd 512 000 >> 10 = 500 ≤ 511 → accepted.
-    assert.deepEqual(await r.call('RTMPPublish', publish(0, 'v', 'sd', 524_287)), {});
+    // The vendor answers an empty answer as "resp": "".
+    assert.deepEqual(await r.call('RTMPPublish', publish(0, 'v', 'sd', 524_287)), '');
     assert.deepEqual(await r.call('RTMPPublish', publish(0, 'w', 'sd', 0)), { err: 1, msg: 'error' });
     assert.deepEqual(await r.call('RebootChannel', { channel: 4 }), { err: 1, msg: 'error' });
-    assert.equal(((await r.call('NoSuchMethod')) as { err: number }).err, 101);
+    assert.deepEqual(await r.call('NoSuchMethod'), { err: 101, msg: 'error' });
     await r.call('RTMPStopPublish', { stream_id: 'v', channel: 0 });
     // A limit under 1 kbit/s becomes 0 = "no limit" in the vendor's arithmetic.
-    assert.deepEqual(await r.call('RTMPPublish', publish(0, 'x', 'fhd', 1000)), {});
+    assert.deepEqual(await r.call('RTMPPublish', publish(0, 'x', 'fhd', 1000)), '');
   });
 });
 
@@ -442,7 +443,8 @@ describe('alarms', () => {
 
   test('vendor bit layout is 1<<(type-1); enable:false and the arm window (across midnight) suppress alarms', async () => {
     let now = Date.UTC(2026, 0, 1, 23, 30, 0);
-    const r = await rig({ profile: 'vendor' }, () => now);
+    // (An alarm taking the keepalive's turn would let this short alarm end before the next one.)
+    const r = await rig({ profile: 'vendor', traits: { alarmDelaysKeepalive: false } }, () => now);
     assert.equal(r.d.raiseAlarm(0, 2, 500), true);
     await r.s.waitFor('AlarmNotify');
     assert.deepEqual(await r.nextKeepalive(), [{ channel: 0, state: 1, alarm: 0x2 }]);

@@ -169,7 +169,7 @@ describe('reconnect delays', () => {
     assert.equal(a.rpcTimeoutMs, 20_000);
     assert.equal(resolveTimings(spec, overrides), a);
     assert.equal(resolveTimings(vendor, overrides).keepaliveMs, 500);
-    assert.equal(resolveTimings(vendor, undefined).keepaliveMs, 15_000);
+    assert.equal(resolveTimings(vendor, undefined).keepaliveMs, 10_000);
   });
 
   test('seeded randomness is repeatable per device and differs between devices', () => {

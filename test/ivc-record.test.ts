@@ -45,7 +45,9 @@ async function recording(options: IvcOptions): Promise<{ ivc: RunningIvc; cbk: s
   assert.deepEqual(answer, { seq: 1, resp: {} });
   assert.equal(sessionId.length, 22);
   assert.equal(device.params!.session_id, sessionId);
-  return { ivc, cbk: device.params!.cbk_url, sessionId };
+  // The platform hands out ivr:// (the vendor's segment writer knows no other): plain http.
+  assert.equal(device.params!.cbk_url, `${ivc.httpUrl.replace(/^http:/, 'ivr:')}/record/${sessionId}`);
+  return { ivc, cbk: device.params!.cbk_url.replace(/^ivr:/, 'http:'), sessionId };
 }
 
 async function create(cbk: string, size: number, lastName?: string): Promise<{ name: string; uri: string }> {

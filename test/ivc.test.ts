@@ -113,6 +113,7 @@ type DeviceJson = {
   online: boolean;
   channels: Array<{ channel: number; state: number; stream_id: string }>;
   violations: Record<string, number>;
+  vendor_quirks: Record<string, number>;
   keepalives: number;
   keepalive_interval_mean_ms: number | null;
   hardware_model: string;
@@ -372,10 +373,10 @@ describe('IVC conformance checks', () => {
       async () => (await device(platform, 'raw-dev')).violations.unknown_event === 1,
     );
     const dev = await device(platform, 'raw-dev');
-    // Two keepalives back to back also make one interval far below the 10 s period.
+    // Two keepalives back to back at login are the vendor firmware's pair: a quirk, not a violation.
+    assert.deepEqual(dev.vendor_quirks, { keepalive_login_pair: 1 });
     assert.deepEqual(dev.violations, {
       seq_start: 1,
-      keepalive_early: 1,
       schema: 1,
       unknown_method: 1,
       seq_gap: 1,
@@ -400,6 +401,8 @@ describe('IVC conformance checks', () => {
     await d.keepalive();
     await new Promise((r) => setTimeout(r, 700));
     await d.keepalive();
+    await d.keepalive();
+    // An early interval is judged with the next one (an out-of-step extra keeps the rhythm).
     await d.keepalive();
     const dev = await device(platform, 'drifty');
     assert.equal(dev.violations.keepalive_first_late, 1);

@@ -270,6 +270,7 @@ describe('defaults and units', () => {
       events: [],
       refuseLoginsAfter: null,
       refuseStreamsAfter: null,
+      strict: false,
     });
     assert.equal(s.capacity, null);
     assert.equal(s.devices.push, null);

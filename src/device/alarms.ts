@@ -51,7 +51,9 @@ function notifyAlarm(device: SimulatedDevice, channel: number, type: number, sta
   const peer = device.connection;
   if (!peer) return;
   const call = peer.call('AlarmNotify', { channel, type, state, desc: alarmDesc[type] ?? 'alarm' });
-  if (state === 'end') {
+  device.alarmNotified();
+  // The vendor firmware ignores pic_upload_url.
+  if (state === 'end' || device.traits.noAlarmPicture) {
     call.catch(ignore);
     return;
   }

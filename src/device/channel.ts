@@ -103,9 +103,10 @@ export class Channel implements MediaEvents {
     return x.ptz;
   }
 
-  startPublish(info: PublishInfo): void {
+  /** `reportStreamId` false: the Keepalive entry carries no `stream_id` (the vendor firmware). */
+  startPublish(info: PublishInfo, reportStreamId = true): void {
     this.x.publish = info;
-    this.stream_id = info.streamId === '' ? undefined : info.streamId;
+    this.stream_id = info.streamId === '' || !reportStreamId ? undefined : info.streamId;
     if (this.state !== 0) this.state = 2;
   }
 
@@ -125,12 +126,13 @@ export class Channel implements MediaEvents {
     this.record_session = info.sessionId;
   }
 
-  stopRecord(): void {
+  /** `keepSession`: `record_session` stays in Keepalives (the vendor firmware after StopCloudRecord). */
+  stopRecord(keepSession = false): void {
     const x = this.extras;
     const r = x?.record;
     if (!x || !r) return;
     x.record = null;
-    this.record_session = undefined;
+    if (!keepSession) this.record_session = undefined;
     r.task.stop();
   }
 

@@ -4,7 +4,7 @@ import type { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
 import type { Quality, RTMPPublishConfigEntry } from '../protocol/methods.js';
 import type { MediaSink } from './media-sink.js';
 import type { DeviceObserver } from './observer.js';
-import type { DeviceTimings, ProfileName } from './profile.js';
+import type { DeviceTimings, ProfileName, VendorTraits } from './profile.js';
 
 /** Misbehaviour injected into one device (all off by default). */
 export interface DeviceFaults {
@@ -67,6 +67,8 @@ export interface DeviceConfig {
   kind?: 'camera' | 'nvr';
   channels?: number;
   profile?: ProfileName;
+  /** Single habits of IVR-RPC.md "Observed on the wire" switched on or off over the profile's. */
+  traits?: Partial<VendorTraits>;
   faults?: DeviceFaults;
   /** Source address of the WebSocket (spread sockets over 127.0.0.x). */
   localAddress?: string;

@@ -86,3 +86,14 @@ export function classifyLoginError(error: unknown): LoginFailure {
   if (networkCodes.has(code) || message === 'socket hang up') return { kind: 'failed', reason: 'network' };
   return { kind: 'failed', reason: 'other' };
 }
+
+/**
+ * A masked client close frame whose payload is close code 0 — invalid (RFC 6455 7.4): what the
+ * vendor firmware sends when it closes. A platform's WebSocket library answers it with 1002.
+ */
+const MALFORMED_CLOSE_FRAME = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0, 0]);
+
+/** Writes the vendor's malformed close frame on the connection's TCP socket. */
+export function writeMalformedClose(raw: { write(data: Uint8Array): boolean }): void {
+  raw.write(MALFORMED_CLOSE_FRAME);
+}

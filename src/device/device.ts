@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { DEFAULT_HARDWARE_MODEL } from '../core/device-defaults.js';
 import type { Random } from '../core/random.js';
@@ -18,14 +19,21 @@ import {
   defaultBitrates,
   resolveLimits,
 } from './config.js';
-import { caFromFile, classifyLoginError, isMessageTooLarge, loginUrl, openSocket } from './connect.js';
+import {
+  caFromFile,
+  classifyLoginError,
+  isMessageTooLarge,
+  loginUrl,
+  openSocket,
+  writeMalformedClose,
+} from './connect.js';
 import { secondsOfDay } from './detection.js';
 import { handleIvtEvent } from './event-handlers.js';
 import { FaultInjector } from './faults.js';
 import { downloadFirmware, FirmwareDownloadError, wantsUpgrade } from './firmware.js';
 import { type MediaSink, noMedia } from './media-sink.js';
 import { type DeviceIdentity, type DeviceObserver, type DeviceState, nullObserver } from './observer.js';
-import { type DeviceTimings, type ProfileTraits, profiles, resolveTimings } from './profile.js';
+import { type DeviceTimings, type ProfileTraits, resolveProfile, resolveTimings } from './profile.js';
 import type { PtzStatus } from './ptz.js';
 import { serveIvtRequest } from './rpc-handlers.js';
 import { StandingPush } from './standing-push.js';
@@ -102,6 +110,10 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
   private _wifi: Wifi | null = null;
   /** Created on first use: most devices never see SetRTMPPublishConfig. */
   private standing: StandingPush | null = null;
+  /** The connection's TCP socket, kept only by devices that close with a malformed frame. */
+  private rawSocket: Socket | null = null;
+  /** An AlarmNotify already took this keepalive period's turn. */
+  private kaPostponed = false;
 
   constructor(config: DeviceConfig, env: DeviceEnv) {
     if (!/^wss?:\/\//.test(config.url))
@@ -112,8 +124,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.loginCode = config.loginCode;
     this.index = config.index ?? 0;
     this.kind = config.kind ?? 'camera';
-    this.traits = profiles[config.profile ?? 'spec'];
-    if (!this.traits) throw new Error(`unknown device profile ${config.profile}`);
+    this.traits = resolveProfile(config.profile ?? 'spec', config.traits);
     this.timings = resolveTimings(this.traits, config.timings);
     this.bitrates = config.bitrates ? { ...defaultBitrates, ...config.bitrates } : defaultBitrates;
     this._firmware = config.firmwareModel ?? 'sim-1.0.0';
@@ -237,11 +248,21 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
       socket!.terminate();
     } else if (this.peer) {
       this.intent = 'stop';
-      this.peer.close('local', 'stopped');
+      if (this.traits.malformedClose && this.rawSocket) this.closeMalformed(this.peer, this.rawSocket);
+      else this.peer.close('local', 'stopped');
     }
     this.setState('stopped');
     if (!socket || socket.readyState === socket.CLOSED) return Promise.resolve();
     return new Promise((resolve) => socket.once('close', () => resolve()));
+  }
+
+  /**
+   * The vendor's close: a close frame with an invalid code. The platform answers 1002 and drops
+   * the connection; should it not, the socket is dropped after 2 s so `stop()` still resolves.
+   */
+  private closeMalformed(peer: RpcPeer, raw: Socket): void {
+    writeMalformedClose(raw);
+    setTimeout(() => peer.terminate('no answer to the close frame'), 2_000).unref();
   }
 
   /**
@@ -339,6 +360,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     // Closures per connection attempt (not per tick); removed once the socket is open.
     const onError = (error: Error) => this.onConnectError(ws, error);
     ws.on('error', onError);
+    if (this.traits.malformedClose) ws.once('upgrade', (res) => (this.rawSocket = res.socket));
     ws.once('open', () => {
       ws.removeListener('error', onError);
       this.onOpen(ws);
@@ -397,6 +419,19 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     // Standing pushes first, so the first keepalive already shows those channels live.
     this.standing?.apply();
     this.sendKeepalive();
+    if (this.traits.loginKeepalivePair) {
+      const t = this.timings;
+      const gap = t.loginPairMinMs + this.random() * (t.loginPairMaxMs - t.loginPairMinMs);
+      // A few ms: finer than the scheduler's wheel, and once per login.
+      setTimeout(() => this.sendExtraKeepalive(peer), gap).unref();
+    }
+    if (this.traits.alarmHeartbeatKeepalive) {
+      // The camera's own heartbeat runs in its own phase, not in step with the login.
+      this.scheduler.schedule(
+        this.auxTimer(DeviceTimer.AlarmHeartbeat),
+        this.random() * this.timings.alarmHeartbeatMs,
+      );
+    }
     if (this.traits.dailyFirmwareCheck) {
       const t = this.auxTimer(DeviceTimer.Firmware);
       if (!t.pending) this.scheduler.schedule(t, this.untilDailyFirmwareCheck());
@@ -419,9 +454,33 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     if (!peer) return;
     this.scheduler.schedule(this.kaTimer, this.timings.keepaliveMs);
     this.kaDueAt = this.scheduler.now() + this.timings.keepaliveMs;
+    this.kaPostponed = false;
     this.faults?.beforeKeepalive(peer);
+    this.sendKeepaliveNow(peer);
+  }
+
+  /** A Keepalive out of step (vendor: the second at login, the alarm-channel heartbeat's). */
+  private sendExtraKeepalive(peer: RpcPeer): void {
+    if (peer === this.peer) this.sendKeepaliveNow(peer);
+  }
+
+  private sendKeepaliveNow(peer: RpcPeer): void {
     this.kaParams.state = this._state === 'upgrading' ? 2 : this.health;
     peer.request('Keepalive', this.kaParams).catch(ignore);
+  }
+
+  /**
+   * An AlarmNotify went out. The vendor's loop waits for an alarm *instead of* the Keepalive's
+   * turn, so the next Keepalive comes 2–4 s later (once per period).
+   */
+  alarmNotified(): void {
+    if (!this.traits.alarmDelaysKeepalive || this.kaPostponed || !this.kaTimer.pending) return;
+    const t = this.timings;
+    const extra =
+      t.alarmKeepaliveDelayMinMs + this.random() * (t.alarmKeepaliveDelayMaxMs - t.alarmKeepaliveDelayMinMs);
+    this.kaPostponed = true;
+    this.kaDueAt += extra;
+    this.scheduler.schedule(this.kaTimer, this.kaDueAt - this.scheduler.now());
   }
 
   private callPreviewServer(): void {
@@ -530,7 +589,7 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
       },
       ch,
     );
-    ch.startPublish({ streamId, quality, url, task });
+    ch.startPublish({ streamId, quality, url, task }, !this.traits.keepaliveOmitsStreamId);
   }
 
   private get standingPush(): StandingPush {
@@ -584,6 +643,8 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
     this.scheduler.cancel(this.kaTimer);
     this.cancelAux(DeviceTimer.Preview);
     this.cancelAux(DeviceTimer.Upgrade);
+    this.cancelAux(DeviceTimer.AlarmHeartbeat);
+    this.rawSocket = null;
     this.faults?.releaseSlow();
     this.pendingReboot = null;
     const firmware = this.pendingFirmware;
@@ -646,6 +707,11 @@ export class SimulatedDevice implements DeviceIdentity, PeerHandler, TimerTarget
         return;
       case DeviceTimer.Upgrade:
         this.finishUpgrade();
+        return;
+      case DeviceTimer.AlarmHeartbeat:
+        if (!this.peer) return;
+        this.sendExtraKeepalive(this.peer);
+        this.scheduler.schedule(this.auxTimer(DeviceTimer.AlarmHeartbeat), this.timings.alarmHeartbeatMs);
         return;
     }
     const ch = this.channels[timerChannel(kind)];

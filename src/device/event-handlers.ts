@@ -38,6 +38,8 @@ const handlers: { [E in IvtEvent]: EventHandler<E> } = {
   },
   CtrlPTZ(device, p) {
     const ch = ptzChannel(device, 'CtrlPTZ', p.channel);
+    // The vendor firmware reads `value` for every op: a stop without it does nothing.
+    if (p.op === 'stop' && p.value === undefined && device.traits.ptzStopNeedsValue) return;
     ch?.ptz.control(p.op, p.op === 'stop' ? 0 : (p.value ?? 100), device.monotonicNow());
   },
   GotoPTZPreset(device, p) {

@@ -37,6 +37,8 @@ export interface RecordJob {
   readonly params: Readonly<StartCloudRecordParams>;
   /** `start_ts` resolved: the device clock (epoch seconds) when the platform sent 0 or less. */
   readonly startTs: number;
+  /** Every callback POST and segment PUT on a new TCP connection (the vendor's segment writer). */
+  readonly connectionPerRequest?: boolean;
 }
 
 export interface AlarmPictureJob {

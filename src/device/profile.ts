@@ -34,9 +34,50 @@ export interface DeviceTimings {
   pushRetryMs: number;
   /** Largest random delay before the first login (spreads a fleet's start); 0 = none. */
   startDelayMaxMs: number;
+  /** `loginKeepalivePair`: gap between the two Keepalives at login (the vendor's 3–14 ms). */
+  loginPairMinMs: number;
+  loginPairMaxMs: number;
+  /** `alarmDelaysKeepalive`: how much later the next Keepalive comes after an AlarmNotify. */
+  alarmKeepaliveDelayMinMs: number;
+  alarmKeepaliveDelayMaxMs: number;
+  /** `alarmHeartbeatKeepalive`: period of the camera's alarm-channel heartbeat. */
+  alarmHeartbeatMs: number;
 }
 
-export interface ProfileTraits {
+/**
+ * The vendor firmware's habits seen on the wire (IVR-RPC.md "Observed on the wire"), one flag
+ * each, so a scenario can take `profile: vendor` and switch single habits off (or onto `spec`).
+ */
+export interface VendorTraits {
+  /** Two Keepalives `loginPairMinMs`–`loginPairMaxMs` apart right after login. */
+  loginKeepalivePair: boolean;
+  /** An AlarmNotify takes the Keepalive's turn: the next one comes 2–4 s later. */
+  alarmDelaysKeepalive: boolean;
+  /** Every `alarmHeartbeatMs` an extra Keepalive out of step (the alarm-channel heartbeat). */
+  alarmHeartbeatKeepalive: boolean;
+  /** Empty answers are `"resp": ""` instead of `{}` (the methods the vendor answers so). */
+  emptyAnswerString: boolean;
+  /** GetPTZPresetTourList without tours answers `"resp": null`. */
+  nullEmptyTourList: boolean;
+  /** Keepalive channel entries never carry `stream_id`. */
+  keepaliveOmitsStreamId: boolean;
+  /** `record_session` stays in Keepalives after StopCloudRecord (until the next recording). */
+  recordSessionAfterStop: boolean;
+  /** CtrlPTZ `op: "stop"` without `value` is ignored. */
+  ptzStopNeedsValue: boolean;
+  /** `pic_upload_url` is ignored: no alarm picture is uploaded. */
+  noAlarmPicture: boolean;
+  /** An unsupported method is answered `{"code":101,"msg":"error"}`. */
+  plainUnsupported: boolean;
+  /** Closing (stop) sends a close frame with an invalid close code. */
+  malformedClose: boolean;
+  /** Every recording POST and PUT on a new TCP connection (no keep-alive reuse). */
+  connectionPerUpload: boolean;
+}
+
+export type VendorTraitName = keyof VendorTraits;
+
+export interface ProfileTraits extends Readonly<VendorTraits> {
   readonly name: ProfileName;
   /** Seq of the first request on each connection. */
   readonly firstSeq: number;
@@ -75,7 +116,34 @@ const common = {
   previewServerMs: 15 * 60_000,
   pushRetryMs: 5_000,
   startDelayMaxMs: 0,
+  loginPairMinMs: 3,
+  loginPairMaxMs: 14,
+  alarmKeepaliveDelayMinMs: 2_000,
+  alarmKeepaliveDelayMaxMs: 4_000,
+  alarmHeartbeatMs: 120_000,
 };
+
+const specHabits: VendorTraits = {
+  loginKeepalivePair: false,
+  alarmDelaysKeepalive: false,
+  alarmHeartbeatKeepalive: false,
+  emptyAnswerString: false,
+  nullEmptyTourList: false,
+  keepaliveOmitsStreamId: false,
+  recordSessionAfterStop: false,
+  ptzStopNeedsValue: false,
+  noAlarmPicture: false,
+  plainUnsupported: false,
+  malformedClose: false,
+  connectionPerUpload: false,
+};
+
+/** The names of the switchable habits (scenario and CLI validation). */
+export const vendorTraitNames = Object.keys(specHabits) as VendorTraitName[];
+
+const vendorHabits: VendorTraits = Object.fromEntries(
+  vendorTraitNames.map((name) => [name, true]),
+) as unknown as VendorTraits;
 
 export const profiles: Readonly<Record<ProfileName, ProfileTraits>> = {
   spec: {
@@ -89,6 +157,7 @@ export const profiles: Readonly<Record<ProfileName, ProfileTraits>> = {
     stopPublishOnLoss: false,
     reconnect: 'exponential',
     dailyFirmwareCheck: false,
+    ...specHabits,
     timings: Object.freeze({ ...common, keepaliveMs: 10_000 }),
   },
   vendor: {
@@ -102,9 +171,45 @@ export const profiles: Readonly<Record<ProfileName, ProfileTraits>> = {
     stopPublishOnLoss: true,
     reconnect: 'vendor',
     dailyFirmwareCheck: true,
-    timings: Object.freeze({ ...common, keepaliveMs: 15_000 }),
+    ...vendorHabits,
+    // Measured: the loop waits at most 10 s for an alarm before each Keepalive (median 10.014 s).
+    timings: Object.freeze({ ...common, keepaliveMs: 10_000 }),
   },
 };
+
+const withHabits = new WeakMap<Partial<VendorTraits>, Map<ProfileName, ProfileTraits>>();
+
+/**
+ * A profile with single habits switched (`{ malformedClose: false }`). Shared between devices
+ * given the same overrides object, as timings are.
+ */
+export function resolveProfile(
+  name: ProfileName,
+  overrides: Partial<VendorTraits> | undefined,
+): ProfileTraits {
+  const base = profiles[name];
+  if (!base) throw new Error(`unknown device profile ${name}`);
+  if (!overrides) return base;
+  let byProfile = withHabits.get(overrides);
+  if (!byProfile) {
+    byProfile = new Map();
+    withHabits.set(overrides, byProfile);
+  }
+  let traits = byProfile.get(name);
+  if (!traits) {
+    for (const key of Object.keys(overrides)) {
+      if (!vendorTraitNames.includes(key as VendorTraitName))
+        throw new Error(`unknown device trait ${key} (known: ${vendorTraitNames.join(', ')})`);
+    }
+    const merged: ProfileTraits = { ...base };
+    for (const [key, value] of Object.entries(overrides)) {
+      if (typeof value === 'boolean') (merged as unknown as Record<string, boolean>)[key] = value;
+    }
+    traits = Object.freeze(merged);
+    byProfile.set(name, traits);
+  }
+  return traits;
+}
 
 const resolved = new WeakMap<Partial<DeviceTimings>, Map<ProfileName, Readonly<DeviceTimings>>>();
 

@@ -33,6 +33,11 @@ interface MethodEntry<M extends IvtMethod> {
 /** Shared empty answer: the peer serialises it, nobody mutates it. */
 const EMPTY = Object.freeze({});
 
+/** The empty answer of the methods the vendor firmware answers `"resp": ""`. */
+function done(device: SimulatedDevice): object | string {
+  return device.traits.emptyAnswerString ? '' : EMPTY;
+}
+
 const ssidList: readonly WifiSsid[] = Object.freeze([
   Object.freeze({ ssid: 'lab-2g', signal: 78, encrypt: 'WPA2-PSK' }),
   Object.freeze({ ssid: 'lab-5g', signal: 64, encrypt: 'WPA2-PSK' }),
@@ -81,20 +86,20 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
       const current = ch.publishing;
       if (current) {
         // "resp empty (published, or that stream already exists)"; another stream is a duplicate.
-        if (current.streamId === p.stream_id) return EMPTY;
+        if (current.streamId === p.stream_id) return done(device);
         throw new RpcError(ErrorCode.DuplicatePublish);
       }
       checkBitrate(device, p.quality, p.max_bitrate);
       device.startPush(ch, p.quality, p.url, p.stream_id);
-      return EMPTY;
+      return done(device);
     },
   },
   RTMPStopPublish: {
     // Stopping on a rebooting channel finds nothing running: still "stopped".
     channel: 'exists',
-    handle(_device, p, ch) {
+    handle(device, p, ch) {
       if (ch.publishing?.streamId === p.stream_id) ch.stopPublish();
-      return EMPTY;
+      return done(device);
     },
   },
   StartCloudRecord: {
@@ -103,7 +108,7 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
     handle(device, p, ch) {
       const current = ch.recording;
       if (current) {
-        if (current.sessionId === p.session_id) return EMPTY;
+        if (current.sessionId === p.session_id) return done(device);
         // One recording per channel: another session while one runs is a duplicate request.
         throw new RpcError(ErrorCode.DuplicatePublish, `channel ${ch.channel} is already recording`);
       }
@@ -111,25 +116,32 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
       const startTs = p.start_ts > 0 ? p.start_ts : Math.floor(device.now() / 1000);
       const params = Object.freeze({ ...p });
       const task = device.media.startRecord(
-        { loginCode: device.loginCode, channel: ch.channel, bitrate, params, startTs },
+        {
+          loginCode: device.loginCode,
+          channel: ch.channel,
+          bitrate,
+          params,
+          startTs,
+          connectionPerRequest: device.traits.connectionPerUpload,
+        },
         ch,
       );
       ch.startRecord({ sessionId: p.session_id, params, task });
-      return EMPTY;
+      return done(device);
     },
   },
   StopCloudRecord: {
     channel: 'exists',
-    handle(_device, p, ch) {
-      if (ch.recording?.sessionId === p.session_id) ch.stopRecord();
-      return EMPTY;
+    handle(device, p, ch) {
+      if (ch.recording?.sessionId === p.session_id) ch.stopRecord(device.traits.recordSessionAfterStop);
+      return done(device);
     },
   },
   RebootChannel: {
     channel: 'online',
     handle(device, _p, ch) {
       device.rebootChannelAfterAnswer(ch);
-      return EMPTY;
+      return done(device);
     },
   },
   GetPTZPresetList: {
@@ -138,20 +150,21 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
   },
   GetPTZPresetTourList: {
     channel: 'online',
-    handle: (device) => tokenList('tour', device.ptzTours),
+    handle: (device) =>
+      device.ptzTours === 0 && device.traits.nullEmptyTourList ? null : tokenList('tour', device.ptzTours),
   },
   AlarmMoveDetectConfig: {
     channel: 'online',
-    handle(_device, p, ch) {
+    handle(device, p, ch) {
       ch.moveDetect = applyDetectConfig(ch.moveDetect, p);
-      return EMPTY;
+      return done(device);
     },
   },
   AlarmRectIntrusionDetectConfig: {
     channel: 'online',
-    handle(_device, p, ch) {
+    handle(device, p, ch) {
       ch.rectDetect = applyDetectConfig(ch.rectDetect, p);
-      return EMPTY;
+      return done(device);
     },
   },
   GetNetConfig: {
@@ -182,7 +195,7 @@ const methods: { [M in IvtMethod]: MethodEntry<M> } = {
           url: e.url,
         }),
       );
-      return EMPTY;
+      return done(device);
     },
   },
   GetWifiStatusAndConfig: {
@@ -210,7 +223,11 @@ const table = new Map<string, MethodEntry<IvtMethod>>(
 export function serveIvtRequest(device: SimulatedDevice, method: string, params: unknown): unknown {
   const entry = table.get(method);
   // The name is cut: a platform's megabyte-long method name is not echoed back in full.
-  if (!entry) throw new RpcError(ErrorCode.MethodNotSupported, `method ${method.slice(0, 80)} not supported`);
+  if (!entry)
+    throw new RpcError(
+      ErrorCode.MethodNotSupported,
+      device.traits.plainUnsupported ? 'error' : `method ${method.slice(0, 80)} not supported`,
+    );
   if (entry.media && device.media.available === false)
     throw new RpcError(
       ErrorCode.MethodNotSupported,

@@ -17,10 +17,12 @@ export const DeviceTimer = {
   Firmware: 3,
   SlowAnswer: 4,
   Upgrade: 5,
+  /** The vendor camera's alarm-channel heartbeat (an extra Keepalive out of step). */
+  AlarmHeartbeat: 6,
 } as const;
 
 /** Device-level timer kinds, one past the largest. */
-export const DEVICE_TIMER_COUNT = 6;
+export const DEVICE_TIMER_COUNT = 7;
 
 /** Per-channel timer slots; slots 2–4 are the alarm types (the slot number is the type). */
 export const ChannelSlot = {

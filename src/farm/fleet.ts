@@ -1,6 +1,7 @@
 import { Scheduler } from '../core/scheduler.js';
 import { SimulatedDevice } from '../device/device.js';
 import { type MediaSink, noMediaPath } from '../device/media-sink.js';
+import type { VendorTraits } from '../device/profile.js';
 import { defaultMediaDir, QUALITIES, type Quality } from '../media/catalogue.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { startDeltaTicker } from '../metrics/ticker.js';
@@ -21,6 +22,8 @@ export interface FleetOptions {
   firstIndex: number;
   password: string;
   profile: 'spec' | 'vendor';
+  /** Habits switched over the profile's (`--trait name=on|off`). */
+  trait?: Partial<VendorTraits>;
   hardwareModel: string;
   firmwareModel: string;
   sourceAddress?: string[];
@@ -137,6 +140,7 @@ function buildDevices(
           kind,
           channels: options.channels,
           profile: options.profile,
+          traits: options.trait,
           hardwareModel: options.hardwareModel,
           firmwareModel: options.firmwareModel,
           localAddress: addresses.length > 0 ? addresses[i % addresses.length] : undefined,

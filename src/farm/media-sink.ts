@@ -124,6 +124,7 @@ export class FarmMediaSink implements MediaSink {
       observer: this.recordingMetrics,
       // Recordings of one worker start at different points of the loop, as real cameras would.
       startGop: this.recordingsStarted++,
+      connectionPerRequest: job.connectionPerRequest === true,
       ...(sources.length > 0 ? { localAddress: sources[this.nextSource++ % sources.length] } : {}),
       onFailure: (detail) => {
         if (this.forget(recorder)) events.mediaFailed(task, detail);

@@ -1,5 +1,5 @@
 import type { DeviceTls } from '../device/config.js';
-import type { DeviceTimings } from '../device/profile.js';
+import type { DeviceTimings, VendorTraits } from '../device/profile.js';
 import type { MetricsDelta } from '../metrics/delta.js';
 import type { AlarmPlan, DevicePush, Quality } from '../scenario/types.js';
 import type { PlannedDevice } from './plan.js';
@@ -16,6 +16,8 @@ export interface WorkerInit {
   seed: number;
   bitrates: Record<Quality, number>;
   timings: Partial<DeviceTimings>;
+  /** Habits switched over the profile's, by mix entry name (entries without any are absent). */
+  traits: Record<string, Partial<VendorTraits>>;
   startupJitterMs: number;
   alarms: AlarmPlan | null;
   /** The rendition ladder (manifest.json) for RTMP pushes and recordings; null: media is not sent. */

@@ -51,6 +51,8 @@ function device(i: number): SimulatedDevice {
         kind: plan.kind,
         channels: plan.channels,
         profile: plan.profile,
+        // One object per mix entry, so its devices share one resolved profile.
+        traits: init.traits[plan.mix],
         faults: plan.faults,
         localAddress: plan.sourceAddress ?? undefined,
         tls: init.tls ?? undefined,

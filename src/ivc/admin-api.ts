@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminGuard } from './admin-guard.js';
-import { CommandError, type IvcCommands, ingestStreamName } from './commands.js';
+import { CommandError, type IvcCommands, ingestStreamName, type RecordOrder } from './commands.js';
 import { conformanceRules } from './conformance.js';
 import type { DeviceRecord } from './device-record.js';
 import { BodyTooLargeError, readBody, sendError, sendJson } from './http-util.js';
@@ -185,7 +185,11 @@ async function command(
   switch (action) {
     case 'rpc': {
       const { name, params } = parseJsonCommand(body, 'req');
-      sendJson(res, 200, await commands.rpc(loginCode, name, params, { validate: !raw }));
+      sendJson(
+        res,
+        200,
+        await commands.rpc(loginCode, name, withDefaults(commands, name, params, raw), { validate: !raw }),
+      );
       return;
     }
     case 'event': {
@@ -205,6 +209,17 @@ async function command(
     default:
       sendError(res, 404, `no such device command "${action}" (rpc, event, raw, kick)`);
   }
+}
+
+/**
+ * A StartCloudRecord from a person gets the platform's defaults for what it leaves out — the
+ * platform's own `cbk_url` above all — so it records to this platform like one it ordered itself.
+ */
+function withDefaults(commands: IvcCommands, method: string, params: unknown, raw: boolean): unknown {
+  if (raw || method !== 'StartCloudRecord' || typeof params !== 'object' || params === null) return params;
+  const order = params as { channel?: unknown };
+  if (typeof order.channel !== 'number') return params;
+  return commands.recordParams(params as RecordOrder);
 }
 
 function parseJsonCommand(body: string, key: 'req' | 'event'): { name: string; params: unknown } {

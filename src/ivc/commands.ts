@@ -69,7 +69,9 @@ export class IvcCommands {
     if (method === 'StartCloudRecord' && typeof recordSession === 'string')
       this.platform.recordings.expect(recordSession, loginCode);
     try {
-      return await session.call(method, params);
+      const answer = await session.call(method, params);
+      if ('resp' in answer) this.remember(session.record, method, params);
+      return answer;
     } catch (error) {
       if (error instanceof PeerClosedError) {
         if (error.info.reason === 'timeout') {
@@ -85,6 +87,40 @@ export class IvcCommands {
       }
       throw error;
     }
+  }
+
+  /** What the next Keepalive should show after an accepted order (session.ts checks it once). */
+  private remember(record: DeviceRecord, method: string, params: unknown): void {
+    const p = params as { channel?: unknown; stream_id?: unknown; session_id?: unknown };
+    if (typeof p?.channel !== 'number') return;
+    if (method === 'RTMPPublish' && typeof p.stream_id === 'string' && p.stream_id !== '') {
+      record.publishOrders ??= new Map();
+      record.publishOrders.set(p.channel, p.stream_id);
+    } else if (method === 'StopCloudRecord' && typeof p.session_id === 'string') {
+      record.stoppedRecordings ??= new Set();
+      record.stoppedRecordings.add(p.session_id);
+    }
+  }
+
+  /**
+   * StartCloudRecord params with the defaults of `startCloudRecord` for what `order` leaves out
+   * (an admin API order may give just the channel): the platform's own `cbk_url` included.
+   */
+  recordParams(order: RecordOrder): StartCloudRecordParams {
+    // 22 bytes, as the document specifies for session_id.
+    const sessionId = order.session_id ?? randomBytes(11).toString('hex');
+    return {
+      session_id: sessionId,
+      channel: order.channel,
+      quality: order.quality ?? 'sd',
+      max_bitrate: order.max_bitrate ?? 0,
+      seg_duration: order.seg_duration ?? 10,
+      seg_max_size: order.seg_max_size ?? 16 * 1024 * 1024,
+      seg_max_count: order.seg_max_count ?? 4,
+      prerecord_seconds: order.prerecord_seconds ?? 0,
+      start_ts: order.start_ts ?? 0,
+      cbk_url: order.cbk_url ?? this.platform.recordCallbackUrl(sessionId),
+    };
   }
 
   /** Sends an event to a device (no answer exists). */
@@ -139,28 +175,15 @@ export class IvcCommands {
 
   /**
    * Orders a cloud recording whose segments come back to this platform's `/record/<session>`
-   * endpoint (unless `cbk_url` is given). Defaults: sd, 10 s segments, no pre-recording.
+   * endpoint (unless `cbk_url` is given; `ivr://` unless the platform's `recordUrlScheme` is http). Defaults: sd, 10 s segments, no pre-recording.
    */
   async startCloudRecord(
     loginCode: string,
     order: RecordOrder,
   ): Promise<{ sessionId: string; answer: AnswerPacket }> {
-    // 22 bytes, as the document specifies for session_id.
-    const sessionId = order.session_id ?? randomBytes(11).toString('hex');
-    const params: StartCloudRecordParams = {
-      session_id: sessionId,
-      channel: order.channel,
-      quality: order.quality ?? 'sd',
-      max_bitrate: order.max_bitrate ?? 0,
-      seg_duration: order.seg_duration ?? 10,
-      seg_max_size: order.seg_max_size ?? 16 * 1024 * 1024,
-      seg_max_count: order.seg_max_count ?? 4,
-      prerecord_seconds: order.prerecord_seconds ?? 0,
-      start_ts: order.start_ts ?? 0,
-      cbk_url: order.cbk_url ?? `${this.platform.httpBase}/record/${sessionId}`,
-    };
+    const params = this.recordParams(order);
     const answer = await this.rpc(loginCode, 'StartCloudRecord', params);
-    return { sessionId, answer };
+    return { sessionId: params.session_id, answer };
   }
 
   stopCloudRecord(loginCode: string, channel: number, sessionId: string): Promise<AnswerPacket> {

@@ -25,6 +25,39 @@ export const conformanceRules = {
   limit_string: 'a string from the device is longer than limits.maxStringLength (cut, or the login refused)',
   limit_keepalive: 'a Keepalive message larger than limits.maxKeepaliveBytes (its channels are not kept)',
   limit_message: 'a WebSocket message larger than maxPayload (refused unread; the platform closes with 1009)',
+  keepalive_login_pair: 'a second Keepalive within 1 s of the first of a connection',
+  keepalive_late_after_alarm:
+    'a late Keepalive interval (up to keepaliveMs + keepaliveToleranceMs + 4 s) with an AlarmNotify in it',
+  keepalive_extra:
+    'an early Keepalive out of step that, with its neighbour interval, makes one regular period (once a minute at most)',
+  answer_empty_string: 'an empty answer sent as "resp": "" instead of {}',
+  answer_null_list: 'GetPTZPresetTourList answered "resp": null instead of a list',
+  keepalive_no_stream_id: 'a channel live on a publish the platform ordered lists no stream_id',
+  record_session_after_stop:
+    'a Keepalive still lists a recording session the device answered StopCloudRecord for',
+  close_frame: 'the device closed with a malformed close frame (answered 1002: a protocol error)',
 } as const;
 
 export type ConformanceRule = keyof typeof conformanceRules;
+
+/**
+ * Deviations the vendor's own firmware is known to make (IVR-RPC.md "Observed on the wire"):
+ * counted as `vendor_quirk{rule}`, apart from violations, unless the platform runs `strict`.
+ */
+export const vendorQuirkRules: ReadonlySet<ConformanceRule> = new Set<ConformanceRule>([
+  'keepalive_login_pair',
+  'keepalive_late_after_alarm',
+  'keepalive_extra',
+  'answer_empty_string',
+  'answer_null_list',
+  'keepalive_no_stream_id',
+  'record_session_after_stop',
+  'close_frame',
+]);
+
+export type Severity = 'violation' | 'vendor_quirk';
+
+/** How a breach of `rule` counts on a platform that is (or is not) strict. */
+export function severityOf(rule: ConformanceRule, strict: boolean): Severity {
+  return !strict && vendorQuirkRules.has(rule) ? 'vendor_quirk' : 'violation';
+}

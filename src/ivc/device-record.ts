@@ -56,6 +56,15 @@ export class DeviceRecord {
   keepaliveIntervalSum = 0;
   keepaliveIntervalCount = 0;
   violations: Record<string, number> | null = null;
+  /** Deviations like the vendor firmware's (not a violation unless the platform is strict). */
+  vendorQuirks: Record<string, number> | null = null;
+  /** Recording segments uploaded by this device (whoever ordered the recording). */
+  recordSegments = 0;
+  recordBytes = 0;
+  /** Channel → stream id of an RTMPPublish the device accepted (to notice a missing stream_id). */
+  publishOrders: Map<number, string> | null = null;
+  /** Recording sessions the device answered StopCloudRecord for (to notice one left in Keepalives). */
+  stoppedRecordings: Set<string> | null = null;
   lastViolation: ViolationInfo | null = null;
   lastClose: CloseSummary | null = null;
 
@@ -106,6 +115,11 @@ export class DeviceRecord {
     this.lastViolation = { rule, detail: detail.slice(0, 300), at: now };
   }
 
+  countQuirk(rule: string): void {
+    if (this.vendorQuirks === null) this.vendorQuirks = {};
+    this.vendorQuirks[rule] = (this.vendorQuirks[rule] ?? 0) + 1;
+  }
+
   /** The admin API view: snake_case, ISO times, no secrets (the record never holds any). */
   toJSON(): Record<string, unknown> {
     const iso = (ms: number) => (ms > 0 ? new Date(ms).toISOString() : null);
@@ -131,6 +145,9 @@ export class DeviceRecord {
       alarm_pictures: this.alarmPictures,
       alarm_picture_bytes: this.alarmPictureBytes,
       violations: this.violations ?? {},
+      vendor_quirks: this.vendorQuirks ?? {},
+      record_segments: this.recordSegments,
+      record_bytes: this.recordBytes,
       last_violation: this.lastViolation ? { ...this.lastViolation, at: iso(this.lastViolation.at) } : null,
       last_close: this.lastClose ? { ...this.lastClose, at: iso(this.lastClose.at) } : null,
     };

@@ -22,6 +22,7 @@ export const monitorPageHtml = `<!doctype html>
   .entry pre { margin: 2px 0 0; white-space: pre-wrap; word-break: break-all; font: 12px/1.35 ui-monospace, monospace; }
   .entry.in { border-left: 4px solid #3b7ddd; } .entry.out { border-left: 4px solid #32a067; }
   .entry.violation { border-left: 4px solid #d9534f; background: #fff4f4; }
+  .entry.quirk { border-left: 4px solid #f0ad4e; background: #fffaf0; }
   .entry.note { border-left: 4px solid #999; color: #555; }
   aside { background: #fff; border: 1px solid #d5d9e0; padding: 10px; }
   select { width: 100%; margin-bottom: 4px; }
@@ -148,7 +149,9 @@ export const monitorPageHtml = `<!doctype html>
       } else if (m.type === 'packet') {
         add(m.dir, m.at + (m.dir === 'in' ? '  device → platform' : '  platform → device'), pretty(m.text));
       } else if (m.type === 'violation') {
-        add('violation', m.at + '  conformance: ' + m.rule, m.detail);
+        // A deviation the vendor's own firmware makes is shown apart from a real fault.
+        if (m.severity === 'vendor_quirk') add('quirk', m.at + '  vendor quirk: ' + m.rule, m.detail);
+        else add('violation', m.at + '  conformance: ' + m.rule, m.detail);
       } else if (m.type === 'error') {
         add('note', new Date().toISOString() + '  not sent: ' + m.message);
       }

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import { CommandError, IvcCommands } from './commands.js';
+import type { Severity } from './conformance.js';
 import type { DeviceRecord } from './device-record.js';
 import type { IvcPlatform } from './platform.js';
 
@@ -62,9 +63,9 @@ export class MonitorHub {
       this.broadcast(record.loginCode, { type: 'status', device: record.toJSON() });
   }
 
-  violation(loginCode: string, rule: string, detail: string): void {
+  violation(loginCode: string, rule: string, detail: string, severity: Severity): void {
     if (this.watchers.has(loginCode)) {
-      this.broadcast(loginCode, { type: 'violation', at: new Date().toISOString(), rule, detail });
+      this.broadcast(loginCode, { type: 'violation', at: new Date().toISOString(), rule, detail, severity });
     }
   }
 

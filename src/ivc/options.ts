@@ -97,6 +97,16 @@ export interface IvcOptions {
   /** A logged-in device silent for this many keepalive periods is closed (default 3). */
   keepaliveMissingPeriods?: number;
   limits?: LimitOptions;
+  /**
+   * Count the vendor firmware's known deviations (conformance.ts `vendorQuirkRules`) as
+   * violations too (default false: they are counted apart, as `vendor_quirk`).
+   */
+  strict?: boolean;
+  /**
+   * Scheme of the `cbk_url` handed out in StartCloudRecord (default `ivr`: the vendor's segment
+   * writer knows only `ivr://`, which means plain http on the same host and port).
+   */
+  recordUrlScheme?: 'ivr' | 'http';
 }
 
 /** Bounds on what one client can make the platform keep (each breach is a counted violation). */
@@ -136,6 +146,8 @@ export interface ResolvedOptions {
   requestTimeoutMs: number;
   keepaliveMissingPeriods: number;
   limits: Required<LimitOptions>;
+  strict: boolean;
+  recordUrlScheme: 'ivr' | 'http';
 }
 
 export function resolveOptions(o: IvcOptions): ResolvedOptions {
@@ -187,7 +199,14 @@ export function resolveOptions(o: IvcOptions): ResolvedOptions {
       maxKeepaliveBytes: positive('limits.maxKeepaliveBytes', o.limits?.maxKeepaliveBytes, 64 * 1024),
       maxOfflineDevices: positive('limits.maxOfflineDevices', o.limits?.maxOfflineDevices, 10_000),
     },
+    strict: o.strict ?? false,
+    recordUrlScheme: recordUrlScheme(o.recordUrlScheme),
   };
+}
+
+function recordUrlScheme(value: string | undefined): 'ivr' | 'http' {
+  if (value === undefined || value === 'ivr' || value === 'http') return value ?? 'ivr';
+  throw new Error(`recordUrlScheme must be ivr or http (got ${value})`);
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {

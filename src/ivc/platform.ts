@@ -3,7 +3,7 @@ import type { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
 import type { CloseInfo } from '../protocol/close-reason.js';
 import { DeadlineSweeper } from '../protocol/deadline-sweeper.js';
 import type { GetFirmwareAnswer } from '../protocol/methods.js';
-import type { ConformanceRule } from './conformance.js';
+import { type ConformanceRule, severityOf } from './conformance.js';
 import { CredentialChecker } from './credentials.js';
 import { DeviceRecord } from './device-record.js';
 import { MonitorHub } from './monitor.js';
@@ -16,7 +16,7 @@ export type DeviceListener = (device: DeviceRecord) => void;
 
 /** Why a session ended: the peer's close reasons, and the platform's own keepalive timeout. */
 export interface DisconnectInfo extends Omit<CloseInfo, 'reason'> {
-  reason: CloseInfo['reason'] | 'keepalive_timeout';
+  reason: CloseInfo['reason'] | 'keepalive_timeout' | 'protocol_error';
 }
 
 /** Who is logging in, as read from the upgrade request. */
@@ -138,10 +138,24 @@ export class IvcPlatform {
     return () => this.offlineListeners.delete(listener);
   }
 
+  /** A conformance breach: a violation, or a vendor quirk counted apart (conformance.ts). */
   violation(record: DeviceRecord, rule: ConformanceRule, detail: string): void {
-    record.countViolation(rule, detail, Date.now());
-    this.stats.violations[rule] = (this.stats.violations[rule] ?? 0) + 1;
-    this.monitor.violation(record.loginCode, rule, detail);
+    const severity = severityOf(rule, this.options.strict);
+    if (severity === 'vendor_quirk') {
+      record.countQuirk(rule);
+      this.stats.vendorQuirks[rule] = (this.stats.vendorQuirks[rule] ?? 0) + 1;
+    } else {
+      record.countViolation(rule, detail, Date.now());
+      this.stats.violations[rule] = (this.stats.violations[rule] ?? 0) + 1;
+    }
+    this.monitor.violation(record.loginCode, rule, detail, severity);
+  }
+
+  /** The `cbk_url` of a recording session: `ivr://` unless `recordUrlScheme` is http. */
+  recordCallbackUrl(sessionId: string): string {
+    const base =
+      this.options.recordUrlScheme === 'ivr' ? this.httpBase.replace(/^http:/, 'ivr:') : this.httpBase;
+    return `${base}/record/${sessionId}`;
   }
 
   firmwareFor(hardwareModel: string): GetFirmwareAnswer {

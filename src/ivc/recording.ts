@@ -165,6 +165,10 @@ export class Recordings {
       this.platform.stats.recordSegments++;
       this.platform.stats.recordBytes += checker.bytes;
       const device = r.loginCode ? this.platform.devices.get(r.loginCode) : undefined;
+      if (device) {
+        device.recordSegments++;
+        device.recordBytes += checker.bytes;
+      }
       const valid = checker.finish();
       if (!valid && device) this.platform.violation(device, 'record_ts', `${name}: ${checker.firstError}`);
       if (checker.bytes !== announced && device) {

@@ -13,6 +13,31 @@ import {
 import type { DeviceRecord } from './device-record.js';
 import type { IvcPlatform } from './platform.js';
 
+/** Methods whose empty answer the vendor firmware sends as `"resp": ""` (IVR-RPC.md "Observed on the wire"). */
+const emptyStringAnswers: ReadonlySet<string> = new Set([
+  'RTMPPublish',
+  'RTMPStopPublish',
+  'RebootChannel',
+  'SetRTMPPublishConfig',
+  'AlarmMoveDetectConfig',
+  'AlarmRectIntrusionDetectConfig',
+  'StartCloudRecord',
+  'StopCloudRecord',
+]);
+
+/** A second Keepalive this soon after the first of a connection is the vendor's login pair (3–14 ms). */
+const LOGIN_PAIR_MS = 1_000;
+/** How much later than the late bound a Keepalive may come when an alarm took its turn. */
+const ALARM_TURN_MS = 4_000;
+/** An out-of-step Keepalive (the camera's alarm-channel heartbeat, every 120 s) at most this often. */
+const EXTRA_KEEPALIVE_EVERY_MS = 60_000;
+
+/** ws's errors for a frame that breaks RFC 6455 (invalid close code, opcode, UTF-8, …). */
+function isProtocolError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('WS_ERR_');
+}
+
 /** The monitor tap, shared by every session: set as `onPacket` only while someone watches. */
 function tapPacket(this: DeviceSession, direction: 'in' | 'out', text: string): void {
   this.platform.monitor.packet(this.record.loginCode, direction, text);
@@ -36,6 +61,15 @@ export class DeviceSession implements PeerHandler {
   private messageBytes = 0;
   /** Set when the platform itself ends the session for silence (reported instead of `local`). */
   private silenceDetail: string | null = null;
+  /** Keepalives of this connection. */
+  private keepaliveCount = 0;
+  /** Epoch ms of the last AlarmNotify (an alarm may take a Keepalive's turn). */
+  private lastAlarmAt = 0;
+  /** An early interval waiting for the next one: an out-of-step Keepalive or a real fault. */
+  private earlyInterval = 0;
+  private lastExtraAt = 0;
+  /** The frame that broke the protocol (ws answers it with 1002 and drops the socket). */
+  private protocolError: string | null = null;
   onPacket?: (direction: 'in' | 'out', text: string) => void;
 
   constructor(
@@ -51,9 +85,12 @@ export class DeviceSession implements PeerHandler {
     socket.on('message', (data: Buffer) => {
       this.messageBytes = data.length;
     });
+    // ws reports a frame that breaks RFC 6455 only as an error, then a close without a code (1006);
+    // a message over maxPayload is a size limit, not a protocol fault.
     socket.on('error', (error: Error & { code?: string }) => {
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
         this.violation('limit_message', `a message over ${o.maxPayload} bytes`);
+      else if (isProtocolError(error)) this.protocolError = error.message;
     });
     this.peer = new RpcPeer(socket, this, {
       firstSeq: o.firstSeq,
@@ -77,8 +114,14 @@ export class DeviceSession implements PeerHandler {
     this.platform.stats.rpcCalls++;
     const answer = await this.peer.request(method, params);
     if ('resp' in answer) {
-      const why = checkAnswer(ivtMethodValidators, method, answer.resp);
-      if (why) this.violation('answer_schema', `${method}: ${why}`);
+      if (answer.resp === '' && emptyStringAnswers.has(method)) {
+        this.violation('answer_empty_string', `${method} answered "resp": ""`);
+      } else if (answer.resp === null && method === 'GetPTZPresetTourList') {
+        this.violation('answer_null_list', `${method} answered "resp": null`);
+      } else {
+        const why = checkAnswer(ivtMethodValidators, method, answer.resp);
+        if (why) this.violation('answer_schema', `${method}: ${why}`);
+      }
     }
     return answer;
   }
@@ -124,6 +167,12 @@ export class DeviceSession implements PeerHandler {
   }
 
   onPeerClose(info: CloseInfo): void {
+    if (this.protocolError !== null && info.reason === 'network') {
+      // Not a network loss: the device broke the WebSocket protocol (the vendor's close frame).
+      this.violation('close_frame', this.protocolError);
+      this.platform.detach(this, { reason: 'protocol_error', code: 1002, detail: this.protocolError });
+      return;
+    }
     // The peer has already closed the socket: count the fault that made it do so.
     if (info.reason === 'malformed') this.violation('malformed', info.detail);
     else if (info.reason === 'seq_mismatch') this.violation('answer_order', info.detail);
@@ -169,15 +218,9 @@ export class DeviceSession implements PeerHandler {
         this.violation('keepalive_first_late', `first Keepalive ${after} ms after login`);
       }
     } else {
-      const interval = now - this.lastKeepaliveAt;
-      record.keepaliveIntervalSum += interval;
-      record.keepaliveIntervalCount++;
-      if (interval > o.keepaliveMs + o.keepaliveToleranceMs) {
-        this.violation('keepalive_late', `interval ${interval} ms, expected ${o.keepaliveMs} ms`);
-      } else if (interval < o.keepaliveMs - o.keepaliveToleranceMs) {
-        this.violation('keepalive_early', `interval ${interval} ms, expected ${o.keepaliveMs} ms`);
-      }
+      this.judgeInterval(now - this.lastKeepaliveAt, now);
     }
+    this.keepaliveCount++;
     this.lastKeepaliveAt = now;
     record.keepalives++;
     this.platform.stats.keepalives++;
@@ -188,11 +231,63 @@ export class DeviceSession implements PeerHandler {
     else if (this.onPacket) this.platform.monitor.status(record);
   }
 
+  /**
+   * One Keepalive interval against the expected period. The vendor firmware's known rhythm
+   * breaks (login pair, alarm taking the turn, out-of-step extra) are told apart from real
+   * ones; only regular periods go into the mean.
+   */
+  private judgeInterval(interval: number, now: number): void {
+    const o = this.platform.options;
+    const expected = `expected ${o.keepaliveMs} ms`;
+    // (Half the shortest allowed interval at most, so a short test period still tells them apart.)
+    const pairBound = Math.min(LOGIN_PAIR_MS, (o.keepaliveMs - o.keepaliveToleranceMs) / 2);
+    if (this.keepaliveCount === 1 && interval < pairBound) {
+      this.violation('keepalive_login_pair', `second Keepalive ${interval} ms after the first`);
+      return;
+    }
+    const lowest = o.keepaliveMs - o.keepaliveToleranceMs;
+    const highest = o.keepaliveMs + o.keepaliveToleranceMs;
+    const early = this.earlyInterval;
+    if (early > 0) {
+      this.earlyInterval = 0;
+      const period = early + interval;
+      if (period >= lowest && period <= highest && now - this.lastExtraAt >= EXTRA_KEEPALIVE_EVERY_MS) {
+        this.lastExtraAt = now;
+        this.violation('keepalive_extra', `intervals ${early} + ${interval} ms, ${expected}`);
+        this.addInterval(period);
+        return;
+      }
+      this.violation('keepalive_early', `interval ${early} ms, ${expected}`);
+      this.addInterval(early);
+    }
+    if (interval < lowest) {
+      // Judged with the next interval: an extra Keepalive leaves the rhythm as it was.
+      this.earlyInterval = interval;
+      return;
+    }
+    this.addInterval(interval);
+    if (interval <= highest) return;
+    if (interval <= highest + ALARM_TURN_MS && this.lastAlarmAt > now - interval) {
+      this.violation(
+        'keepalive_late_after_alarm',
+        `interval ${interval} ms after an AlarmNotify, ${expected}`,
+      );
+    } else {
+      this.violation('keepalive_late', `interval ${interval} ms, ${expected}`);
+    }
+  }
+
+  private addInterval(interval: number): void {
+    this.record.keepaliveIntervalSum += interval;
+    this.record.keepaliveIntervalCount++;
+  }
+
   /** Keeps what the limits allow of a Keepalive's channels and counts what was cut. */
   private applyKeepalive(params: KeepaliveParams, now: number): void {
     const limits = this.platform.options.limits;
     const record = this.record;
     const cut = record.applyKeepalive(params, now, limits.maxChannels, limits.maxStringLength);
+    if (record.publishOrders !== null || record.stoppedRecordings !== null) this.checkChannels(params);
     if (cut.channelsCut) {
       this.violation(
         'limit_channels',
@@ -207,8 +302,34 @@ export class DeviceSession implements PeerHandler {
     }
   }
 
+  /** Live channels without the stream id they were ordered with; recordings left after stop. */
+  private checkChannels(params: KeepaliveParams): void {
+    const record = this.record;
+    for (const c of params.channels) {
+      const ordered = record.publishOrders?.get(c.channel);
+      if (ordered !== undefined && c.state === 2 && c.stream_id === undefined) {
+        // Once per order: every Keepalive would repeat it.
+        record.publishOrders?.delete(c.channel);
+        this.violation(
+          'keepalive_no_stream_id',
+          `channel ${c.channel} live without stream_id ${ordered.slice(0, 100)}`,
+        );
+      }
+      if (c.record_session && record.stoppedRecordings?.delete(c.record_session)) {
+        this.violation(
+          'record_session_after_stop',
+          `channel ${c.channel} still lists record_session ${c.record_session.slice(0, 100)}`,
+        );
+      }
+    }
+    // Checked on the Keepalive after the answer only: the sets stay bounded.
+    record.publishOrders = null;
+    record.stoppedRecordings = null;
+  }
+
   private alarm(params: AlarmNotifyParams, now: number): { pic_upload_url: string } {
     const record = this.record;
+    this.lastAlarmAt = now;
     record.alarms++;
     this.platform.stats.alarms++;
     record.lastAlarm = {

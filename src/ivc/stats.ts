@@ -27,6 +27,8 @@ export class IvcStats {
   /** Recording callbacks and uploads for a session the platform never ordered (answered 404). */
   recordUnknown = 0;
   readonly violations: Record<string, number> = {};
+  /** Deviations the vendor firmware is known to make, counted apart from violations (not strict). */
+  readonly vendorQuirks: Record<string, number> = {};
   /** Why connections ended, by close reason. */
   readonly disconnects: Record<string, number> = {};
 
@@ -56,6 +58,7 @@ export class IvcStats {
       },
       firmware_downloads: this.firmwareDownloads,
       violations: this.violations,
+      vendor_quirks: this.vendorQuirks,
       disconnects: this.disconnects,
     };
   }

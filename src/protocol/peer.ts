@@ -237,7 +237,10 @@ export class RpcPeer {
       try {
         let result = this.handler.handleRequest(packet.req, packet.params, packet.seq);
         if (result instanceof Promise) result = await result;
-        answer = result === NO_ANSWER ? null : JSON.stringify({ seq: packet.seq, resp: result ?? {} });
+        answer =
+          result === NO_ANSWER
+            ? null
+            : JSON.stringify({ seq: packet.seq, resp: result === undefined ? {} : result });
       } catch (error) {
         const rpc = error instanceof RpcError ? error : new RpcError(1, 'internal error');
         errCode = rpc.code;

@@ -278,17 +278,22 @@ export function errorsSection(i: SectionInput): string {
     body += '</div>';
   }
   const stats = i.summary?.platform?.stats ?? null;
-  const violations =
-    stats && typeof stats.violations === 'object' && stats.violations !== null
-      ? (stats.violations as Record<string, unknown>)
-      : null;
+  const counts = (key: string): Cell[][] => {
+    const o = stats?.[key];
+    if (typeof o !== 'object' || o === null) return [];
+    return Object.entries(o as Record<string, unknown>).map(([k, v]): Cell[] => [
+      k,
+      typeof v === 'number' ? v : String(v),
+    ]);
+  };
   if (i.summary?.platform) {
     body += '<div><h3>Platform conformance violations</h3>';
-    body += table(
-      ['violation', 'count'],
-      Object.entries(violations ?? {}).map(([k, v]): Cell[] => [k, typeof v === 'number' ? v : String(v)]),
-    );
+    body += table(['violation', 'count'], counts('violations'));
     body += '</div>';
+    // What real vendor firmware does too: not a fault of the device under test (unless strict).
+    const quirks = counts('vendor_quirks');
+    if (quirks.length > 0)
+      body += `<div><h3>Vendor quirks (like the reference firmware)</h3>${table(['quirk', 'count'], quirks)}</div>`;
   }
   body += '</div>';
   const pf = i.summary?.platform;

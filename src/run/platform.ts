@@ -14,6 +14,7 @@ export function startEmbeddedPlatform(scenario: Scenario): Promise<RunningIvc> {
     port: 0,
     auth: { password: scenario.devices.password },
     maxDevices: scenario.platform?.refuseLoginsAfter ?? undefined,
+    strict: scenario.platform?.strict ?? false,
     rtmpIngest:
       scenario.platform?.publish || scenario.devices.push?.url === 'embedded'
         ? { port: 0, maxStreams: scenario.platform?.refuseStreamsAfter ?? undefined }
@@ -38,6 +39,7 @@ export const NO_ORDERS: PlatformPlan = {
   events: [],
   refuseLoginsAfter: null,
   refuseStreamsAfter: null,
+  strict: false,
 };
 
 /** The media ladder: the committed one when it sends the scenario's bitrates, else built once. */

@@ -34,6 +34,9 @@ export function workerInit(
       ...(upgrade ? { upgradeMs: upgrade.durationMs } : {}),
       ...options.deviceTimings,
     },
+    traits: Object.fromEntries(
+      scenario.devices.mix.flatMap((m) => (m.traits ? [[m.name, m.traits] as const] : [])),
+    ),
     startupJitterMs: scenario.devices.startupJitterMs,
     alarms: scenario.alarms,
     mediaDir: options.mediaDir,

@@ -252,6 +252,7 @@ class Normalizer {
         kind,
         channels,
         profile,
+        traits: m.traits ?? null,
         faults: m.faults ? this.faults(m.faults, ['devices', 'mix', i, 'faults']) : NO_FAULTS,
         hardwareModel: m.hardware_model ?? hardwareModel,
         firmwareModel: m.firmware_model ?? firmwareModel,
@@ -623,6 +624,7 @@ class Normalizer {
       })),
       refuseLoginsAfter: p?.refuse_logins_after ?? null,
       refuseStreamsAfter: p?.refuse_streams_after ?? null,
+      strict: p?.strict ?? false,
     };
   }
 

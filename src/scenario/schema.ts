@@ -6,6 +6,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import { DURATION_PATTERN } from '../core/duration.js';
 import { QUALITIES } from '../core/quality.js';
 import { BITRATE_PATTERN, RATE_PATTERN, SIZE_PATTERN } from '../core/units.js';
+import { vendorTraitNames } from '../device/profile.js';
 
 /** A string limited to `values`; one `enum` keyword gives one clear error instead of an anyOf. */
 function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
@@ -102,6 +103,13 @@ export const TagsSchema = Type.Record(
   { expected: 'an object of name: value, e.g. { env: staging, build: 1234 }' },
 );
 
+/** Single habits of IVR-RPC.md "Observed on the wire" switched over the profile's: `{ malformedClose: false }`. */
+export const TraitsSchema = Strict(
+  Object.fromEntries(
+    vendorTraitNames.map((name) => [name, Type.Optional(Type.Boolean({ expected: 'true or false' }))]),
+  ),
+);
+
 export const MixEntrySchema = Strict({
   name: Type.Optional(Text()),
   tags: Type.Optional(TagsSchema),
@@ -109,6 +117,7 @@ export const MixEntrySchema = Strict({
   kind: Type.Optional(StringEnum(DEVICE_KINDS)),
   channels: Type.Optional(Count(1, 256)),
   profile: Type.Optional(StringEnum(DEVICE_PROFILES)),
+  traits: Type.Optional(TraitsSchema),
   faults: Type.Optional(FaultsSchema),
   hardware_model: Type.Optional(NonEmpty('a non-empty string')),
   firmware_model: Type.Optional(NonEmpty('a non-empty string')),
@@ -227,6 +236,8 @@ export const PlatformSchema = Strict({
   events: Type.Optional(Type.Array(PlatformEventSchema)),
   refuse_logins_after: Type.Optional(Count(0, 10_000_000)),
   refuse_streams_after: Type.Optional(Count(0, 10_000_000)),
+  /** Embedded platform: count the vendor firmware's known deviations as violations. */
+  strict: Type.Optional(Type.Boolean({ expected: 'true or false' })),
 });
 
 export const MediaSchema = Strict({

@@ -1,3 +1,4 @@
+import type { VendorTraits } from '../device/profile.js';
 // The resolved scenario handed to the rest of the farm: defaults applied, durations in
 // milliseconds, rates per second, bitrates in bit/s, sizes in bytes, paths absolute.
 // Plain data only (no classes), so it crosses worker_threads and JSON unchanged.
@@ -59,6 +60,8 @@ export interface MixEntry {
   kind: DeviceKind;
   channels: number;
   profile: DeviceProfile;
+  /** Habits switched over the profile's (src/device/profile.ts `VendorTraits`); null: none. */
+  traits: Partial<VendorTraits> | null;
   faults: Faults;
   hardwareModel: string;
   firmwareModel: string;
@@ -169,6 +172,8 @@ export interface PlatformPlan {
   refuseLoginsAfter: number | null;
   /** Test knob: the embedded ingest refuses publishes past this many live streams (null: never). */
   refuseStreamsAfter: number | null;
+  /** The embedded platform counts vendor quirks as violations. */
+  strict: boolean;
 }
 
 /** One service level judged at every step of the limit finder. */

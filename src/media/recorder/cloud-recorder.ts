@@ -33,6 +33,8 @@ export interface CloudRecorderOptions {
   startGop?: number;
   localAddress?: string;
   random?: () => number;
+  /** Every POST and PUT on a new TCP connection (the vendor's segment writer). */
+  connectionPerRequest?: boolean;
 }
 
 /** Counts of one recording (the observer sees the same events as they happen). */
@@ -129,6 +131,7 @@ export class CloudRecorder implements TimerTarget {
         ...(options.localAddress ? { localAddress: options.localAddress } : {}),
         ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
         ...(options.random ? { random: options.random } : {}),
+        connectionPerRequest: options.connectionPerRequest === true,
       });
     } catch (error) {
       // Reported like any later failure: the device has registered the task by the time it runs.

@@ -16,6 +16,8 @@ export interface UploadClientOptions {
   timeoutMs?: number;
   /** Random source in [0, 1) for the retry pauses (default Math.random). */
   random?: () => number;
+  /** A new TCP connection for every request, as the vendor's segment writer does (default false). */
+  connectionPerRequest?: boolean;
 }
 
 /** What a create answered. `slot` null = "not now" (empty name or uri). */
@@ -64,6 +66,8 @@ export class UploadClient {
   readonly #localAddress: string | undefined;
   readonly #timeoutMs: number;
   readonly #random: () => number;
+  /** undici closes the connection after each request, so the next one opens its own. */
+  readonly #reset: boolean;
   readonly #post: Client;
   #put: Client | null = null;
   #putOrigin = '';
@@ -77,6 +81,7 @@ export class UploadClient {
     this.#localAddress = options.localAddress;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#random = options.random ?? Math.random;
+    this.#reset = options.connectionPerRequest === true;
     this.#post = this.#client(this.cbk.origin);
   }
 
@@ -135,6 +140,7 @@ export class UploadClient {
           method: 'PUT',
           headers: { 'content-type': 'video/mp2t', 'content-length': String(bytes.length) },
           body,
+          reset: this.#reset,
           signal: this.#abort.signal,
           headersTimeout: paceMs + this.#timeoutMs,
           bodyTimeout: this.#timeoutMs,
@@ -188,6 +194,7 @@ export class UploadClient {
           method: 'POST',
           headers: FORM,
           body: form,
+          reset: this.#reset,
           signal: this.#abort.signal,
           headersTimeout: this.#timeoutMs,
           bodyTimeout: this.#timeoutMs,
