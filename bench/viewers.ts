@@ -17,8 +17,8 @@ import { RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
 import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
 import type { ViewerProtocol } from '../src/viewer/index.js';
-import { startNginxRtmp } from '../test/rtmp-support.js';
-import { waitForHttp200 } from '../test/viewer-support.js';
+import { waitForHttp200 } from '../support/http-ready.js';
+import { startNginxRtmp } from '../support/nginx-rtmp.js';
 import { int, oneOf, procCpuSeconds, quality, sleep } from './bench-args.js';
 import type { ChildResult, ChildStart } from './viewers-child.js';
 

@@ -7,8 +7,9 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
 import { type RunningIvc, startIvc } from '../src/ivc/index.js';
+import { eventually } from '../support/eventually.js';
+import { loginUrl, openSocket, rawRequest } from '../support/ivc-client.js';
 import { checkProperty } from './fuzz-support.js';
-import { loginUrl, openSocket, rawRequest, waitFor } from './ivc-client-support.js';
 
 const TOKEN = 'fuzz-admin-token-0123456789';
 const TARGET = 'target-1';
@@ -238,7 +239,7 @@ test('random admin API requests: never a 5xx, never a state change without every
   const stats = await fetch(`${ivc.httpUrl}/api/stats`, { headers: { authorization: `Bearer ${TOKEN}` } });
   assert.equal(stats.status, 200);
   if (!target.online) target = await TargetDevice.login();
-  await waitFor('the device to be listed online', async () => {
+  await eventually('the device to be listed online', async () => {
     const res = await fetch(`${ivc.httpUrl}/api/devices/${TARGET}`, {
       headers: { authorization: `Bearer ${TOKEN}` },
     });

@@ -5,15 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { WebSocket } from 'ws';
+import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { type RunningIvc, startIvc } from '../src/ivc/index.js';
 import { closeCodes } from '../src/protocol/close-reason.js';
 import { ivcMethods } from '../src/protocol/methods.js';
+import { eventually } from '../support/eventually.js';
+import { loginUrl, openSocket } from '../support/ivc-client.js';
 import { Conversation } from './fuzz-conversation.js';
 import { fuzzPackets } from './fuzz-packets.js';
 import { checkProperty } from './fuzz-support.js';
-import { loginUrl, openSocket, waitFor } from './ivc-client-support.js';
 
 let ivc: RunningIvc;
 before(async () => {
@@ -47,7 +48,7 @@ test('fuzzed packets from a device get the protocol answer or close code, and ar
   );
   // Every malformed packet and every stray answer was counted as the fault it is.
   const stats = ivc.platform.stats;
-  await waitFor('the platform to see every close', () => stats.online === 0);
+  await eventually('the platform to see every close', () => stats.online === 0);
   assert.equal(stats.violations.malformed ?? 0, closes.get(closeCodes.malformed) ?? 0);
   assert.equal(stats.violations.answer_order ?? 0, closes.get(closeCodes.seq_mismatch) ?? 0);
 });
@@ -60,7 +61,10 @@ test('after the fuzzing, a well-behaved device logs in, keeps alive and answers 
   );
   device.start();
   try {
-    await waitFor('the device to be online', () => ivc.platform.devices.get('after-fuzz')?.keepalives === 1);
+    await eventually(
+      'the device to be online',
+      () => ivc.platform.devices.get('after-fuzz')?.keepalives === 1,
+    );
     const res = await fetch(`${ivc.httpUrl}/api/devices/after-fuzz/rpc`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { eventually } from '../support/eventually.js';
 import { startCli } from './cli-process.js';
 import { runCli } from './cli-support.js';
-import { waitFor } from './ivc-client-support.js';
 
 // The command line: `ivtfarm ivc --strict` and `ivtfarm device --profile vendor --trait …`.
 
@@ -15,7 +15,7 @@ type Device = {
 test("ivtfarm ivc --strict counts a vendor fleet's login pairs as violations", async () => {
   const ivc = startCli(['ivc', '--port', '0', '--strict']);
   let api = '';
-  await waitFor('the platform to listen', () => {
+  await eventually('the platform to listen', () => {
     api = /admin API:\s+(\S+)/.exec(ivc.output())?.[1] ?? '';
     return api !== '';
   });
@@ -39,7 +39,7 @@ test("ivtfarm ivc --strict counts a vendor fleet's login pairs as violations", a
     { IVT_PASSWORD: 'pw' },
   );
   let devices: Device[] = [];
-  await waitFor(
+  await eventually(
     'two devices with their login pair',
     async () => {
       devices = ((await (await fetch(api)).json()) as { devices: Device[] }).devices;
@@ -51,7 +51,7 @@ test("ivtfarm ivc --strict counts a vendor fleet's login pairs as violations", a
   fleet.child.kill('SIGINT');
   await fleet.exited;
   const statsUrl = api.replace(/devices$/, 'stats');
-  await waitFor(
+  await eventually(
     'both closed',
     async () => ((await (await fetch(statsUrl)).json()) as { online: number }).online === 0,
   );

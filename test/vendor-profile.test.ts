@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { WebSocket } from 'ws';
+import { Scheduler } from '../src/core/scheduler.js';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import type { MediaSink } from '../src/device/media-sink.js';
 import { profiles } from '../src/device/profile.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { type IvcOptions, type RunningIvc, startIvc } from '../src/ivc/index.js';
-import { loginUrl, waitFor } from './ivc-client-support.js';
+import { eventually } from '../support/eventually.js';
+import { loginUrl } from '../support/ivc-client.js';
 import { realMediaSink } from './vendor-support.js';
 
 // The `vendor` profile against the reference platform (IVR-RPC.md "Observed on the wire"): the
@@ -85,19 +86,19 @@ async function vendorFleet(
   );
   assert.equal(fleet[0]!.timings.keepaliveMs, 10_000, 'the vendor keeps alive every 10 s by default');
   for (const d of fleet) d.start();
-  await waitFor(
+  await eventually(
     'one regular keepalive interval of every device',
     () => [...ivc.platform.devices.values()].filter((r) => r.keepaliveIntervalCount >= 1).length === 3,
     20_000,
   );
   for (const d of fleet) assert.ok(ivc.commands.kick(d.loginCode));
-  await waitFor(
+  await eventually(
     'every device logged in again with its keepalive pair',
     () => [...ivc.platform.devices.values()].every((r) => r.logins === 2 && r.keepalives >= 5),
     10_000,
   );
   await Promise.all(fleet.map((d) => d.stop()));
-  await waitFor('every device offline', () => ivc.platform.sessions.size === 0, 5_000);
+  await eventually('every device offline', () => ivc.platform.sessions.size === 0, 5_000);
   return { views: await devicesOf(ivc), stats: await statsOf(ivc) };
 }
 
@@ -151,7 +152,7 @@ test('a close frame with an invalid code is counted as a protocol fault in /api/
   // FIN + close opcode, masked, 2-byte payload: close code 0 (invalid, RFC 6455 7.4.1).
   raw.write(Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0, 0]));
   assert.equal(await closed, 1002, 'the platform answers 1002 (protocol error)');
-  await waitFor('the session ended', () => ivc.platform.sessions.size === 0);
+  await eventually('the session ended', () => ivc.platform.sessions.size === 0);
   const stats = await statsOf(ivc);
   assert.equal(stats.disconnects!.protocol_error, 1);
   assert.equal(stats.disconnects!.network, undefined, 'not counted as a network loss');
@@ -169,7 +170,7 @@ test('a StartCloudRecord sent through the admin API carries ivr:// and its uploa
   const sink = realMediaSink(scheduler, cleanups);
   const d = device(ivc, scheduler, 'rec-vendor', {}, sink);
   d.start();
-  await waitFor('online', () => ivc.platform.sessions.has('rec-vendor'));
+  await eventually('online', () => ivc.platform.sessions.has('rec-vendor'));
   const res = await fetch(`${ivc.httpUrl}/api/devices/rec-vendor/rpc`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -179,7 +180,7 @@ test('a StartCloudRecord sent through the admin API carries ivr:// and its uploa
   assert.deepEqual(((await res.json()) as { resp: unknown }).resp, '', 'the vendor answers "resp": ""');
   const cbk = d.channels[0]!.recording?.params.cbk_url ?? '';
   assert.match(cbk, /^ivr:\/\/127\.0\.0\.1:\d+\/record\/\w+$/);
-  await waitFor(
+  await eventually(
     'two segments on the device record',
     () => (ivc.platform.devices.get('rec-vendor')?.recordSegments ?? 0) >= 2,
     15_000,

@@ -1,5 +1,5 @@
 // Shared by the vendor-profile tests: the farm's real media path for a device in a test.
-import type { Scheduler } from '../src/device/scheduler.js';
+import type { Scheduler } from '../src/core/scheduler.js';
 import { FarmMediaSink } from '../src/farm/media-sink.js';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { RtmpPublisherPool } from '../src/media/rtmp/publisher-pool.js';

@@ -5,15 +5,15 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import { Scheduler } from '../src/core/scheduler.js';
 import type { DeviceConfig } from '../src/device/config.js';
 import { SimulatedDevice } from '../src/device/device.js';
 import type { MediaSink } from '../src/device/media-sink.js';
-import { Scheduler } from '../src/device/scheduler.js';
 import { type RunningIvc, startIvc } from '../src/ivc/index.js';
 import { UploadClient } from '../src/media/recorder/upload-client.js';
 import { workerInit } from '../src/run/worker-init.js';
 import { loadScenario, validateScenarioFile } from '../src/scenario/index.js';
-import { waitFor } from './ivc-client-support.js';
+import { eventually } from '../support/eventually.js';
 import { realMediaSink } from './vendor-support.js';
 
 // Each habit of the `vendor` profile (IVR-RPC.md "Observed on the wire") against the reference
@@ -51,7 +51,7 @@ function online(
   );
   cleanups.push(() => d.stop());
   d.start();
-  return waitFor(
+  return eventually(
     `${config.loginCode} online`,
     () => (ivc.platform.devices.get(config.loginCode)?.keepalives ?? 0) >= 2,
   ).then(() => d);
@@ -81,9 +81,9 @@ test('vendor answers, keepalive entries and PTZ against the reference platform: 
   assert.equal(d.channels[0]!.record_session, sessionId, 'record_session stays after StopCloudRecord');
   c.event('habits', 'CtrlPTZ', { channel: 0, op: 'left', value: 50 });
   c.event('habits', 'CtrlPTZ', { channel: 0, op: 'stop' });
-  await waitFor('the PTZ move', () => d.ptzStatus(0)?.moving === 'left');
+  await eventually('the PTZ move', () => d.ptzStatus(0)?.moving === 'left');
   const record = ivc.platform.devices.get('habits')!;
-  await waitFor(
+  await eventually(
     'the keepalive quirks',
     () =>
       (record.vendorQuirks?.keepalive_no_stream_id ?? 0) === 1 &&
@@ -94,7 +94,7 @@ test('vendor answers, keepalive entries and PTZ against the reference platform: 
   assert.equal(d.ptzStatus(0)?.moving, 'left', 'a stop without value is ignored');
   // An alarm takes the keepalive's turn: the next one comes 2–4 s late.
   assert.ok(d.raiseAlarm(0, 2, 60_000));
-  await waitFor(
+  await eventually(
     'the late keepalive after the alarm',
     () => (record.vendorQuirks?.keepalive_late_after_alarm ?? 0) === 1,
     8_000,
@@ -124,7 +124,7 @@ test('the same device with single habits switched off answers as the document sa
   assert.notEqual(err?.msg, 'error');
   c.event('habits-off', 'CtrlPTZ', { channel: 0, op: 'left', value: 50 });
   c.event('habits-off', 'CtrlPTZ', { channel: 0, op: 'stop' });
-  await waitFor('the PTZ stopped', () => d.ptzStatus(0)?.moving === null);
+  await eventually('the PTZ stopped', () => d.ptzStatus(0)?.moving === null);
   assert.equal(d.traits.loginKeepalivePair, true, 'the other habits stay');
 });
 
@@ -136,8 +136,8 @@ test('the vendor uploads no alarm picture; a spec device does', async () => {
   const spec = await online(ivc, scheduler, { loginCode: 'pic-spec', profile: 'spec' }, sink);
   assert.ok(vendor.raiseAlarm(0, 2, 500));
   assert.ok(spec.raiseAlarm(0, 2, 500));
-  await waitFor('the spec picture', () => ivc.platform.devices.get('pic-spec')!.alarmPictures === 1);
-  await waitFor('both alarms ended', () => ivc.platform.stats.alarms === 4, 5_000);
+  await eventually('the spec picture', () => ivc.platform.devices.get('pic-spec')!.alarmPictures === 1);
+  await eventually('both alarms ended', () => ivc.platform.stats.alarms === 4, 5_000);
   assert.equal(ivc.platform.devices.get('pic-vendor')!.alarms, 2);
   assert.equal(ivc.platform.devices.get('pic-vendor')!.alarmPictures, 0);
 });

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { seriesKey } from '../src/metrics/labels.js';
 import type { Viewer } from '../src/viewer/types.js';
 import { eventually } from '../support/eventually.js';
-import { nginxAvailable, startNginxRtmp } from './rtmp-support.js';
+import { nginxAvailable, startNginxRtmp } from '../support/nginx-rtmp.js';
 import {
   Audience,
   execFileAsync,

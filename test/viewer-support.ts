@@ -1,7 +1,6 @@
 // Helpers for the viewer tests: publishers of a committed rendition, players recording into a
 // metrics registry, waiting for an HLS playlist, and reading the burnt-in clock of pulled frames.
 import { execFile } from 'node:child_process';
-import { request } from 'node:http';
 import { promisify } from 'node:util';
 import { loadCatalogue } from '../src/media/catalogue.js';
 import { type FlvFile, loadFlv } from '../src/media/flv.js';
@@ -15,6 +14,8 @@ import {
   viewerMetricsObserver,
 } from '../src/viewer/index.js';
 import type { ViewerProtocol } from '../src/viewer/types.js';
+
+export { waitForHttp200 } from '../support/http-ready.js';
 
 const run = promisify(execFile);
 
@@ -65,23 +66,6 @@ export class Audience {
 }
 
 /** Polls until `url` answers 200 (nginx writes the first HLS playlist after the first fragment). */
-export async function waitForHttp200(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await new Promise<number>((resolve) => {
-      const req = request(url, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.on('error', () => resolve(0));
-      req.end();
-    });
-    if (status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${url} not 200 after ${timeoutMs} ms (last ${status})`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /**
  * Decodes `count` frames of a file with ffmpeg and returns, per frame, the gray pixels of the
  * seconds digit of the ld rendition's burnt-in clock (`ld 320x180 00:00:0S.mmm f…`, DejaVu Sans

@@ -15,7 +15,6 @@ import { maskOverrides, maskUrl } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
 import type { Shard } from './plan.js';
 
-// Moved to core/summary-types.ts; re-exported for branches in flight (delete after the merge).
 export { type RunSummary, SUMMARY_SCHEMA } from '../core/summary-types.js';
 
 export interface SummaryInput {

@@ -1,3 +1,0 @@
-// Moved to core/scheduler.ts. This re-export keeps branches written against the old path
-// compiling until they are merged; delete it then.
-export * from '../core/scheduler.js';
