@@ -2,6 +2,8 @@
 // hands out each tag's type, timestamp and body as soon as it is complete. A tag that arrived in
 // one read is a view of that read (no copy); a tag split across reads is joined once.
 
+import { PendingBytes } from '../media/pending-bytes.js';
+
 export class FlvStreamError extends Error {
   override name = 'FlvStreamError';
 }
@@ -13,8 +15,7 @@ const TAG_HEADER = 11;
 const MAX_TAG = 16 * 1024 * 1024;
 
 export class FlvStreamReader {
-  private pending: Buffer[] = [];
-  private pendingLength = 0;
+  private readonly pending = new PendingBytes();
   private needed: number;
   private headerDone: boolean;
 
@@ -29,12 +30,9 @@ export class FlvStreamReader {
 
   /** Feeds bytes; throws FlvStreamError on a stream that is not FLV. */
   push(data: Buffer): void {
-    this.pending.push(data);
-    this.pendingLength += data.length;
-    if (this.pendingLength < this.needed) return;
-    const buf = this.pending.length === 1 ? data : Buffer.concat(this.pending, this.pendingLength);
-    this.pending = [];
-    this.pendingLength = 0;
+    this.pending.add(data);
+    if (this.pending.length < this.needed) return;
+    const buf = this.pending.take();
     let pos = 0;
     if (!this.headerDone) {
       if (buf.toString('latin1', 0, 3) !== 'FLV') throw new FlvStreamError('not an FLV stream');
@@ -54,10 +52,7 @@ export class FlvStreamReader {
       this.onTag((buf[pos] as number) & 0x1f, ts, buf.subarray(pos + TAG_HEADER, end));
       pos = end + 4;
     }
-    if (pos < buf.length) {
-      this.pending.push(buf.subarray(pos));
-      this.pendingLength = buf.length - pos;
-    }
+    this.pending.keepFrom(buf, pos);
   }
 }
 

@@ -1,6 +1,7 @@
 // RTMP chunk reader: reassembles messages from chunks of any format (fmt 0–3), any chunk stream id
 // (1–3 byte basic headers), extended timestamps, and Set Chunk Size / Abort received in-band.
 // A message that arrives in one chunk is handed out as a view of the socket buffer (no copy).
+import { PendingBytes } from '../pending-bytes.js';
 import { MSG_ABORT, MSG_SET_CHUNK_SIZE } from './constants.js';
 
 export interface RtmpMessage {
@@ -36,8 +37,7 @@ export class ChunkReader {
   /** Incoming chunk size: 128 until the peer sends Set Chunk Size. */
   chunkSize = 128;
   private readonly streams = new Map<number, ChunkStream>();
-  private pending: Buffer[] = [];
-  private pendingLength = 0;
+  private readonly pending = new PendingBytes();
   /** Bytes needed before parsing can progress; avoids re-concatenating a big chunk per TCP segment. */
   private needed = 1;
   private stopped = false;
@@ -47,19 +47,15 @@ export class ChunkReader {
   /** Stops parsing (e.g. a discard sink that only counts bytes from now on); the rest is dropped. */
   stop(): void {
     this.stopped = true;
-    this.pending = [];
-    this.pendingLength = 0;
+    this.pending.clear();
   }
 
   /** Feeds socket data; throws ChunkError on a protocol violation. */
   push(data: Buffer): void {
     if (this.stopped) return;
-    this.pending.push(data);
-    this.pendingLength += data.length;
-    if (this.pendingLength < this.needed) return;
-    const buf = this.pending.length === 1 ? data : Buffer.concat(this.pending, this.pendingLength);
-    this.pending = [];
-    this.pendingLength = 0;
+    this.pending.add(data);
+    if (this.pending.length < this.needed) return;
+    const buf = this.pending.take();
     let pos = 0;
     for (;;) {
       const next = this.chunk(buf, pos);
@@ -67,10 +63,7 @@ export class ChunkReader {
       if (next < 0) break;
       pos = next;
     }
-    if (pos < buf.length) {
-      this.pending.push(buf.subarray(pos));
-      this.pendingLength = buf.length - pos;
-    }
+    this.pending.keepFrom(buf, pos);
   }
 
   /** Parses one chunk at `pos`; returns the position after it, or -1 if more bytes are needed. */
