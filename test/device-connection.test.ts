@@ -338,7 +338,10 @@ describe('injected device faults', () => {
 
   test('malformed packets make the platform close (4003); the device logs in again', async () => {
     const { d, observer } = device({ loginCode: 'garbler', faults: { malformedProbability: 1 } });
-    const s = await login(d);
+    // Not login(): this device is online only until its first (garbled) packet, too briefly to poll.
+    const first = platform.nextSession(d.loginCode);
+    d.start();
+    const s = await first;
     const second = platform.nextSession(d.loginCode);
     const info = await s.closed;
     assert.equal(info.reason, 'malformed');
