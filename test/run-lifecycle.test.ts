@@ -12,6 +12,7 @@ import { ProgressDisplay } from '../src/farm/progress.js';
 import { RunRefused } from '../src/run/exit-codes.js';
 import type { RunObserver } from '../src/run/observer.js';
 import { runCli, scenarioFile, scenarioFrom } from './farm-support.js';
+import { handles, handlesSettle } from './handles-support.js';
 
 const yaml = `
 name: lifecycle
@@ -22,30 +23,6 @@ stages:
   - { duration: 20s, target: 6 }
 workers: 2
 `;
-
-/** Handles by type (sockets, servers, timers, worker ports), as Node counts them. */
-function handles(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const r of process.getActiveResourcesInfo()) counts.set(r, (counts.get(r) ?? 0) + 1);
-  return counts;
-}
-
-/** Handles present now that were not there before (by type). */
-function leftOver(before: Map<string, number>): string[] {
-  const extra: string[] = [];
-  for (const [type, n] of handles())
-    if (n > (before.get(type) ?? 0)) extra.push(`${type} +${n - (before.get(type) ?? 0)}`);
-  return extra;
-}
-
-async function settles(before: Map<string, number>): Promise<string[]> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const extra = leftOver(before);
-    if (extra.length === 0 || Date.now() > deadline) return extra;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function quietProgress(logs: string[]): ProgressDisplay {
   const progress = new ProgressDisplay(process.stderr, 60_000, false);
@@ -90,7 +67,7 @@ describe('run lifecycle', () => {
       const port = Number(/embedded reference IVC on http:\/\/127\.0\.0\.1:(\d+)/.exec(logs.join('\n'))?.[1]);
       assert.ok(port > 0, logs.join('\n'));
       assert.ok(await refusesConnections(port), 'the platform is closed');
-      assert.deepEqual(await settles(before), [], 'no socket, server, timer or worker left');
+      assert.deepEqual(await handlesSettle(before, 10_000), [], 'no socket, server, timer or worker left');
     });
   }
 
@@ -113,7 +90,7 @@ describe('run lifecycle', () => {
       );
       assert.deepEqual(logs, [], 'the platform never started');
       assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'no run directory');
-      assert.deepEqual(await settles(before), []);
+      assert.deepEqual(await handlesSettle(before, 10_000), []);
 
       const cliDir = mkdtempSync(join(tmpdir(), 'ivtfarm-lifecycle-'));
       const cliOut = join(cliDir, 'reports');
