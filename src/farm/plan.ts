@@ -136,3 +136,10 @@ export function planDevices(
   }
   return out;
 }
+
+/** A standing push's URL for one channel: the scenario's template with the device filled in. */
+export function pushUrl(template: string, loginCode: string, channel: number): string {
+  return template
+    .replaceAll('{login_code}', encodeURIComponent(loginCode))
+    .replaceAll('{channel}', String(channel));
+}

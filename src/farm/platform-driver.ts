@@ -11,6 +11,7 @@ import type {
   Quality,
   RecordPlan,
 } from '../scenario/types.js';
+import { pushUrl } from './plan.js';
 
 /** What the platform received for the streams and recordings it ordered (embedded target). */
 export interface MediaReceived {
@@ -283,9 +284,7 @@ export class PlatformDriver {
   private notePush(loginCode: string, channel: number): void {
     const base = this.ivc.rtmpUrl;
     if (!this.push || !base) return;
-    const url = this.push.url
-      .replaceAll('{login_code}', encodeURIComponent(loginCode))
-      .replaceAll('{channel}', String(channel));
+    const url = pushUrl(this.push.url, loginCode, channel);
     if (url.startsWith(`${base}/`)) this.pushedStreams.add(url.slice(base.length + 1));
   }
 

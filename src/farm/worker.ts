@@ -15,6 +15,7 @@ import { AlarmGenerator } from './alarm-generator.js';
 import { DeviceMetrics } from './device-metrics.js';
 import { createMediaSink } from './media-sink.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { pushUrl } from './plan.js';
 import { within } from './within.js';
 
 const init = workerData as WorkerInit;
@@ -82,10 +83,7 @@ function standingPush(
   if (!push || seededRandom(deviceSeed(init.seed ^ 0x70757368, index))() >= push.fraction) return undefined;
   const entries: RTMPPublishConfigEntry[] = [];
   for (let ch = 0; ch < Math.min(push.channels, channels); ch++) {
-    const url = push.url
-      .replaceAll('{login_code}', encodeURIComponent(loginCode))
-      .replaceAll('{channel}', String(ch));
-    entries.push({ enable: true, channel: ch, quality: push.quality, url });
+    entries.push({ enable: true, channel: ch, quality: push.quality, url: pushUrl(push.url, loginCode, ch) });
   }
   return entries;
 }
