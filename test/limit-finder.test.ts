@@ -19,7 +19,8 @@ capacity:
   max: 1400
   ramp: 2s
   hold: 5s
-  sustain: 2s
+  # Long enough that a busy machine still logging in the 800 of the first ramp does not break it.
+  sustain: 4s
   # What this test is about: refusals past the cap. (Latency service levels would judge this
   # machine's load as much as the platform.)
   service_levels:
