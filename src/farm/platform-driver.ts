@@ -32,7 +32,13 @@ export interface MediaReceived {
     ratio_max: number | null;
     /** Streams with validation violations at the ingest (timestamps, missing headers). */
     with_violations: number;
+    /**
+     * Where the streams were judged: at the embedded platform's ingest (absent or `ingest`), or,
+     * for a remote platform, by the sending devices (`sender`: RTMP accepted, bytes written).
+     */
+    judged_at?: 'ingest' | 'sender';
   };
+  /** Null for a remote platform: its recordings are not seen by the farm. */
   recordings: {
     ordered: number;
     /** Recordings that uploaded at least one segment. */
@@ -41,7 +47,7 @@ export interface MediaReceived {
     bytes: number;
     fails: number;
     saved: number;
-  };
+  } | null;
 }
 
 /** What the platform ordered and how the devices answered, for the summary. */

@@ -73,6 +73,13 @@ export class UserApi {
     private readonly guard: AdminGuard,
     private readonly options: UserApiOptions | null,
   ) {
+    // A device that goes offline ends its live views and recordings: opening one again orders anew.
+    commands.onDeviceOffline((device) => {
+      for (const ch of device.channels) {
+        this.live.delete(`${device.loginCode}/${ch.channel}`);
+        this.recordings.delete(`${device.loginCode}/${ch.channel}`);
+      }
+    });
     this.ttlMs = options?.tokenTtlMs ?? 3_600_000;
     this.maxTokens = options?.maxTokens ?? 10_000;
     if (!(this.ttlMs > 0)) throw new Error('userApi.tokenTtlMs must be > 0');
