@@ -45,6 +45,16 @@ export function userApiMethodsFor(path: string): readonly string[] | null {
   return null;
 }
 
+/** A call on one channel: `/api/cameras/<loginCode>/channels/<channel>/…`. */
+interface ChannelRequest {
+  method: string;
+  loginCode: string;
+  channel: number;
+  /** `<loginCode>/<channel>`. */
+  key: string;
+  body: Record<string, unknown>;
+}
+
 interface LiveView {
   loginCode: string;
   channel: number;
@@ -121,9 +131,15 @@ export class UserApi {
         return;
       }
       const channel = Number(m[2]);
-      const body = await readJsonObject(req);
-      if (m[3] === 'live') await this.liveView(method, loginCode, channel, body, res);
-      else await this.record(method, loginCode, channel, body, res);
+      const request: ChannelRequest = {
+        method,
+        loginCode,
+        channel,
+        key: `${loginCode}/${channel}`,
+        body: await readJsonObject(req),
+      };
+      if (m[3] === 'live') await this.liveView(request, res);
+      else await this.record(request, res);
     } catch (error) {
       if (error instanceof CommandError) sendError(res, error.status, error.message);
       else if (error instanceof BodyTooLargeError) sendError(res, 413, error.message);
@@ -167,14 +183,8 @@ export class UserApi {
     return true;
   }
 
-  private async liveView(
-    method: string,
-    loginCode: string,
-    channel: number,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): Promise<void> {
-    const key = `${loginCode}/${channel}`;
+  private async liveView(r: ChannelRequest, res: ServerResponse): Promise<void> {
+    const { method, loginCode, channel, key, body } = r;
     const open = this.live.get(key);
     if (method === 'DELETE') {
       if (!open) throw new CommandError(404, `no live view of ${loginCode} channel ${channel}`);
@@ -206,14 +216,8 @@ export class UserApi {
     sendJson(res, 201, this.liveJson(view));
   }
 
-  private async record(
-    method: string,
-    loginCode: string,
-    channel: number,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): Promise<void> {
-    const key = `${loginCode}/${channel}`;
+  private async record(r: ChannelRequest, res: ServerResponse): Promise<void> {
+    const { method, loginCode, channel, key, body } = r;
     const open = this.recordings.get(key);
     if (method === 'DELETE') {
       if (!open) throw new CommandError(404, `no recording of ${loginCode} channel ${channel}`);

@@ -9,6 +9,7 @@
 
 import type { ApiClient, ApiResult } from '../api/client.js';
 import { createRandom, type Random } from '../core/random.js';
+import { TimerSet } from '../core/timer-set.js';
 import type { OrderMethod, OrderNotice, StreamMark } from '../farm/order-notices.js';
 import type { MediaReceived, OrderCounts } from '../farm/platform-driver.js';
 import type { Family, HistogramHandle, MetricsRegistry } from '../metrics/registry.js';
@@ -63,7 +64,7 @@ export class ApiOrders {
   private livesSeen = 0;
   /** Ordered streams that went live, until they end: their quality, to judge what they sent. */
   private readonly liveStreams = new Map<string, Quality>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new TimerSet();
   private readonly random: Random;
   private readonly delivery: Family<HistogramHandle>;
   private readonly timeToLive: HistogramHandle;
@@ -125,7 +126,6 @@ export class ApiOrders {
   /** No new orders or stops from now on; the calls under way are awaited. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     await Promise.allSettled([...this.calls]);
   }
@@ -283,11 +283,6 @@ export class ApiOrders {
   }
 
   private later(ms: number, fn: () => void): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.stopped) fn();
-    }, ms);
-    this.timers.add(timer);
-    return timer;
+    return this.timers.later(ms, fn);
   }
 }
