@@ -445,6 +445,11 @@ program
     'run the RTMP ingest on this port (0: any free port)',
     portNumber('--rtmp-port'),
   )
+  .option(
+    '--max-streams <n>',
+    'test knob: the RTMP ingest refuses publishes past n live streams',
+    positiveInt('--max-streams'),
+  )
   .option('--firmware-model <name>', 'firmware version answered by GetFirmware', 'ivc-fw-1.0.0')
   .option(
     '--firmware-size <bytes>',
@@ -518,6 +523,7 @@ program
       rpcTimeoutMs?: number;
       keepaliveMs?: number;
       rtmpPort?: number;
+      maxStreams?: number;
       firmwareModel: string;
       firmwareSize?: number;
       publicHost?: string;
@@ -564,7 +570,8 @@ program
         loginDelayMs: opts.loginDelayMs,
         rpcTimeoutMs: opts.rpcTimeoutMs,
         keepaliveMs: opts.keepaliveMs,
-        rtmpIngest: opts.rtmpPort !== undefined ? { port: opts.rtmpPort } : undefined,
+        rtmpIngest:
+          opts.rtmpPort !== undefined ? { port: opts.rtmpPort, maxStreams: opts.maxStreams } : undefined,
         firmware: [{ firmware_model: opts.firmwareModel, size: opts.firmwareSize }],
         publicHost: opts.publicHost,
         adminToken,

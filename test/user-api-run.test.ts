@@ -200,7 +200,10 @@ thresholds:
 });
 
 /** `ivtfarm ivc` with its RTMP ingest and a user API whose tokens live `ttlMs`, once it listens. */
-async function startPlatformWithTtl(ttlMs: number): Promise<{ ivc: Running; port: number }> {
+async function startPlatformWithTtl(
+  ttlMs: number,
+  extra: string[] = [],
+): Promise<{ ivc: Running; port: number }> {
   const port = await freePort();
   const rtmpPort = await freePort();
   const ivc = startCli(
@@ -214,9 +217,56 @@ async function startPlatformWithTtl(ttlMs: number): Promise<{ ivc: Running; port
       'operator',
       '--api-token-ttl-ms',
       String(ttlMs),
+      ...extra,
     ],
     env,
   );
   await eventually('the platform to listen', () => /user API/.test(ivc.output()), 15_000, 100);
   return { ivc, port };
 }
+
+describe('capacity streams mode against a separately started platform (through its user API)', () => {
+  test('live views opened through the API climb until the platform refuses streams; capacity within one step', async () => {
+    const { ivc, port } = await startPlatformWithTtl(60_000, ['--max-streams', '12']);
+    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-user-api-'));
+    const file = join(dir, 'capacity.yaml');
+    writeFileSync(
+      file,
+      scenario(
+        port,
+        `platform:
+  publish: { quality: ld, action: open_live, stop_action: close_live }
+capacity:
+  mode: streams
+  start: 5
+  step: 5
+  max: 25
+  ramp: 2s
+  hold: 4s
+  sustain: 2s
+  # The platform's refusals are what this test is about.
+  service_levels:
+    "publishes{result:failed}": "rate<0.001"
+`,
+      )
+        .replace(/stages:\n(?: {2}- .*\n)+/, '')
+        .replace('count: 60', 'count: 30'),
+    );
+    const { output } = await run(file, join(dir, 'out'));
+    const runDir = join(dir, 'out', readdirSync(join(dir, 'out'))[0]!);
+    const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+    const c = s.capacity;
+    assert.ok(c, output);
+    assert.equal(c.unit, 'streams');
+    // 5 and 10 hold; at 15 the platform refuses past 12 live streams.
+    assert.equal(c.capacity, 10, output);
+    assert.equal(c.broke_at, 15);
+    assert.deepEqual(
+      c.steps.map((step) => step.held),
+      [true, true, false],
+    );
+    assert.ok((s.metrics.histograms['api_duration{action:open_live}']?.count ?? 0) >= 15);
+    assert.match(output, /capacity/i);
+    ivc.child.kill();
+  });
+});

@@ -92,11 +92,12 @@ export class FarmMediaSink implements MediaSink {
     const end = () => {
       if (ended) return false;
       ended = true;
-      if (stream.publisher) {
-        this.streamsLive.get(job.quality).add(-1);
-        const liveMs = performance.now() - stream.startedAt;
-        const mediaBytes = stream.publisher.stats().mediaBytesSent;
-        this.marks?.({ event: 'ended', loginCode, channel, mediaBytes, liveMs });
+      if (stream.publisher) this.streamsLive.get(job.quality).add(-1);
+      if (this.marks) {
+        // A push that never went live (refused, failed) ends too: 0 bytes over 0 ms.
+        const liveMs = stream.publisher ? performance.now() - stream.startedAt : 0;
+        const mediaBytes = stream.publisher?.stats().mediaBytesSent ?? 0;
+        this.marks({ event: 'ended', loginCode, channel, mediaBytes, liveMs });
       }
       this.live.delete(task);
       return true;

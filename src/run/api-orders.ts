@@ -262,12 +262,28 @@ export class ApiOrders {
       this.liveStreams.set(key, order.quality);
       this.timeToLive.record(Math.max(0, mark.at - order.calledAt));
     } else {
+      this.forgetEnded(key);
       // Ended: an ordered stream (still open, or closed by its duration) reports what it sent.
       const quality = this.liveStreams.get(key);
       if (quality === undefined) return;
       this.liveStreams.delete(key);
       this.sent.push({ quality, mediaBytes: mark.mediaBytes, liveMs: mark.liveMs });
     }
+  }
+
+  /**
+   * Streams mode of the limit finder: a stream that ended by itself (refused or dropped by the
+   * platform's RTMP server) no longer counts towards the level; its view is closed, as a user
+   * closes a broken player, and another channel gets an order at the next second.
+   */
+  private forgetEnded(key: string): void {
+    const order = this.publishes.active.get(key);
+    const stopAction = this.publishes.plan?.stopAction ?? null;
+    if (this.publishTarget === null || this.stopped || !order?.delivered) return;
+    const failed = this.publishes.counts.failed;
+    failed.ended = (failed.ended ?? 0) + 1;
+    if (stopAction === null) this.publishes.active.delete(key);
+    else this.end(this.publishes, key, order, stopAction);
   }
 
   private varsOf(order: Order): Record<string, string | number> {

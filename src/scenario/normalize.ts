@@ -383,10 +383,12 @@ class Normalizer {
     }
     const max = c.max ?? (mode === 'devices' ? count : c.start + 9 * c.step);
     if (mode === 'streams') {
-      if (raw.target !== undefined && raw.target !== 'embedded') {
+      const remote = raw.target !== undefined && raw.target !== 'embedded';
+      if (remote && !raw.api) {
         this.problem(
           ['capacity', 'mode'],
-          '`streams` needs the embedded target (its platform orders the streams)',
+          '`streams` against a remote platform opens the streams through its API: `api` is missing',
+          '`api:` with an action such as open_live, named by platform.publish.action',
         );
       } else if (!raw.platform?.publish) {
         this.problem(
