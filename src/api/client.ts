@@ -102,11 +102,12 @@ export class ApiClient {
   async call(name: string, vars: ApiVars): Promise<ApiResult> {
     const action = this.plan.actions[name];
     if (!action) throw new Error(`no api action named ${name}`);
-    let result = await this.attempt(name, action, vars);
+    let [result, tokenUsed] = await this.attempt(name, action, vars);
     if (result.status === 401 && this.plan.auth) {
       // The platform dropped the token early (restart, revocation): one fresh login, one retry.
-      this.token = null;
-      result = await this.attempt(name, action, vars);
+      // Calls refused together log in once: only the first drops the token they all used.
+      if (this.token === tokenUsed) this.token = null;
+      [result] = await this.attempt(name, action, vars);
     }
     if (result.outcome === 'ok') {
       const { values, missing } = captureValues(result.body, action.capture);
@@ -123,19 +124,25 @@ export class ApiClient {
     await this.agent.close();
   }
 
-  private async attempt(name: string, action: ApiRequestTemplate, vars: ApiVars): Promise<ApiResult> {
+  /** One request with the current token (logging in first when needed); also says which token it sent. */
+  private async attempt(
+    name: string,
+    action: ApiRequestTemplate,
+    vars: ApiVars,
+  ): Promise<[ApiResult, string | null]> {
     let headers: Record<string, string> = {};
     if (this.plan.auth) {
       try {
         await this.ensureToken();
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        return failed('error', 0, `login failed: ${this.redact(message)}`);
+        return [failed('error', 0, `login failed: ${this.redact(message)}`), null];
       }
       headers = this.plan.auth.headers;
     }
-    const all = this.token === null ? vars : { ...vars, token: this.token };
-    return this.send(name, fillRequest(action, all, this.plan.baseUrl, headers));
+    const token = this.token;
+    const all = token === null ? vars : { ...vars, token };
+    return [await this.send(name, fillRequest(action, all, this.plan.baseUrl, headers)), token];
   }
 
   private async ensureToken(): Promise<void> {

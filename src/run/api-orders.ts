@@ -35,6 +35,7 @@ interface Order {
 class OrderBook {
   readonly counts: OrderCounts = { ordered: 0, ok: 0, failed: {}, stopped: 0 };
   readonly active = new Map<string, Order>();
+  failureLogged = false;
 
   constructor(
     readonly plan: OrderPlan | null,
@@ -211,7 +212,9 @@ export class ApiOrders {
         if (result.outcome !== 'ok') {
           book.fail(result);
           if (book.active.get(key) === order) book.active.delete(key);
-          if (book.counts.ordered - book.counts.ok === 1) this.log(`${plan.action} failed: ${result.error}`);
+          if (!book.failureLogged)
+            this.log(`${plan.action} failed (first of its kind shown): ${result.error}`);
+          book.failureLogged = true;
           return;
         }
         book.counts.ok++;
