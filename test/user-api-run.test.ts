@@ -68,6 +68,14 @@ function run(
   return r.exited.then((code) => ({ code, output: r.output() }));
 }
 
+/** A scenario file `name` with `text` in a fresh directory (its run output goes to `dir/out`). */
+function writeScenario(name: string, text: string): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-user-api-'));
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return { dir, file };
+}
+
 /** Every file under `dir`, as text. */
 function allText(dir: string): string {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -80,10 +88,8 @@ describe('platform orders through a remote platform user API (api:, auth:)', () 
   test('40 live views and 10 recordings under a token that expires mid-run: time to live, API latency per action, streams at their bitrate', async () => {
     // Tokens live 8 s: the 25 s run logs in again at least twice.
     const { ivc, port } = await startPlatformWithTtl(8000);
-    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-user-api-'));
-    const file = join(dir, 'user-api.yaml');
-    writeFileSync(
-      file,
+    const { dir, file } = writeScenario(
+      'user-api.yaml',
       scenario(
         port,
         `platform:
@@ -169,10 +175,8 @@ thresholds:
   });
 
   test('a placeholder typo, or an unknown action, names file, field and line', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-user-api-'));
-    const file = join(dir, 'typo.yaml');
-    writeFileSync(
-      file,
+    const { file } = writeScenario(
+      'typo.yaml',
       scenario(1, 'platform:\n  publish: { count: 1, action: open_lve }\n').replace(
         'url: /api/cameras/{login_code}/channels/{channel}/live\n      body',
         'url: /api/cameras/{login_code}/channels/{chanel}/live\n      body',
@@ -228,10 +232,8 @@ async function startPlatformWithTtl(
 describe('capacity streams mode against a separately started platform (through its user API)', () => {
   test('live views opened through the API climb until the platform refuses streams; capacity within one step', async () => {
     const { ivc, port } = await startPlatformWithTtl(60_000, ['--max-streams', '12']);
-    const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-user-api-'));
-    const file = join(dir, 'capacity.yaml');
-    writeFileSync(
-      file,
+    const { dir, file } = writeScenario(
+      'capacity.yaml',
       scenario(
         port,
         `platform:
