@@ -445,6 +445,11 @@ program
     'run the RTMP ingest on this port (0: any free port)',
     portNumber('--rtmp-port'),
   )
+  .option(
+    '--max-streams <n>',
+    'test knob: the RTMP ingest refuses publishes past n live streams',
+    positiveInt('--max-streams'),
+  )
   .option('--firmware-model <name>', 'firmware version answered by GetFirmware', 'ivc-fw-1.0.0')
   .option(
     '--firmware-size <bytes>',
@@ -488,6 +493,17 @@ program
     positiveInt('--max-offline-devices'),
   )
   .option('--strict', "count the vendor firmware's known deviations as violations, not vendor_quirk")
+  .option('--api-user <name>', 'user of the user API (POST /api/login); its password from --api-password-env')
+  .option(
+    '--api-password-env <name>',
+    'user API password from this environment variable (default IVC_API_PASSWORD)',
+  )
+  .option('--api-password-file <file>', 'user API password from this file')
+  .option(
+    '--api-token-ttl-ms <ms>',
+    'lifetime of a user API token (default 3600000)',
+    positiveInt('--api-token-ttl-ms'),
+  )
   .addOption(
     new Option('--record-url-scheme <scheme>', 'scheme of the cbk_url handed out (default ivr)').choices([
       'ivr',
@@ -507,6 +523,7 @@ program
       rpcTimeoutMs?: number;
       keepaliveMs?: number;
       rtmpPort?: number;
+      maxStreams?: number;
       firmwareModel: string;
       firmwareSize?: number;
       publicHost?: string;
@@ -521,6 +538,10 @@ program
       maxOfflineDevices?: number;
       strict?: boolean;
       recordUrlScheme?: 'ivr' | 'http';
+      apiUser?: string;
+      apiPasswordEnv?: string;
+      apiPasswordFile?: string;
+      apiTokenTtlMs?: number;
     }) => {
       // A long-lived service that any client can make allocate: V8 gives memory back after a flood
       // (bench/ivc-hardening.ts: +30 MB RSS after it instead of +54 MB).
@@ -531,6 +552,16 @@ program
         { passwordEnv: opts.adminTokenEnv, passwordFile: opts.adminTokenFile },
         'IVC_ADMIN_TOKEN',
       );
+      const apiPassword = opts.apiUser
+        ? readPassword(
+            { passwordEnv: opts.apiPasswordEnv, passwordFile: opts.apiPasswordFile },
+            'IVC_API_PASSWORD',
+          )
+        : undefined;
+      if (opts.apiUser && !apiPassword)
+        throw new UserError(
+          '--api-user needs a password: set IVC_API_PASSWORD, or --api-password-env / --api-password-file',
+        );
       const ivc = await startIvc({
         host: opts.host,
         port: opts.port,
@@ -539,7 +570,8 @@ program
         loginDelayMs: opts.loginDelayMs,
         rpcTimeoutMs: opts.rpcTimeoutMs,
         keepaliveMs: opts.keepaliveMs,
-        rtmpIngest: opts.rtmpPort !== undefined ? { port: opts.rtmpPort } : undefined,
+        rtmpIngest:
+          opts.rtmpPort !== undefined ? { port: opts.rtmpPort, maxStreams: opts.maxStreams } : undefined,
         firmware: [{ firmware_model: opts.firmwareModel, size: opts.firmwareSize }],
         publicHost: opts.publicHost,
         adminToken,
@@ -554,6 +586,10 @@ program
         },
         strict: opts.strict === true,
         recordUrlScheme: opts.recordUrlScheme,
+        userApi:
+          opts.apiUser && apiPassword
+            ? { user: opts.apiUser, password: apiPassword, tokenTtlMs: opts.apiTokenTtlMs }
+            : undefined,
       }).catch((error: Error) => {
         throw new UserError(error.message);
       });
@@ -568,6 +604,7 @@ program
       );
       console.log(`monitor page:       ${ivc.httpUrl}/?login_code=<code>`);
       if (ivc.rtmpUrl) console.log(`RTMP ingest:        ${ivc.rtmpUrl}`);
+      if (opts.apiUser) console.log(`user API:           ${ivc.httpUrl}/api/login (user ${opts.apiUser})`);
       console.log(
         `logins checked by:  ${checks.length > 0 ? checks.join(', ') : 'nothing (every login accepted)'}`,
       );

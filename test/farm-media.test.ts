@@ -45,14 +45,14 @@ platform:
   assert.equal(s.metrics.histograms['publish_start_duration{quality:ld}']?.count, 10 + pushed);
   assert.ok((c['bytes_sent{kind:rtmp}'] ?? 0) > (10 * 20 * 200_000) / 8, 'about 20 s of ld per stream');
 
-  assert.equal(got.recordings.ordered, 5);
-  assert.equal(got.recordings.with_segments, 5);
-  assert.equal(got.recordings.saved, 5, 'op=save at the end of every recording');
-  assert.equal(got.recordings.fails, 0);
+  assert.equal(got.recordings!.ordered, 5);
+  assert.equal(got.recordings!.with_segments, 5);
+  assert.equal(got.recordings!.saved, 5, 'op=save at the end of every recording');
+  assert.equal(got.recordings!.fails, 0);
   // What the devices say they uploaded is what the platform received.
-  assert.equal(got.recordings.segments, c.segments_created);
-  assert.equal(got.recordings.bytes, c['bytes_sent{kind:upload}']);
-  assert.ok(got.recordings.segments >= 5 * 4, `segments: ${got.recordings.segments}`);
+  assert.equal(got.recordings!.segments, c.segments_created);
+  assert.equal(got.recordings!.bytes, c['bytes_sent{kind:upload}']);
+  assert.ok(got.recordings!.segments >= 5 * 4, `segments: ${got.recordings!.segments}`);
   assert.equal(Object.keys(c).filter((k) => k.startsWith('segments_dropped')).length, 0);
 
   // Alarm pictures went up after AlarmNotify start.

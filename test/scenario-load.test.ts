@@ -48,7 +48,7 @@ describe('example scenarios', () => {
   for (const file of examples) {
     it(`${file} validates`, () => {
       const result = validateScenarioFile(join('scenarios', file), {
-        env: { IVT_PASSWORD: 'example-secret' },
+        env: { IVT_PASSWORD: 'example-secret', IVC_API_PASSWORD: 'example-api-secret' },
       });
       assert.deepEqual(result.errors.map(formatProblem), []);
       assert.equal(result.ok, true);
@@ -179,11 +179,11 @@ describe('problems are located and explained', () => {
     assert.match(only(list, 'events[1].at').message, /after the end of the run \(10s\)/);
   });
 
-  it('a platform plan is refused for a remote target, and a remote target needs a password', () => {
+  it('a platform plan for a remote target needs its api, and a remote target needs a password', () => {
     const list = problems(
       'target: ws://127.0.0.1:9/ivc\ndevices: { count: 1 }\nplatform: { publish: { fraction: 1 } }\n',
     );
-    assert.match(only(list, 'platform').message, /embedded target/);
+    assert.match(only(list, 'platform').message, /asked through its API: `api` is missing/);
     assert.match(only(list, 'devices.password').message, /missing required field/);
   });
 

@@ -4,6 +4,8 @@ import type { RunningIvc } from '../ivc/server.js';
 import { Aggregator } from '../metrics/aggregator.js';
 import { thresholdWindows } from '../metrics/thresholds.js';
 import { WindowTotals } from '../metrics/window-totals.js';
+import { openApiSide } from '../run/api-side.js';
+import { ExitCode, RunRefused } from '../run/exit-codes.js';
 import { LoadShape, loadDurationMs } from '../run/load-shape.js';
 import { startMainMetrics } from '../run/main-metrics.js';
 import { ObserverPipeline, type RunObserver } from '../run/observer.js';
@@ -60,6 +62,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const shard = options.shard ?? { index: 0, count: 1 };
     const planned = planDevices(scenario, { shard });
     if (scenario.checks.preflight) await preflight(scenario, planned);
+    const api = await openApiSide(scenario, aggregator, (m) => progress.log(m));
+    if (api) resources.add('platform API client', api);
     const thresholds = thresholdsOf(scenario);
     const windows = new WindowTotals(thresholdWindows(thresholds)).attach(aggregator);
 
@@ -72,6 +76,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       resources,
       progress,
     );
+
+    if (agents && api?.orders)
+      throw new RunRefused(
+        'orders through the platform API need the devices in this process (no agents): their logins and stream marks come from its worker threads',
+        ExitCode.UsageError,
+      );
 
     // ---- the run directory, the platform, the media ladder ----
     const startedAt = new Date();
@@ -100,7 +110,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       'workers',
       agents
         ? agentSource(agents, planned, init, aggregator, progress, stop, abortOnCrash)
-        : new FleetWorkers(roundRobin(planned, workerCount), init, aggregator, progress, stop, abortOnCrash),
+        : new FleetWorkers(
+            roundRobin(planned, workerCount),
+            init,
+            aggregator,
+            progress,
+            stop,
+            abortOnCrash,
+            api?.orders ? (notice) => api.orders!.notice(notice) : undefined,
+          ),
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));
 
@@ -109,7 +127,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       ? new PlatformDriver(ivc, scenario.platform ?? NO_ORDERS, scenario.seed, resolvePush(scenario, ivc))
       : null;
     const streamStairs = scenario.capacity?.mode === 'streams' ? capacityStages(scenario.capacity) : null;
-    const orders = driver ? resources.add('platform orders', new PlatformOrders(driver, streamStairs)) : null;
+    const orderDriver = driver ?? api?.orders ?? null;
+    const orders = orderDriver
+      ? resources.add('platform orders', new PlatformOrders(orderDriver, streamStairs))
+      : null;
     const shape = resources.add(
       'load shape',
       new LoadShape(scenario, planned.length, shard, fleet, driver, main.targetGauge, progress),
@@ -144,11 +165,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
     // ---- wind down: devices stop and send their last deltas, every second closes ----
     await resources.close(fleet);
+    if (api) await resources.close(api); // its last API metrics go in before the seconds close
     await resources.close(main);
     await resources.close(pipeline);
     if (stop.error) throw stop.error;
     const endedAt = new Date();
-    const platform = platformFacts(ivc, driver, (q) => media.rendition(q).bitrate);
+    const platform = platformFacts(ivc, driver, api?.orders ?? null, (q) => media.rendition(q).bitrate);
     await resources.closeAll();
 
     // ---- the verdict ----

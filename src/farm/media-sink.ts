@@ -18,6 +18,7 @@ import type {
   HistogramHandle,
   MetricsRegistry,
 } from '../metrics/registry.js';
+import type { StreamMarks } from './order-notices.js';
 import { RecordingMetrics } from './recording-metrics.js';
 
 /**
@@ -31,6 +32,8 @@ interface LiveStream {
   /** The rendition's measured bit/s: what the stream should achieve. */
   target: number;
   publisher: RtmpPublisher | null;
+  /** performance.now() of NetStream.Publish.Start (0 until then). */
+  startedAt: number;
   /** [time ms, media bytes sent] once a second, the oldest first, at most BITRATE_WINDOW_S + 1. */
   samples: number[];
 }
@@ -62,6 +65,8 @@ export class FarmMediaSink implements MediaSink {
     registry: MetricsRegistry,
     private readonly scheduler: Scheduler,
     private readonly sourceAddresses: readonly string[] = [],
+    /** Told when orders arrive and streams go live (the coordinator measures time to live). */
+    private readonly marks?: StreamMarks,
   ) {
     this.recordingMetrics = new RecordingMetrics(registry);
     this.startDuration = registry.histogramFamily('publish_start_duration', ['quality']);
@@ -74,10 +79,13 @@ export class FarmMediaSink implements MediaSink {
   startPublish(job: PublishJob, events: MediaEvents): MediaTask {
     const rendition = this.catalogue.rendition(job.quality);
     const acceptedAt = performance.now();
+    const { loginCode, channel } = job;
+    this.marks?.({ event: 'delivered', method: 'RTMPPublish', loginCode, channel, at: Date.now() });
     const stream: LiveStream = {
       quality: job.quality,
       target: rendition.bitrate,
       publisher: null,
+      startedAt: 0,
       samples: [],
     };
     let ended = false;
@@ -85,6 +93,12 @@ export class FarmMediaSink implements MediaSink {
       if (ended) return false;
       ended = true;
       if (stream.publisher) this.streamsLive.get(job.quality).add(-1);
+      if (this.marks) {
+        // A push that never went live (refused, failed) ends too: 0 bytes over 0 ms.
+        const liveMs = stream.publisher ? performance.now() - stream.startedAt : 0;
+        const mediaBytes = stream.publisher?.stats().mediaBytesSent ?? 0;
+        this.marks({ event: 'ended', loginCode, channel, mediaBytes, liveMs });
+      }
       this.live.delete(task);
       return true;
     };
@@ -99,10 +113,12 @@ export class FarmMediaSink implements MediaSink {
       onStarted: (publisher) => {
         stream.publisher = publisher;
         const startedAt = performance.now();
+        stream.startedAt = startedAt;
         stream.samples.push(startedAt, 0);
         this.startDuration.get(job.quality).record(startedAt - acceptedAt);
         this.publishes.get('ok', 'ok', job.quality).add(1);
         this.streamsLive.get(job.quality).add(1);
+        this.marks?.({ event: 'live', loginCode, channel, at: Date.now() });
       },
       onFailed: (error) => {
         this.publishes.get('failed', error.reason, job.quality).add(1);
@@ -115,6 +131,8 @@ export class FarmMediaSink implements MediaSink {
 
   /** StartCloudRecord accepted: TS segments of the quality's rendition through the cbk_url flow. */
   startRecord(job: RecordJob, events: MediaEvents): MediaTask {
+    const { loginCode, channel } = job;
+    this.marks?.({ event: 'delivered', method: 'StartCloudRecord', loginCode, channel, at: Date.now() });
     const sources = this.sourceAddresses;
     const recorder: CloudRecorder = new CloudRecorder({
       params: job.params,
@@ -211,6 +229,7 @@ export function createMediaSink(
   setup: MediaSinkSetup,
   registry: MetricsRegistry,
   scheduler: Scheduler,
+  marks?: StreamMarks,
 ): FarmMediaSink | null {
   if (!setup.mediaDir) return null;
   const catalogue = loadCatalogue({ dir: setup.mediaDir, bitrates: setup.bitrates });
@@ -219,5 +238,5 @@ export function createMediaSink(
     sourceAddresses: setup.sourceAddresses,
     onLag: (ms) => lag.record(ms),
   });
-  return new FarmMediaSink(catalogue, pool, registry, scheduler, setup.sourceAddresses);
+  return new FarmMediaSink(catalogue, pool, registry, scheduler, setup.sourceAddresses, marks);
 }

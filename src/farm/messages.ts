@@ -2,6 +2,7 @@ import type { DeviceTls } from '../device/config.js';
 import type { DeviceTimings, VendorTraits } from '../device/profile.js';
 import type { MetricsDelta } from '../metrics/delta.js';
 import type { AlarmPlan, DevicePush, Quality } from '../scenario/types.js';
+import type { OrderNotice } from './order-notices.js';
 import type { PlannedDevice } from './plan.js';
 
 /** Everything a worker needs to run its shard; structured-cloned once at spawn. */
@@ -26,6 +27,8 @@ export interface WorkerInit {
   sourceAddresses: string[];
   /** Devices that push by themselves; `url` has {login_code} and {channel} to fill in. */
   push: DevicePush | null;
+  /** The coordinator orders through the platform's API: post `OrderNotice`s (logins, orders received, streams live). */
+  noticeOrders?: boolean;
   /** Fault injection for tests of crash handling: the worker throws after this many ms. */
   crashAfterMs?: number;
 }
@@ -44,5 +47,6 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; devices: number }
   | { type: 'metrics'; delta: MetricsDelta }
+  | { type: 'notice'; notice: OrderNotice }
   /** The last delta, after every device stopped. */
   | { type: 'stopped'; delta: MetricsDelta };

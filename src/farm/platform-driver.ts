@@ -1,4 +1,5 @@
 import { createRandom, type Random } from '../core/random.js';
+import { TimerSet } from '../core/timer-set.js';
 import { ingestStreamName } from '../ivc/commands.js';
 import type { DeviceRecord } from '../ivc/device-record.js';
 import type { RunningIvc } from '../ivc/server.js';
@@ -32,7 +33,13 @@ export interface MediaReceived {
     ratio_max: number | null;
     /** Streams with validation violations at the ingest (timestamps, missing headers). */
     with_violations: number;
+    /**
+     * Where the streams were judged: at the embedded platform's ingest (absent or `ingest`), or,
+     * for a remote platform, by the sending devices (`sender`: RTMP accepted, bytes written).
+     */
+    judged_at?: 'ingest' | 'sender';
   };
+  /** Null for a remote platform: its recordings are not seen by the farm. */
   recordings: {
     ordered: number;
     /** Recordings that uploaded at least one segment. */
@@ -41,7 +48,7 @@ export interface MediaReceived {
     bytes: number;
     fails: number;
     saved: number;
-  };
+  } | null;
 }
 
 /** What the platform ordered and how the devices answered, for the summary. */
@@ -92,7 +99,7 @@ export class PlatformDriver {
   private readonly pushedStreams = new Set<string>();
   /** Channels we ever ordered to publish: live after a re-login is then our stream, not a push. */
   private readonly orderedChannels = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new TimerSet();
   private readonly random: Random;
   private unsubscribe: Array<() => void> = [];
   /** Streams mode of the limit finder: keep this many publishes ordered (null: the plan's fraction/count). */
@@ -246,17 +253,11 @@ export class PlatformDriver {
   stop(): void {
     this.stopped = true;
     for (const u of this.unsubscribe) u();
-    for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }
 
   private later(ms: number, fn: () => void): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      if (!this.stopped) fn();
-    }, ms);
-    this.timers.add(timer);
-    return timer;
+    return this.timers.later(ms, fn);
   }
 
   private deviceOnline(device: DeviceRecord): void {

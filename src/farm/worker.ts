@@ -15,6 +15,7 @@ import { AlarmGenerator } from './alarm-generator.js';
 import { DeviceMetrics } from './device-metrics.js';
 import { createMediaSink } from './media-sink.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
+import { NoticedDeviceMetrics, type OrderNotice } from './order-notices.js';
 import { pushUrl } from './plan.js';
 import { within } from './within.js';
 
@@ -25,11 +26,25 @@ const post = (message: FromWorker) => port.postMessage(message);
 const registry = new MetricsRegistry({ source: `worker-${init.workerIndex}` });
 /** One observer per mix entry: the `mix` label is resolved once per entry, not per sample. */
 const observers = new Map<string, DeviceMetrics>();
+const notify = (notice: OrderNotice) => post({ type: 'notice', notice });
 const observerOf = (mix: string) =>
-  observers.get(mix) ?? observers.set(mix, new DeviceMetrics(registry, mix)).get(mix)!;
+  observers.get(mix) ??
+  observers
+    .set(
+      mix,
+      init.noticeOrders
+        ? new NoticedDeviceMetrics(registry, mix, notify, (d) => channelsOf(d.index))
+        : new DeviceMetrics(registry, mix),
+    )
+    .get(mix)!;
 const health = new GeneratorHealthSampler(registry, { worker: String(init.workerIndex) });
 const scheduler = new Scheduler();
-const media = createMediaSink(init, registry, scheduler);
+const media = createMediaSink(
+  init,
+  registry,
+  scheduler,
+  init.noticeOrders ? (mark) => notify({ type: 'stream', mark }) : undefined,
+);
 const random = seededRandom(deviceSeed(init.seed, 1_000_000 + init.workerIndex));
 
 // Devices are built when first started: a shard's tail may never be reached by the ramp.
@@ -86,6 +101,18 @@ function standingPush(
     entries.push({ enable: true, channel: ch, quality: push.quality, url: pushUrl(push.url, loginCode, ch) });
   }
   return entries;
+}
+
+/** Channels of device `index` (by plan index), and how many of them push by themselves. */
+let slotOf: Map<number, number> | null = null;
+function channelsOf(index: number): { channels: number; pushing: number } {
+  slotOf ??= new Map(init.devices.map((p, i) => [p.index, i]));
+  const i = slotOf.get(index)!;
+  const plan = init.devices[i]!;
+  return {
+    channels: plan.channels,
+    pushing: standingPush(plan.index, plan.loginCode, plan.channels)?.length ?? 0,
+  };
 }
 
 function setRunning(target: number): void {

@@ -1,4 +1,5 @@
 import type { RegistryEntry } from './credentials.js';
+import type { UserApiOptions } from './user-api.js';
 
 /** One firmware of the catalogue `GetFirmware` answers from. */
 export interface FirmwareEntry {
@@ -90,6 +91,11 @@ export interface IvcOptions {
    * monitor accept besides loopback names, the bound host and `publicHost`.
    */
   allowedOrigins?: string[];
+  /**
+   * The user API (`POST /api/login`, live views, recordings; see user-api.ts): who may log in and
+   * how long a token lives (default none: every login is refused with 403). Never logged.
+   */
+  userApi?: UserApiOptions;
   /** A connection must complete its request head or WebSocket upgrade within this time (default 10000 ms). */
   handshakeTimeoutMs?: number;
   /** A whole HTTP request, body included, must arrive within this time (default 120000 ms). */
@@ -142,6 +148,7 @@ export interface ResolvedOptions {
   publicHost: string | null;
   adminToken: string | null;
   allowedOrigins: string[];
+  userApi: UserApiOptions | null;
   handshakeTimeoutMs: number;
   requestTimeoutMs: number;
   keepaliveMissingPeriods: number;
@@ -190,6 +197,7 @@ export function resolveOptions(o: IvcOptions): ResolvedOptions {
     publicHost: o.publicHost ?? null,
     adminToken: o.adminToken || null,
     allowedOrigins: o.allowedOrigins ?? [],
+    userApi: o.userApi ?? null,
     handshakeTimeoutMs: positive('handshakeTimeoutMs', o.handshakeTimeoutMs, 10_000),
     requestTimeoutMs: positive('requestTimeoutMs', o.requestTimeoutMs, 120_000),
     keepaliveMissingPeriods: positive('keepaliveMissingPeriods', o.keepaliveMissingPeriods, 3),

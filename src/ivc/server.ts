@@ -14,6 +14,7 @@ import { handleDeviceUpgrade } from './login.js';
 import { monitorPageHtml } from './monitor-page.js';
 import { type IvcOptions, resolveOptions } from './options.js';
 import { IvcPlatform } from './platform.js';
+import { UserApi, userApiMethodsFor } from './user-api.js';
 
 /** A reference platform listening on its port. */
 export interface RunningIvc {
@@ -41,6 +42,7 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
   const platform = new IvcPlatform(o);
   platform.ingest = ingest;
   const commands = new IvcCommands(platform);
+  const userApi = new UserApi(platform, commands, guard, o.userApi);
   const devices = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: o.maxPayload });
   const monitors = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
 
@@ -52,7 +54,7 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
       connectionsCheckingInterval: Math.max(20, Math.min(1000, o.handshakeTimeoutMs / 4)),
     },
     (req, res) => {
-      route(platform, commands, guard, req, res).catch((error: Error) => {
+      route(platform, commands, guard, userApi, req, res).catch((error: Error) => {
         if (!res.headersSent) sendError(res, 500, `internal error: ${error.message}`);
         else res.destroy();
       });
@@ -181,7 +183,7 @@ function methodsFor(parts: readonly string[]): readonly string[] | null {
   const [, first, second] = parts;
   const n = parts.length;
   if (n === 2 && (first === '' || first === 'ivc' || first === 'monitor')) return ['GET', 'HEAD'];
-  if (first === 'api') return adminMethodsFor(parts.slice(2));
+  if (first === 'api') return userApiMethodsFor(parts.join('/')) ?? adminMethodsFor(parts.slice(2));
   if (n === 3 && first === 'firmware') return ['GET', 'HEAD'];
   if (n === 3 && first === 'record') return ['POST'];
   if (n === 5 && first === 'upload' && second === 'alarm') return ['POST'];
@@ -194,6 +196,7 @@ async function route(
   platform: IvcPlatform,
   commands: IvcCommands,
   guard: AdminGuard,
+  userApi: UserApi,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -213,7 +216,9 @@ async function route(
     sendError(res, allowed ? 405 : 404, `${allowed ? 'method not allowed' : 'not found'}: ${method} ${path}`);
     return;
   }
-  if (parts[1] === 'api') {
+  if (parts[1] === 'api' && userApiMethodsFor(path)) {
+    await userApi.handle(req, res, url);
+  } else if (parts[1] === 'api') {
     await handleAdminApi(platform, commands, guard, req, res, url);
   } else if (path === '/') {
     // The page holds no data (it asks the API), but it is only served under the platform's names.

@@ -26,6 +26,8 @@ export class IvcStats {
   connectionTimeouts = 0;
   /** Recording callbacks and uploads for a session the platform never ordered (answered 404). */
   recordUnknown = 0;
+  /** The user API (user-api.ts): token logins, refused logins, expired tokens shown, orders placed. */
+  readonly userApi = { logins: 0, loginsRefused: 0, tokensExpired: 0, liveOpened: 0, recordingsStarted: 0 };
   readonly violations: Record<string, number> = {};
   /** Deviations the vendor firmware is known to make, counted apart from violations (not strict). */
   readonly vendorQuirks: Record<string, number> = {};
@@ -57,6 +59,13 @@ export class IvcStats {
         unknown_session: this.recordUnknown,
       },
       firmware_downloads: this.firmwareDownloads,
+      user_api: {
+        logins: this.userApi.logins,
+        logins_refused: this.userApi.loginsRefused,
+        tokens_expired: this.userApi.tokensExpired,
+        live_opened: this.userApi.liveOpened,
+        recordings_started: this.userApi.recordingsStarted,
+      },
       violations: this.violations,
       vendor_quirks: this.vendorQuirks,
       disconnects: this.disconnects,

@@ -358,6 +358,41 @@ export const CATALOGUE: readonly MetricDef[] = [
     labels: ['worker'],
     description: 'V8 heap in use per thread.',
   },
+  // --- the platform's own HTTP API (`api:`, src/api) and the streams its users order through it
+  {
+    name: 'api_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['action'],
+    description:
+      'Platform API request → whole answer read, by action (`api.actions` name; `auth` for the login step). Requests without an answer (timeout, network error) are counted in api_requests only.',
+  },
+  {
+    name: 'api_requests',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['action', 'status'],
+    rate: { of: 'api_requests', outcome: ['status'] },
+    description:
+      'Platform API requests by action and outcome: the HTTP status of the answer, or timeout / error when none came.',
+  },
+  {
+    name: 'order_delivery_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['method'],
+    values: { method: ['RTMPPublish', 'StartCloudRecord'] },
+    description:
+      'A user API call that orders a stream or recording → the device receiving the order (RTMPPublish, StartCloudRecord) from the platform.',
+  },
+  {
+    name: 'time_to_live',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: [],
+    description:
+      "A user API call that opens a live view → the platform's RTMP server accepting the stream (NetStream.Publish.Start) and the first media tag written to it.",
+  },
   // --- viewers (src/viewer): players pulling streams back; kind = protocol (rtmp, http-flv, hls)
   {
     name: 'viewer_ttff',

@@ -14,6 +14,9 @@ export const LABEL_KEYS = [
   'kind',
   'quality',
   'worker',
+  /** A platform API action (`api.actions` name, or `auth`) and the HTTP status of its answer. */
+  'action',
+  'status',
   /** The device's mix entry (`devices.mix[].name`); last, so existing series keys keep their prefix. */
   'mix',
 ] as const;

@@ -87,12 +87,14 @@ export function formatSummary(s: RunSummary): string {
     const range = st.ratio_min === null ? '' : `, received/target ${fmt(st.ratio_min)}–${fmt(st.ratio_max)}`;
     const expected =
       pushed === 0 ? `${st.ordered}` : `${st.ordered + pushed} (${st.ordered} ordered, ${pushed} pushed)`;
+    const seen = st.judged_at === 'sender' ? 'live at the platform (RTMP accepted)' : 'received';
+    const sent = st.judged_at === 'sender' ? ' sent' : '';
     lines.push(
-      `  streams in      ${st.received}/${expected} received, ${st.within_10pct}/${st.judged} within ±10 % of their bitrate${range}${st.with_violations ? `, ${st.with_violations} with violations` : ''}`,
+      `  streams in      ${st.received}/${expected} ${seen}, ${st.within_10pct}/${st.judged}${sent} within ±10 % of their bitrate${range}${st.with_violations ? `, ${st.with_violations} with violations` : ''}`,
     );
   }
-  if (got && got.recordings.ordered > 0) {
-    const r = got.recordings;
+  const r = got?.recordings;
+  if (r && r.ordered > 0) {
     const dropped = Object.entries(c)
       .filter(([k]) => k.startsWith('segments_dropped'))
       .reduce((n, [, v]) => n + v, 0);

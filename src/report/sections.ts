@@ -317,10 +317,13 @@ export function errorsSection(i: SectionInput): string {
     body += table(['order', 'ordered', 'ok', 'failed'], rows);
     const got = pf.received;
     const pushed = got?.streams.pushed ?? 0;
-    if (got && (got.streams.ordered + pushed > 0 || got.recordings.ordered > 0)) {
+    if (got && (got.streams.ordered + pushed > 0 || (got.recordings?.ordered ?? 0) > 0)) {
       const st = got.streams;
       const r = got.recordings;
-      body += '<h3>What the platform received</h3>';
+      body +=
+        st.judged_at === 'sender'
+          ? '<h3>What the platform accepted (seen by the sending devices)</h3>'
+          : '<h3>What the platform received</h3>';
       body += table(
         [
           'what',
@@ -347,7 +350,7 @@ export function errorsSection(i: SectionInput): string {
             ]
           : [],
       );
-      if (r.ordered > 0) {
+      if (r && r.ordered > 0) {
         body += table(
           ['recordings', 'ordered', 'with segments', 'segments', 'bytes', 'failed uploads', 'saved'],
           [['recordings', r.ordered, r.with_segments, r.segments, r.bytes, r.fails, r.saved]],

@@ -17,6 +17,7 @@ import {
 } from '../metrics/thresholds.js';
 import type { WindowTotals } from '../metrics/window-totals.js';
 import type { Scenario } from '../scenario/types.js';
+import type { ApiOrders } from './api-orders.js';
 import { checksPassed, devicesLostJudged, evaluateChecks } from './checks.js';
 import { runExitCode } from './exit-codes.js';
 import type { StopSignal } from './stop.js';
@@ -40,12 +41,25 @@ export interface RunFacts {
   platform: RunSummary['platform'];
 }
 
-/** What the embedded platform saw (read after the devices stopped, before it closes). */
+/**
+ * What the embedded platform saw (read after the devices stopped, before it closes), or what was
+ * ordered through a remote platform's API and what its devices saw of it.
+ */
 export function platformFacts(
   ivc: RunningIvc | null,
   driver: PlatformDriver | null,
+  apiOrders: ApiOrders | null,
   renditionBitrate: Parameters<PlatformDriver['mediaReceived']>[0],
 ): RunSummary['platform'] {
+  if (!ivc && apiOrders) {
+    return {
+      stats: null,
+      publishes: apiOrders.publishCounts,
+      records: apiOrders.recordCounts,
+      events: apiOrders.events,
+      received: apiOrders.mediaReceived(renditionBitrate),
+    };
+  }
   if (!ivc) return null;
   return {
     stats: ivc.platform.stats.toJSON(ivc.platform.devices.size),

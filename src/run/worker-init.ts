@@ -2,6 +2,7 @@ import type { WorkerInit } from '../farm/messages.js';
 import type { PlannedDevice } from '../farm/plan.js';
 import type { RunningIvc } from '../ivc/server.js';
 import type { Scenario } from '../scenario/types.js';
+import { ordersThroughApi } from './api-side.js';
 import { resolvePush } from './platform.js';
 
 export interface WorkerInitOptions {
@@ -42,6 +43,7 @@ export function workerInit(
     mediaDir: options.mediaDir,
     sourceAddresses: scenario.devices.sourceAddresses,
     push: resolvePush(scenario, options.ivc),
+    noticeOrders: ordersThroughApi(scenario),
     crashAfterMs: options.crashWorkers?.[index],
   };
 }

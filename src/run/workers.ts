@@ -2,6 +2,7 @@
 // deltas into the aggregator. A crashed worker's devices are counted as lost.
 
 import type { FromWorker, ToWorker, WorkerInit } from '../farm/messages.js';
+import type { OrderNotice } from '../farm/order-notices.js';
 import type { PlannedDevice } from '../farm/plan.js';
 import type { ProgressDisplay } from '../farm/progress.js';
 import { WorkerPool } from '../farm/worker-pool.js';
@@ -38,9 +39,14 @@ export class FleetWorkers implements DeviceSource {
     progress: Pick<ProgressDisplay, 'log'>,
     stop: StopSignal,
     abortOnCrash: boolean,
+    /** Logins, orders received and streams live, when the run orders through the platform's API. */
+    onNotice?: (notice: OrderNotice) => void,
   ) {
     this.pool.on('message', (_index, message) => {
       switch (message.type) {
+        case 'notice':
+          onNotice?.(message.notice);
+          break;
         case 'metrics':
         case 'stopped':
           aggregator.add(message.delta);

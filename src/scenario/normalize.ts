@@ -4,13 +4,16 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
+import type { ApiPlan } from '../api/actions.js';
 import { capacityLoad, churnEvents, DEFAULT_CHURN, defaultServiceLevels } from '../capacity/staircase.js';
 import { DEFAULT_HARDWARE_MODEL } from '../core/device-defaults.js';
 import { formatDuration, parseDuration, UnitError } from '../core/duration.js';
 import { QUALITIES } from '../core/quality.js';
+import { closest } from '../core/suggest.js';
 import { parseBitrate, parseRate, parseSize } from '../core/units.js';
 import type { ThresholdsConfig } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
+import { normalizeApi } from './api.js';
 import type { FieldProblem } from './errors.js';
 import type { PathSegment } from './locate.js';
 import type { ScenarioFile } from './schema.js';
@@ -37,6 +40,12 @@ import type {
   Stage,
   Target,
 } from './types.js';
+
+/** Where the platform's orders go: its own code (embedded) or its API (remote, through `api:`). */
+interface RemoteApi {
+  remote: boolean;
+  plan: ApiPlan | null;
+}
 
 /** More steps than any limit search needs (each holds for seconds at least). */
 const MAX_CAPACITY_STEPS = 1000;
@@ -122,6 +131,7 @@ class Normalizer {
     const capacity = raw.capacity ? this.capacity(raw, devices.count) : null;
     const load = capacity ? capacityLoad(capacity, devices.count) : this.load(raw, devices.count);
     const durationMs = this.runDuration(raw, load);
+    const api = raw.api ? normalizeApi(raw.api, this) : null;
     const name = raw.name ?? (this.ctx.file ? basename(this.ctx.file, extname(this.ctx.file)) : 'scenario');
     return {
       file: this.ctx.file,
@@ -138,7 +148,8 @@ class Normalizer {
         (a, b) => a.atMs - b.atMs,
       ),
       alarms: raw.alarms ? this.alarms(raw.alarms, ['alarms']) : null,
-      platform: this.platform(raw, target, durationMs),
+      platform: this.platform(raw, target, durationMs, api),
+      api,
       media: this.media(raw),
       thresholds: this.thresholds(raw, load),
       capacity,
@@ -372,10 +383,12 @@ class Normalizer {
     }
     const max = c.max ?? (mode === 'devices' ? count : c.start + 9 * c.step);
     if (mode === 'streams') {
-      if (raw.target !== undefined && raw.target !== 'embedded') {
+      const remote = raw.target !== undefined && raw.target !== 'embedded';
+      if (remote && !raw.api) {
         this.problem(
           ['capacity', 'mode'],
-          '`streams` needs the embedded target (its platform orders the streams)',
+          '`streams` against a remote platform opens the streams through its API: `api` is missing',
+          '`api:` with an action such as open_live, named by platform.publish.action',
         );
       } else if (!raw.platform?.publish) {
         this.problem(
@@ -573,11 +586,23 @@ class Normalizer {
     o: NonNullable<NonNullable<ScenarioFile['platform']>['publish']>,
     path: PathSegment[],
     quality: Quality,
+    api: RemoteApi,
+    defaults: [start: string, stop: string],
   ): OrderPlan {
     if (o.fraction !== undefined && o.count !== undefined) {
       this.problem([...path, 'count'], 'give either `fraction` or `count`, not both', undefined, 'key');
     }
+    const action = this.actionOf(o.action, [...path, 'action'], api, defaults[0], true);
+    const stopAction = this.actionOf(o.stop_action, [...path, 'stop_action'], api, defaults[1], false);
+    if (api.remote && o.duration !== undefined && stopAction === null)
+      this.problem(
+        [...path, 'duration'],
+        'ending the order needs `stop_action`',
+        `stop_action: ${defaults[1]}`,
+      );
     return {
+      action,
+      stopAction,
       fraction: o.fraction ?? (o.count !== undefined ? 0 : 1),
       count: o.count ?? null,
       quality: o.quality ?? quality,
@@ -588,22 +613,77 @@ class Normalizer {
     };
   }
 
-  platform(raw: ScenarioFile, target: Target, durationMs: number): PlatformPlan | null {
-    const p = raw.platform;
-    if (target.kind !== 'embedded') {
-      if (p)
+  /**
+   * The `api.actions` entry an order or event names (or the conventional name when the API has
+   * it); null when none applies. Only a remote platform is asked through its API.
+   */
+  actionOf(
+    name: string | undefined,
+    path: PathSegment[],
+    api: RemoteApi,
+    conventional: string | null,
+    required: boolean,
+  ): string | null {
+    if (!api.remote) {
+      if (name !== undefined)
         this.problem(
-          ['platform'],
-          'only applies to the embedded target',
-          'no `platform` with a ws(s):// target',
+          path,
+          'only applies to a remote target (the embedded platform orders by itself)',
+          undefined,
           'key',
         );
       return null;
     }
+    const actions = Object.keys(api.plan?.actions ?? {});
+    const chosen =
+      name ?? (conventional !== null && actions.includes(conventional) ? conventional : undefined);
+    if (chosen === undefined) {
+      if (required)
+        this.problem(
+          path,
+          'missing required field (a remote platform is asked through its API)',
+          actions.length > 0
+            ? `one of ${actions.join(', ')}`
+            : `an action of \`api.actions\`, e.g. ${conventional}`,
+        );
+      return null;
+    }
+    if (!actions.includes(chosen)) {
+      const guess = closest(chosen, actions);
+      this.problem(
+        path,
+        `no api action named ${chosen}${guess ? ` (did you mean ${guess}?)` : ''}`,
+        actions.length > 0 ? `one of ${actions.join(', ')}` : 'an `api.actions` entry',
+      );
+    }
+    return chosen;
+  }
+
+  platform(
+    raw: ScenarioFile,
+    target: Target,
+    durationMs: number,
+    apiPlan: ApiPlan | null,
+  ): PlatformPlan | null {
+    const p = raw.platform;
+    const api: RemoteApi = { remote: target.kind !== 'embedded', plan: apiPlan };
+    if (api.remote) {
+      if (!p) return null;
+      if (!apiPlan)
+        this.problem(
+          ['platform'],
+          'a remote platform is asked through its API: `api` is missing',
+          '`api: { actions: … }`',
+          'key',
+        );
+      for (const knob of ['refuse_logins_after', 'refuse_streams_after', 'strict'] as const)
+        if (p[knob] !== undefined)
+          this.problem(['platform', knob], 'only applies to the embedded target', undefined, 'key');
+    }
     const record = p?.record;
     const recordPlan: RecordPlan | null = record
       ? {
-          ...this.order(record, ['platform', 'record'], 'ld'),
+          ...this.order(record, ['platform', 'record'], 'ld', api, ['start_record', 'stop_record']),
           segDuration: record.seg_duration ?? DEFAULTS.segDuration,
           segMaxSize:
             record.seg_max_size !== undefined
@@ -614,13 +694,16 @@ class Normalizer {
         }
       : null;
     return {
-      publish: p?.publish ? this.order(p.publish, ['platform', 'publish'], 'sd') : null,
+      publish: p?.publish
+        ? this.order(p.publish, ['platform', 'publish'], 'sd', api, ['open_live', 'close_live'])
+        : null,
       record: recordPlan,
       events: (p?.events ?? []).map((e, i) => ({
         atMs: this.atWithin(e.at, ['platform', 'events', i, 'at'], durationMs),
         event: e.event,
         fraction: e.fraction ?? 1,
         params: e.params ?? null,
+        action: this.actionOf(e.action, ['platform', 'events', i, 'action'], api, null, true),
       })),
       refuseLoginsAfter: p?.refuse_logins_after ?? null,
       refuseStreamsAfter: p?.refuse_streams_after ?? null,

@@ -201,7 +201,11 @@ export const EventSchema = Strict({
   alarms: Type.Optional(AlarmsSchema),
 });
 
+const ActionName = (expected: string) => Type.String({ pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$', expected });
+
 const OrderCommon = {
+  action: Type.Optional(ActionName('the name of an `api.actions` entry that places the order')),
+  stop_action: Type.Optional(ActionName('the name of an `api.actions` entry that ends it')),
   fraction: Type.Optional(FractionSchema),
   count: Type.Optional(Count(0, 10_000_000)),
   max_bitrate: Type.Optional(BitrateSchema),
@@ -228,6 +232,7 @@ export const PlatformEventSchema = Strict({
   event: StringEnum(PLATFORM_EVENTS),
   fraction: Type.Optional(FractionSchema),
   params: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { expected: 'an object' })),
+  action: Type.Optional(ActionName('the name of an `api.actions` entry called for each chosen channel')),
 });
 
 export const PlatformSchema = Strict({
@@ -238,6 +243,49 @@ export const PlatformSchema = Strict({
   refuse_streams_after: Type.Optional(Count(0, 10_000_000)),
   /** Embedded platform: count the vendor firmware's known deviations as violations. */
   strict: Type.Optional(Type.Boolean({ expected: 'true or false' })),
+});
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+
+const HeadersSchema = Type.Record(Type.String(), Type.String({ expected: 'a header value (a string)' }), {
+  expected: 'an object of header: value',
+});
+
+const ApiRequestFields = {
+  method: Type.Optional(StringEnum(HTTP_METHODS)),
+  url: NonEmpty('a URL, or a path under `api.base_url` such as /api/cameras/{login_code}/live'),
+  headers: Type.Optional(HeadersSchema),
+  body: Type.Optional(Type.Unknown()),
+};
+
+export const ApiActionSchema = Strict({
+  ...ApiRequestFields,
+  capture: Type.Optional(
+    Type.Record(Type.String(), NonEmpty('a JSON path such as $.stream_id'), {
+      expected: 'an object of name: JSON path, e.g. { stream_id: $.stream_id }',
+    }),
+  ),
+});
+
+/** The login step: a request whose answer holds a token (`token:` path), sent with every action. */
+export const ApiAuthSchema = Strict({
+  request: Strict(ApiRequestFields, 'the login request { method, url, headers, body }'),
+  token: NonEmpty('a JSON path to the token in the answer, such as $.token'),
+  expires_in: Type.Optional(NonEmpty('a JSON path to the lifetime in seconds, such as $.expires_in')),
+  ttl: Type.Optional(DurationSchema),
+  headers: Type.Optional(HeadersSchema),
+});
+
+export const ApiSchema = Strict({
+  base_url: Type.Optional(
+    Type.String({ pattern: '^https?://\\S+$', expected: 'an http:// or https:// URL' }),
+  ),
+  connections: Type.Optional(Count(1, 10_000)),
+  timeout: Type.Optional(DurationSchema),
+  auth: Type.Optional(ApiAuthSchema),
+  actions: Type.Record(Type.String(), ApiActionSchema, {
+    expected: 'an object of name: { method, url, headers, body, capture }',
+  }),
 });
 
 export const MediaSchema = Strict({
@@ -335,6 +383,7 @@ export const ScenarioFileSchema = Type.Object(
     events: Type.Optional(Type.Array(EventSchema)),
     alarms: Type.Optional(AlarmsSchema),
     platform: Type.Optional(PlatformSchema),
+    api: Type.Optional(ApiSchema),
     media: Type.Optional(MediaSchema),
     thresholds: Type.Optional(ThresholdsSchema),
     capacity: Type.Optional(CapacitySchema),

@@ -87,5 +87,35 @@ export function maskSecrets(scenario: Scenario): Scenario {
   if (copy.devices.password !== '') copy.devices.password = MASK;
   if (copy.target.kind === 'remote') copy.target.url = maskUrl(copy.target.url);
   copy.parameters.overrides = maskOverrides(copy.parameters.overrides);
+  if (copy.api) {
+    const auth = copy.api.auth;
+    // The login body holds the user's credentials; header values may be keys. A header that only
+    // places a value (`Bearer {token}`) is kept: it shows how the token is sent, not the token.
+    if (auth) {
+      auth.request.body = maskLeaves(auth.request.body);
+      auth.request.headers = maskHeaders(auth.request.headers);
+    }
+    for (const action of Object.values(copy.api.actions)) action.headers = maskHeaders(action.headers);
+  }
   return copy;
+}
+
+function maskLeaves(value: unknown): unknown {
+  if (typeof value === 'string' || typeof value === 'number') return MASK;
+  if (Array.isArray(value)) return value.map(maskLeaves);
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskLeaves(v)]));
+  return value;
+}
+
+const PLACED_ONLY = /^(?:[A-Za-z-]+ )?\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+const HARMLESS_HEADERS = new Set(['content-type', 'accept', 'user-agent', 'accept-language']);
+
+function maskHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).map(([k, v]) => [
+      k,
+      PLACED_ONLY.test(v) || HARMLESS_HEADERS.has(k.toLowerCase()) ? v : MASK,
+    ]),
+  );
 }

@@ -1,3 +1,4 @@
+import type { ApiPlan } from '../api/actions.js';
 import type { VendorTraits } from '../device/profile.js';
 // The resolved scenario handed to the rest of the farm: defaults applied, durations in
 // milliseconds, rates per second, bitrates in bit/s, sizes in bytes, paths absolute.
@@ -147,6 +148,10 @@ export interface OrderPlan {
   afterMs: number;
   /** How long before the platform stops it; null = until the end of the run. */
   durationMs: number | null;
+  /** Remote target: the `api.actions` entry that places the order (open a live view, start recording). */
+  action: string | null;
+  /** Remote target: the `api.actions` entry that ends it after `durationMs` (null: none). */
+  stopAction: string | null;
 }
 
 export interface RecordPlan extends OrderPlan {
@@ -161,9 +166,14 @@ export interface PlatformEvent {
   event: PlatformEventName;
   fraction: number;
   params: Record<string, unknown> | null;
+  /** Remote target: the `api.actions` entry called for each chosen channel instead of sending the event. */
+  action: string | null;
 }
 
-/** What the embedded reference IVC orders once devices are online. */
+/**
+ * What the platform orders once devices are online: the embedded reference IVC orders it itself;
+ * a remote platform is asked through its user API (`api:` actions named in the plan).
+ */
 export interface PlatformPlan {
   publish: OrderPlan | null;
   record: RecordPlan | null;
@@ -229,8 +239,10 @@ export interface Scenario {
   load: Load;
   events: ScenarioEvent[];
   alarms: AlarmPlan | null;
-  /** Null unless the target is embedded. */
+  /** The embedded platform's orders, or a remote one's through `api:` (null: none). */
   platform: PlatformPlan | null;
+  /** The platform's own HTTP API (`api:`): actions the platform plan and HTTP load call. */
+  api: ApiPlan | null;
   media: Record<Quality, number>;
   /** As written in the file; parsed (once) by metrics/thresholds.ts. */
   thresholds: ThresholdsConfig;

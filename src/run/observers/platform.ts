@@ -1,17 +1,23 @@
-import type { PlatformDriver } from '../../farm/platform-driver.js';
 import { targetAt } from '../../scenario/stages.js';
 import type { Stage } from '../../scenario/types.js';
 import type { RunObserver } from '../observer.js';
 
+/** Who places the platform's orders: the embedded platform (PlatformDriver) or its user API (ApiOrders). */
+export interface OrderDriver {
+  start(): void;
+  setPublishTarget(n: number): void;
+  stop(): void | Promise<void>;
+}
+
 /**
- * The embedded platform's orders (`platform:`): timed events from the load's start; in streams
+ * The platform's orders (`platform:`): timed events from the load's start; in streams
  * mode of the limit finder, the publish orders climb the staircase second by second.
  */
 export class PlatformOrders implements RunObserver {
   private startMs: number | null = null;
 
   constructor(
-    readonly driver: PlatformDriver,
+    readonly driver: OrderDriver,
     private readonly streamStairs: Stage[] | null,
   ) {
     if (streamStairs) driver.setPublishTarget(0);
@@ -28,7 +34,7 @@ export class PlatformOrders implements RunObserver {
     return undefined;
   }
 
-  close(): void {
-    this.driver.stop();
+  async close(): Promise<void> {
+    await this.driver.stop();
   }
 }
