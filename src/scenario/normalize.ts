@@ -37,6 +37,7 @@ import type {
   Stage,
   Target,
 } from './types.js';
+import { normalizeViewers } from './viewers.js';
 
 /** More steps than any limit search needs (each holds for seconds at least). */
 const MAX_CAPACITY_STEPS = 1000;
@@ -138,6 +139,7 @@ class Normalizer {
         (a, b) => a.atMs - b.atMs,
       ),
       alarms: raw.alarms ? this.alarms(raw.alarms, ['alarms']) : null,
+      viewers: normalizeViewers(raw, target, devices.push, durationMs, this),
       platform: this.platform(raw, target, durationMs),
       media: this.media(raw),
       thresholds: this.thresholds(raw, load),
@@ -384,6 +386,9 @@ class Normalizer {
           '{ quality: sd }',
         );
       }
+    }
+    if (mode === 'viewers' && !raw.viewers?.length) {
+      this.problem(['capacity', 'mode'], '`viewers` needs a `viewers` block (the players it steps)');
     }
     if (mode === 'devices' && max > count) {
       this.problem(['capacity', 'max'], `exceeds devices.count (${count})`, `at most ${count}`);

@@ -271,7 +271,23 @@ export const ThresholdsSchema = Type.Record(
   { expected: 'an object of metric: [expressions]' },
 );
 
-export const CAPACITY_MODES = ['devices', 'streams', 'login_rate'] as const;
+export const VIEWER_PROTOCOLS = ['rtmp', 'http-flv', 'hls'] as const;
+
+/** `viewers:` — players pulling the streams the devices push (docs/viewers.md). */
+export const ViewerGroupSchema = Strict({
+  protocol: Type.Optional(StringEnum(VIEWER_PROTOCOLS)),
+  url: NonEmpty('"embedded", or a template such as rtmp://host:port/live/{login_code}-{channel}'),
+  per_stream: Type.Optional(Count(1, 10_000)),
+  fraction: Type.Optional(FractionSchema),
+  start: Type.Optional(DurationSchema),
+  ramp: Type.Optional(DurationSchema),
+  duration: Type.Optional(DurationSchema),
+  buffer: Type.Optional(DurationSchema),
+  first_frame_timeout: Type.Optional(DurationSchema),
+  live_edge_segments: Type.Optional(Count(1, 100)),
+});
+
+export const CAPACITY_MODES = ['devices', 'streams', 'login_rate', 'viewers'] as const;
 
 /** The limit finder: step the load up until a service level breaks; the last level that held is the capacity. */
 export const CapacitySchema = Strict({
@@ -334,6 +350,7 @@ export const ScenarioFileSchema = Type.Object(
     arrival: Type.Optional(ArrivalSchema),
     events: Type.Optional(Type.Array(EventSchema)),
     alarms: Type.Optional(AlarmsSchema),
+    viewers: Type.Optional(Type.Array(ViewerGroupSchema, { expected: 'a list of viewer groups' })),
     platform: Type.Optional(PlatformSchema),
     media: Type.Optional(MediaSchema),
     thresholds: Type.Optional(ThresholdsSchema),
