@@ -73,8 +73,13 @@ async function stopAll(): Promise<void> {
 
 port.on('message', (message: ToViewerWorker) => {
   if (stopping) return;
-  if (message.type === 'target') message.running.forEach((n, g) => setRunning(g, n));
-  else void stopAll();
+  if (message.type === 'stop') {
+    void stopAll();
+    return;
+  }
+  message.running.forEach((n, g) => {
+    setRunning(g, n);
+  });
 });
 
 post({ type: 'ready' });
