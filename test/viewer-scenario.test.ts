@@ -13,7 +13,7 @@ import { writeRunReports } from '../src/report/index.js';
 import type { RunObserver, SecondTick } from '../src/run/observer.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { eventually } from '../support/eventually.js';
-import { nginxAvailable, startNginxRtmp } from '../support/nginx-rtmp.js';
+import { freePort, nginxAvailable, startNginxRtmp } from '../support/nginx-rtmp.js';
 import { runInline } from './farm-support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -112,8 +112,10 @@ thresholds:
   }
 });
 
-test('embedded platform: RTMP play and HTTP-FLV of its ingest pulled by viewers; charts in the report', async () => {
-  const { summary, dir } = await runInline(`
+test('embedded platform: RTMP play and HTTP-FLV of its ingest pulled by viewers; Prometheus, charts in the report', async () => {
+  const metricsPort = await freePort();
+  const run = runInline(
+    `
 name: viewers-embedded
 target: embedded
 devices:
@@ -129,7 +131,25 @@ viewers:
   - { url: embedded, protocol: http-flv, start: 2s }
 thresholds:
   "viewer_delay{kind:http-flv}": [{ threshold: "p(95)<2000", during: 5s..15s }]
-`);
+`,
+    { metricsPort },
+  );
+  // Prometheus while the run goes: the players playing and their delay, per protocol.
+  let scraped = '';
+  await eventually(
+    'Prometheus shows 3 HTTP-FLV players and their delay',
+    async () => {
+      scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
+      return /ivtfarm_viewers_playing\{kind="http-flv"\} 3\b/.test(scraped);
+    },
+    30_000,
+    250,
+  );
+  assert.match(scraped, /ivtfarm_viewer_delay_seconds_count\{kind="http-flv"\} [1-9]/);
+  const { summary, dir } = await run;
   assert.equal(summary.viewers?.rtmp?.players_max, 6);
   assert.equal(summary.viewers?.['http-flv']?.players_max, 3);
   assert.deepEqual(summary.viewers?.['http-flv']?.failures, {});
