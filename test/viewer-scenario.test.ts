@@ -18,6 +18,19 @@ import { runInline } from './farm-support.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The head of a scenario: `count` one-channel cameras on the embedded target, each pushing ld to `push`. */
+function pushingCameras(name: string, count: number, push: string): string {
+  return `
+name: ${name}
+target: embedded
+devices:
+  count: ${count}
+  login_code: "${name}-{index:02}"
+  mix: [{ weight: 1, kind: camera, channels: 1 }]
+  push: { url: "${push}", quality: ld }
+`;
+}
+
 /** Keeps each closed second's viewer figures: players playing, delay p99, stalls. */
 class ViewerSeconds implements RunObserver {
   readonly seconds: Array<{ playing: number; delayP99: number | null; stalls: number }> = [];
@@ -48,14 +61,7 @@ test('10 devices push to nginx-rtmp, 30 RTMP + 10 HLS viewers pull them back; ng
   const watch = new ViewerSeconds();
   try {
     const run = runInline(
-      `
-name: viewers-nginx
-target: embedded
-devices:
-  count: 10
-  login_code: "cam-{index:02}"
-  mix: [{ weight: 1, kind: camera, channels: 1 }]
-  push: { url: "rtmp://127.0.0.1:${nginx.port}/live/{login_code}-{channel}", quality: ld }
+      `${pushingCameras('viewers-nginx', 10, `rtmp://127.0.0.1:${nginx.port}/live/{login_code}-{channel}`)}
 stages:
   - { duration: 1s, target: 10 }
   - { duration: 40s, target: 10 }
@@ -115,14 +121,7 @@ thresholds:
 test('embedded platform: RTMP play and HTTP-FLV of its ingest pulled by viewers; Prometheus, charts in the report', async () => {
   const metricsPort = await freePort();
   const run = runInline(
-    `
-name: viewers-embedded
-target: embedded
-devices:
-  count: 3
-  login_code: "e-{index}"
-  mix: [{ weight: 1, kind: camera, channels: 1 }]
-  push: { url: embedded, quality: ld }
+    `${pushingCameras('viewers-embedded', 3, 'embedded')}
 stages:
   - { duration: 1s, target: 3 }
   - { duration: 14s, target: 3 }
@@ -168,14 +167,8 @@ test('capacity mode viewers: steps players until a server that runs out of conne
   // 24 connections: the listener, 4 publishers, room for about 19 players.
   const nginx = await startNginxRtmp(dir, { workerConnections: 24 });
   try {
-    const { summary } = await runInline(`
-name: viewers-capacity
-target: embedded
-devices:
-  count: 4
-  login_code: "c-{index}"
-  mix: [{ weight: 1, kind: camera, channels: 1 }]
-  push: { url: "rtmp://127.0.0.1:${nginx.port}/live/{login_code}", quality: ld }
+    const { summary } =
+      await runInline(`${pushingCameras('viewers-capacity', 4, `rtmp://127.0.0.1:${nginx.port}/live/{login_code}`)}
 viewers:
   - { url: "rtmp://127.0.0.1:${nginx.port}/live/{login_code}", per_stream: 10, first_frame_timeout: 4s }
 capacity:

@@ -11,9 +11,9 @@ import type { Scenario, ViewerGroup } from '../scenario/types.js';
 import type { FromViewerWorker, ToViewerWorker, ViewerThreadGroup } from '../viewer/worker-messages.js';
 import type { DeltaSink } from './source.js';
 import type { StopSignal } from './stop.js';
+import { readyOrStopped } from './workers.js';
 
 const CONTROL_MS = 200;
-const READY_TIMEOUT_MS = 30_000;
 const STOP_GRACE_MS = 10_000;
 /** A thread serves about 3,000 players per core (docs/benchmarks.md); leave it room. */
 export const PLAYERS_PER_THREAD = 2000;
@@ -87,16 +87,8 @@ export class ViewerFleet {
   }
 
   /** Resolves once every thread loaded its code (or died), or the run was asked to stop meanwhile. */
-  async ready(stop: StopSignal): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.allReady,
-      stop.stopped,
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, READY_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+  ready(stop: StopSignal): Promise<void> {
+    return readyOrStopped(this.allReady, stop);
   }
 
   /** Players wanted per group `elapsedMs` after the load began. */
