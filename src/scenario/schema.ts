@@ -292,7 +292,7 @@ export const CAPACITY_MODES = ['devices', 'streams', 'login_rate', 'viewers'] as
 /** The limit finder: step the load up until a service level breaks; the last level that held is the capacity. */
 export const CapacitySchema = Strict({
   mode: Type.Optional(StringEnum(CAPACITY_MODES)),
-  start: Type.Number({ exclusiveMinimum: 0, expected: 'the first level (devices, or logins per second)' }),
+  start: Type.Number({ exclusiveMinimum: 0, expected: 'the first level (devices, streams, logins per second or viewers)' }),
   step: Type.Number({ exclusiveMinimum: 0, expected: 'the increase per step' }),
   max: Type.Optional(Type.Number({ exclusiveMinimum: 0, expected: 'the last level to try' })),
   ramp: Type.Optional(DurationSchema),
