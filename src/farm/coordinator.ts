@@ -119,7 +119,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       scenario.viewers.length > 0
         ? resources.add(
             'viewers',
-            new ViewerFleet(scenario, planViewers(scenario, planned, playback), aggregator, progress),
+            new ViewerFleet(scenario, planViewers(scenario, planned, playback), aggregator, progress, shard),
           )
         : null;
 

@@ -3,7 +3,7 @@
 // start/ramp/duration — or, in the limit finder's `viewers` mode, from its staircase — and
 // streaming metric deltas into the aggregator like the device workers.
 import { capacityStages } from '../capacity/index.js';
-import { shardShare } from '../farm/plan.js';
+import { type Shard, shardShare } from '../farm/plan.js';
 import type { ProgressDisplay } from '../farm/progress.js';
 import { WorkerPool } from '../farm/worker-pool.js';
 import { targetAt } from '../scenario/stages.js';
@@ -42,6 +42,7 @@ export class ViewerFleet {
     players: readonly string[][],
     sink: DeltaSink,
     progress: Pick<ProgressDisplay, 'log'>,
+    private readonly shard: Shard = { index: 0, count: 1 },
     threads?: number,
   ) {
     this.counts = players.map((p) => p.length);
@@ -95,8 +96,9 @@ export class ViewerFleet {
   targets(elapsedMs: number): number[] {
     const capacity = this.scenario.capacity;
     if (capacity?.mode === 'viewers') {
-      // The staircase's level is the number of players, shared by the groups as planned.
-      const level = targetAt(capacityStages(capacity), elapsedMs);
+      // The staircase's level is the number of players (this shard's share of it), shared by
+      // the groups as planned.
+      const level = shardShare(targetAt(capacityStages(capacity), elapsedMs), this.shard);
       const total = this.planned;
       return this.counts.map((n) => (total > 0 ? Math.min(n, Math.round((level * n) / total)) : 0));
     }
