@@ -19,10 +19,11 @@ import {
 } from './staircase.js';
 import type { CapacityServiceLevel, CapacityStep, CapacitySummary } from './types.js';
 
-/** The level itself as a service level: devices online (devices mode), streams live (streams mode). */
+/** The level itself as a service level: devices online, streams live or players playing, by mode. */
 const LEVEL_CHECK: Partial<Record<CapacityPlan['mode'], { name: string; metric: string }>> = {
   devices: { name: 'devices_online', metric: 'devices{state:online}' },
   streams: { name: 'streams_live', metric: 'streams_live' },
+  viewers: { name: 'viewers_playing', metric: 'viewers_playing' },
 };
 
 interface Judged {

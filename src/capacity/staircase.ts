@@ -21,17 +21,29 @@ export const STREAM_SERVICE_LEVELS: Readonly<Record<string, string>> = {
   rpc_errors: 'rate<0.001',
 };
 
+/**
+ * Service levels of the viewers mode when the scenario names none: what a viewer notices —
+ * startup, delay, freezes (a stall per player in a hold is already too many), failed players.
+ */
+export const VIEWER_SERVICE_LEVELS: Readonly<Record<string, string>> = {
+  viewer_ttff: 'p(95)<3000',
+  viewer_delay: 'p(95)<2000',
+  viewer_stalls: 'count<1',
+  viewer_failures: 'count<1',
+};
+
 export function defaultServiceLevels(mode: CapacityPlan['mode']): Record<string, string> {
   if (mode === 'devices') return { ...DEFAULT_SERVICE_LEVELS, keepalive_rtt: 'p(99)<500' };
+  if (mode === 'viewers') return { ...VIEWER_SERVICE_LEVELS };
   return { ...(mode === 'streams' ? STREAM_SERVICE_LEVELS : DEFAULT_SERVICE_LEVELS) };
 }
 
 /** Devices mode: share of the devices online that reconnect per second during each hold. */
 export const DEFAULT_CHURN = 0.01;
 
-/** What a level counts: devices, streams or logins/s. */
+/** What a level counts: devices, streams, logins/s or players. */
 export function capacityUnit(plan: Pick<CapacityPlan, 'mode'>): string {
-  return { devices: 'devices', streams: 'streams', login_rate: 'logins/s' }[plan.mode];
+  return { devices: 'devices', streams: 'streams', login_rate: 'logins/s', viewers: 'viewers' }[plan.mode];
 }
 
 /** Number of steps of a capacity plan. */
@@ -64,7 +76,8 @@ export function capacityStages(plan: CapacityPlan): Stage[] {
 
 /**
  * The device load of a capacity plan: the staircase itself (devices, login rate), or in streams
- * mode every device online from the first ramp while the platform's orders climb the staircase.
+ * and viewers modes every device online from the first ramp while the platform's orders (or the
+ * players, src/run/viewers.ts) climb the staircase.
  */
 export function capacityLoad(plan: CapacityPlan, deviceCount = 0): Load {
   const stages = capacityStages(plan);
@@ -106,6 +119,7 @@ const ARRIVALS: Record<CapacityPlan['mode'], readonly string[]> = {
   devices: ['logins', 'login_duration'],
   login_rate: ['logins', 'login_duration'],
   streams: ['publishes', 'publish_start_duration'],
+  viewers: ['viewer_ttff', 'viewer_failures'],
 };
 
 export function serviceLevelWindow(mode: CapacityPlan['mode'], metricName: string): StepWindow {

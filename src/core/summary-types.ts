@@ -79,4 +79,23 @@ export interface RunSummary {
   } | null;
   /** The limit finder's result, when the scenario has `capacity:`. */
   capacity: CapacitySummary | null;
+  /** What the players of `viewers:` saw, by protocol (absent without players). */
+  viewers?: Record<string, ViewerProtocolSummary>;
+}
+
+/** One protocol's players (src/viewer/summary.ts); times in ms. */
+export interface ViewerProtocolSummary {
+  /** Most players playing at once (viewers_playing). */
+  players_max: number;
+  /** Sum over seconds of the players playing. */
+  player_seconds: number;
+  ttff_ms: HistogramSummary | null;
+  delay_ms: HistogramSummary | null;
+  stalls: number;
+  stall_ms: HistogramSummary | null;
+  received_bytes: number;
+  /** Mean received bitrate per playing player: received bytes × 8 / player-seconds. */
+  bitrate_bps: number | null;
+  /** Counted failures by reason (docs/viewers.md). */
+  failures: Record<string, number>;
 }

@@ -17,17 +17,25 @@ import { ProgressLine } from '../run/observers/progress-line.js';
 import { PrometheusEndpoint } from '../run/observers/prometheus.js';
 import { TimeseriesWriter } from '../run/observers/timeseries.js';
 import type { RunOptions, RunResult } from '../run/options.js';
-import { NO_ORDERS, prepareLadder, resolvePush, startEmbeddedPlatform } from '../run/platform.js';
+import {
+  NO_ORDERS,
+  prepareLadder,
+  resolvePush,
+  startEmbeddedPlatform,
+  startEmbeddedPlayback,
+} from '../run/platform.js';
 import { preflight } from '../run/preflight.js';
 import { Resources } from '../run/resources.js';
 import { agentSource, gatherAgents } from '../run/sources.js';
 import { StopSignal } from '../run/stop.js';
 import { judgeRun, platformFacts } from '../run/verdict.js';
+import { ViewerFleet } from '../run/viewers.js';
 import { workerInit } from '../run/worker-init.js';
 import { FleetWorkers, roundRobin } from '../run/workers.js';
 import { maskSecrets } from '../scenario/secrets.js';
 import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
+import { type EmbeddedPlayback, planViewers } from '../viewer/plan.js';
 import { type PlannedDevice, planDevices } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
 import { RunOutput } from './run-output.js';
@@ -91,9 +99,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     );
     output.writeJson('scenario.json', maskSecrets(scenario));
     let ivc: RunningIvc | null = null;
+    let playback: EmbeddedPlayback | null = null;
     if (scenario.target.kind === 'embedded') {
       ivc = resources.add('embedded platform', await startEmbeddedPlatform(scenario));
       progress.log(`embedded reference IVC on ${ivc.httpUrl} (devices: ${ivc.url})`);
+      const served = await startEmbeddedPlayback(ivc);
+      if (served) playback = resources.add('embedded playback', served).playback;
     }
     if (prometheus) progress.log(`Prometheus metrics on ${prometheus.url}`);
     const media = await prepareLadder(scenario, progress);
@@ -121,6 +132,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           ),
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));
+    // Players in their own threads: a viewer's timing is not the coordinator's or a device's.
+    const viewers =
+      scenario.viewers.length > 0
+        ? resources.add(
+            'viewers',
+            new ViewerFleet(scenario, planViewers(scenario, planned, playback), aggregator, progress, shard),
+          )
+        : null;
 
     // ---- observers: every closed second goes to each, in this order ----
     const driver = ivc
@@ -152,10 +171,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
 
     // ---- the load: once every worker loaded its code, until the end, a stop or Ctrl-C ----
     await fleet.ready(stop);
+    await viewers?.ready(stop);
     const loadStartMs = Date.now();
     aggregator.markLoadStart(loadStartMs); // stages, events, windows and steps count from here
     pipeline.start(loadStartMs);
     shape.start(stop);
+    viewers?.start(loadStartMs);
     await stop.stopped;
     aggregator.markLoadEnd(Date.now()); // gauges of the teardown are judged no more
     await resources.close(shape);
@@ -163,7 +184,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     if (stop.reason !== 'completed')
       progress.log(`stopping: ${stop.reason}${stop.detail ? ` (${stop.detail})` : ''}`);
 
-    // ---- wind down: devices stop and send their last deltas, every second closes ----
+    // ---- wind down: players first (a stream ending is not a viewer's failure), then devices ----
+    if (viewers) await resources.close(viewers);
     await resources.close(fleet);
     if (api) await resources.close(api); // its last API metrics go in before the seconds close
     await resources.close(main);

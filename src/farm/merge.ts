@@ -9,6 +9,7 @@ import { checksPassed, DEFAULT_CHECKS, devicesLostJudged, evaluateChecks } from 
 import { runExitCode, verdictOf } from '../run/exit-codes.js';
 import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
+import { viewerSummary } from '../viewer/summary.js';
 import { mergeSeconds } from './merge-series.js';
 import type { MergeSeriesTask } from './merge-task.js';
 import { metricTables, verdictReasons } from './summary.js';
@@ -151,6 +152,8 @@ export async function mergeRuns(
     platform: null,
     capacity: null,
   };
+  const viewers = viewerSummary(summary.metrics);
+  if (viewers) summary.viewers = viewers;
   const merged = await mergeShardSeries(
     shards.map((s) => s.dir),
     signal,

@@ -2,9 +2,9 @@
 // (largest-remainder apportionment), then shuffled with the scenario's seed so that every
 // profile is spread over the ramp instead of arriving in blocks. Same scenario + seed → the
 // same list, on any machine, so shards of one run agree without talking to each other.
-import { createRandom } from '../core/random.js';
+import { createRandom, deviceSeed, seededRandom } from '../core/random.js';
 import { compileLoginCode } from '../scenario/template.js';
-import type { DeviceKind, DeviceProfile, Faults, Scenario } from '../scenario/types.js';
+import type { DeviceKind, DeviceProfile, DevicePush, Faults, Scenario } from '../scenario/types.js';
 
 export interface PlannedDevice {
   /** Global index over the whole run (all shards); devices start in index order. */
@@ -142,4 +142,14 @@ export function pushUrl(template: string, loginCode: string, channel: number): s
   return template
     .replaceAll('{login_code}', encodeURIComponent(loginCode))
     .replaceAll('{channel}', String(channel));
+}
+
+/**
+ * The channels device `index` pushes by itself under `devices.push` (0 when it is not among the
+ * `fraction` chosen by the seed): the first `push.channels` of its own. The worker that runs the
+ * device and the viewers' plan (src/viewer/plan.ts) both ask here, so they agree.
+ */
+export function pushedChannels(push: DevicePush, seed: number, index: number, channels: number): number {
+  if (seededRandom(deviceSeed(seed ^ 0x70757368, index))() >= push.fraction) return 0;
+  return Math.min(push.channels, channels);
 }

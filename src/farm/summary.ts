@@ -13,6 +13,7 @@ import { verdictOf } from '../run/exit-codes.js';
 import type { StopReason } from '../run/stop.js';
 import { maskOverrides, maskUrl } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
+import { viewerSummary } from '../viewer/summary.js';
 import type { Shard } from './plan.js';
 
 export { type RunSummary, SUMMARY_SCHEMA } from '../core/summary-types.js';
@@ -94,6 +95,8 @@ export function verdictReasons(
 
 export function buildSummary(input: SummaryInput): RunSummary {
   const { scenario } = input;
+  const metrics = metricTables(input.totals);
+  const viewers = viewerSummary(metrics);
   return {
     schema: SUMMARY_SCHEMA,
     run: {
@@ -130,12 +133,13 @@ export function buildSummary(input: SummaryInput): RunSummary {
     thresholds: input.thresholds,
     aborted_by: input.abortedBy,
     generator: input.generator,
-    metrics: metricTables(input.totals),
+    metrics,
     totals: input.totals.serialize(),
     ...(input.windowTotals && Object.keys(input.windowTotals).length > 0
       ? { window_totals: input.windowTotals }
       : {}),
     platform: input.platform,
     capacity: input.capacity,
+    ...(viewers ? { viewers } : {}),
   };
 }

@@ -16,7 +16,7 @@ import { DeviceMetrics } from './device-metrics.js';
 import { createMediaSink } from './media-sink.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { NoticedDeviceMetrics, type OrderNotice } from './order-notices.js';
-import { pushUrl } from './plan.js';
+import { pushedChannels, pushUrl } from './plan.js';
 import { within } from './within.js';
 
 const init = workerData as WorkerInit;
@@ -95,9 +95,10 @@ function standingPush(
   channels: number,
 ): RTMPPublishConfigEntry[] | undefined {
   const push = init.push;
-  if (!push || seededRandom(deviceSeed(init.seed ^ 0x70757368, index))() >= push.fraction) return undefined;
+  const pushed = push ? pushedChannels(push, init.seed, index, channels) : 0;
+  if (!push || pushed === 0) return undefined;
   const entries: RTMPPublishConfigEntry[] = [];
-  for (let ch = 0; ch < Math.min(push.channels, channels); ch++) {
+  for (let ch = 0; ch < pushed; ch++) {
     entries.push({ enable: true, channel: ch, quality: push.quality, url: pushUrl(push.url, loginCode, ch) });
   }
   return entries;

@@ -38,6 +38,17 @@ export function percentileLines(histograms: Record<string, HistogramSummary>): s
   });
 }
 
+/** One line per viewer protocol: what the players saw (the percentile lines have the rest). */
+export function viewerLines(viewers: RunSummary['viewers']): string[] {
+  return Object.entries(viewers ?? {}).map(([kind, v]) => {
+    const failures = Object.entries(v.failures)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(' ');
+    const stallMs = v.stall_ms ? Math.round(v.stall_ms.mean * v.stall_ms.count) : 0;
+    return `  viewers ${kind.padEnd(8)} ${v.players_max} playing at most  ttff p95 ${fmt(v.ttff_ms?.p95, 'ms')}  delay p50 ${fmt(v.delay_ms?.p50, 'ms')} p99 ${fmt(v.delay_ms?.p99, 'ms')}  stalls ${v.stalls} (${stallMs} ms)  ${v.bitrate_bps === null ? '-' : `${Math.round(v.bitrate_bps / 1000)} kbit/s`} per player  failures ${failures || 'none'}`;
+  });
+}
+
 /** The end-of-run text, k6 style: verdict, key figures, thresholds, warnings. */
 export function formatSummary(s: RunSummary): string {
   const lines: string[] = [];
@@ -102,6 +113,7 @@ export function formatSummary(s: RunSummary): string {
       `  recordings in   ${r.with_segments}/${r.ordered} uploaded segments: ${r.segments} segments, ${(r.bytes / 2 ** 20).toFixed(1)} MB, ${r.fails} failed, ${dropped} dropped, ${r.saved} saved`,
     );
   }
+  lines.push(...viewerLines(s.viewers));
   if (s.capacity) {
     lines.push(`  ${capacitySentence(s.capacity)}`);
     if (s.capacity.steps.length > 0)

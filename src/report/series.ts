@@ -47,6 +47,9 @@ const COUNTERS = new Set([
   'segments_dropped',
   'bytes_sent',
   'publishes',
+  'viewer_stalls',
+  'viewer_bytes',
+  'viewer_failures',
 ]);
 const GAUGES = new Set([
   'devices',
@@ -56,6 +59,7 @@ const GAUGES = new Set([
   'cpu_percent',
   'rss_bytes',
   'heap_used_bytes',
+  'viewers_playing',
 ]);
 const HISTOGRAM_FIELDS: Record<string, readonly Exclude<Field, 'value'>[]> = {
   keepalive_rtt: ['p50', 'p95', 'p99'],
@@ -64,6 +68,8 @@ const HISTOGRAM_FIELDS: Record<string, readonly Exclude<Field, 'value'>[]> = {
   eventloop_delay: ['p99'],
   bitrate_achieved_ratio: ['mean', 'min'],
   segment_upload_duration: ['count'],
+  viewer_delay: ['p50', 'p99'],
+  viewer_ttff: ['p95'],
 };
 
 /** Whole-run figures of one histogram rebuilt from seconds (used when there is no summary.json). */
@@ -343,6 +349,7 @@ export function buildCharts(c: SeriesCollector, media: Record<string, number> | 
     'ratio',
     ratioSeries.slice(0, MAX_SERIES_PER_CHART),
   );
+  viewerCharts(c, add);
   add('load', 'segments', 'Recording segments per second', '/s', [
     ...mean('created', c.one('c', 'segments_created', 'value')),
     ...mean('uploaded', c.one('h', 'segment_upload_duration', 'count')),
@@ -424,6 +431,53 @@ export function buildCharts(c: SeriesCollector, media: Record<string, number> | 
     ...mean('JS heap, all threads', scale(c.one('g', 'heap_used_bytes', 'value'), 1 / 1e6)),
   ]);
   return charts;
+}
+
+type AddChart = (
+  section: ChartSection,
+  id: string,
+  title: string,
+  unit: string,
+  series: PendingSeries[],
+) => void;
+
+/** What the players of `viewers:` saw, per protocol (the `kind` label): delay, stalls, players, bitrate. */
+function viewerCharts(c: SeriesCollector, add: AddChart): void {
+  const kind = (l: Labels) => lv(l.kind);
+  const delay: PendingSeries[] = [];
+  for (const [k, v] of c.group('h', 'viewer_delay', 'p50', kind))
+    delay.push({ label: `${k} p50`, values: v, agg: 'mean' });
+  for (const [k, v] of c.group('h', 'viewer_delay', 'p99', kind))
+    delay.push({ label: `${k} p99`, values: v, agg: 'max' });
+  add('load', 'viewer-delay', 'Viewers: end-to-end delay (receive time − clock in the stream)', 'ms', delay);
+  const stalls: PendingSeries[] = [];
+  for (const [k, v] of c.group('c', 'viewer_stalls', 'value', kind))
+    stalls.push({ label: `${k} stalls`, values: v, agg: 'mean', zeroIsData: true });
+  for (const [k, v] of c.group('c', 'viewer_failures', 'value', kind))
+    stalls.push({ label: `${k} failures`, values: v, agg: 'mean' });
+  add('load', 'viewer-stalls', 'Viewers: stalls and failed players per second', '/s', stalls);
+  add('load', 'viewer-ttff', 'Viewers: time to first frame p95 of the players started', 'ms', [
+    ...[...c.group('h', 'viewer_ttff', 'p95', kind)].map(([k, v]) => ({
+      label: k,
+      values: v,
+      agg: 'max' as const,
+    })),
+  ]);
+  const playing = c.group('g', 'viewers_playing', 'value', kind);
+  const received = c.group('c', 'viewer_bytes', 'value', kind);
+  add('load', 'viewers', 'Viewers playing and received Mbit/s per protocol', 'players · Mbit/s', [
+    ...[...playing].map(([k, v]) => ({
+      label: `${k} playing`,
+      values: v,
+      agg: 'mean' as const,
+      zeroIsData: true,
+    })),
+    ...[...received].map(([k, v]) => ({
+      label: `${k} Mbit/s`,
+      values: scale(v, 8 / 1e6) ?? v,
+      agg: 'mean' as const,
+    })),
+  ]);
 }
 
 /** The limit search's load level over time, held steps green and broken ones red. */

@@ -5,7 +5,9 @@ import type { WorkerInit } from '../farm/messages.js';
 import type { ProgressDisplay } from '../farm/progress.js';
 import { type RunningIvc, startIvc } from '../ivc/server.js';
 import { ensureLadder } from '../media/build.js';
+import { HttpFlvServer } from '../media/rtmp/http-flv-server.js';
 import type { PlatformPlan, Scenario } from '../scenario/types.js';
+import type { EmbeddedPlayback } from '../viewer/plan.js';
 
 export function startEmbeddedPlatform(scenario: Scenario): Promise<RunningIvc> {
   const upgrade = scenario.events.find((e) => e.action === 'upgrade');
@@ -23,6 +25,25 @@ export function startEmbeddedPlatform(scenario: Scenario): Promise<RunningIvc> {
       ? [{ firmware_model: upgrade.firmwareModel ?? 'ivc-fw-2.0.0', size: 256 * 1024 }]
       : undefined,
   });
+}
+
+/**
+ * The embedded ingest's playback for viewers: RTMP play needs nothing more, HTTP-FLV its own
+ * server (`http://127.0.0.1:P/live/<name>.flv`). Null without an ingest; no FLV server when the
+ * ingest discards what it receives (there is nothing to play back).
+ */
+export async function startEmbeddedPlayback(
+  ivc: RunningIvc,
+): Promise<{ playback: EmbeddedPlayback; close(): Promise<void> } | null> {
+  const hub = ivc.platform.ingest?.playback;
+  if (!ivc.rtmpUrl) return null;
+  if (!hub) return { playback: { rtmpUrl: ivc.rtmpUrl, flvUrl: null }, close: async () => undefined };
+  const flv = new HttpFlvServer(hub, { host: ivc.host });
+  const { port } = await flv.listen();
+  return {
+    playback: { rtmpUrl: ivc.rtmpUrl, flvUrl: `http://${ivc.host}:${port}/live` },
+    close: () => flv.close(),
+  };
 }
 
 /** `devices.push` with `url: embedded` pointed at the embedded platform's ingest. */

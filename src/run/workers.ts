@@ -23,6 +23,19 @@ export function roundRobin(planned: readonly PlannedDevice[], workers: number): 
   return shares;
 }
 
+/** Waits for `ready`, a stop request, or READY_TIMEOUT_MS, whichever comes first. */
+export async function readyOrStopped(ready: Promise<void>, stop: StopSignal): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    ready,
+    stop.stopped,
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, READY_TIMEOUT_MS);
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
 export class FleetWorkers implements DeviceSource {
   readonly pool = new WorkerPool<ToWorker, FromWorker>(new URL('../farm/worker.js', import.meta.url));
   readonly lost: LostWorker[] = [];
@@ -87,16 +100,8 @@ export class FleetWorkers implements DeviceSource {
   }
 
   /** Resolves once every worker loaded its code (or died), or the run was asked to stop meanwhile. */
-  async ready(stop: StopSignal): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.allReady,
-      stop.stopped,
-      new Promise((resolve) => {
-        timer = setTimeout(resolve, READY_TIMEOUT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+  ready(stop: StopSignal): Promise<void> {
+    return readyOrStopped(this.allReady, stop);
   }
 
   /** Stops every device (the workers send their last deltas), then ends the threads. */

@@ -40,6 +40,7 @@ import type {
   Stage,
   Target,
 } from './types.js';
+import { normalizeViewers } from './viewers.js';
 
 /** Where the platform's orders go: its own code (embedded) or its API (remote, through `api:`). */
 interface RemoteApi {
@@ -148,6 +149,7 @@ class Normalizer {
         (a, b) => a.atMs - b.atMs,
       ),
       alarms: raw.alarms ? this.alarms(raw.alarms, ['alarms']) : null,
+      viewers: normalizeViewers(raw, target, devices.push, durationMs, this),
       platform: this.platform(raw, target, durationMs, api),
       api,
       media: this.media(raw),
@@ -397,6 +399,9 @@ class Normalizer {
           '{ quality: sd }',
         );
       }
+    }
+    if (mode === 'viewers' && !raw.viewers?.length) {
+      this.problem(['capacity', 'mode'], '`viewers` needs a `viewers` block (the players it steps)');
     }
     if (mode === 'devices' && max > count) {
       this.problem(['capacity', 'max'], `exceeds devices.count (${count})`, `at most ${count}`);

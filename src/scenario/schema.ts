@@ -319,12 +319,31 @@ export const ThresholdsSchema = Type.Record(
   { expected: 'an object of metric: [expressions]' },
 );
 
-export const CAPACITY_MODES = ['devices', 'streams', 'login_rate'] as const;
+export const VIEWER_PROTOCOLS = ['rtmp', 'http-flv', 'hls'] as const;
+
+/** `viewers:` — players pulling the streams the devices push (docs/viewers.md). */
+export const ViewerGroupSchema = Strict({
+  protocol: Type.Optional(StringEnum(VIEWER_PROTOCOLS)),
+  url: NonEmpty('"embedded", or a template such as rtmp://host:port/live/{login_code}-{channel}'),
+  per_stream: Type.Optional(Count(1, 10_000)),
+  fraction: Type.Optional(FractionSchema),
+  start: Type.Optional(DurationSchema),
+  ramp: Type.Optional(DurationSchema),
+  duration: Type.Optional(DurationSchema),
+  buffer: Type.Optional(DurationSchema),
+  first_frame_timeout: Type.Optional(DurationSchema),
+  live_edge_segments: Type.Optional(Count(1, 100)),
+});
+
+export const CAPACITY_MODES = ['devices', 'streams', 'login_rate', 'viewers'] as const;
 
 /** The limit finder: step the load up until a service level breaks; the last level that held is the capacity. */
 export const CapacitySchema = Strict({
   mode: Type.Optional(StringEnum(CAPACITY_MODES)),
-  start: Type.Number({ exclusiveMinimum: 0, expected: 'the first level (devices, or logins per second)' }),
+  start: Type.Number({
+    exclusiveMinimum: 0,
+    expected: 'the first level (devices, streams, logins per second or viewers)',
+  }),
   step: Type.Number({ exclusiveMinimum: 0, expected: 'the increase per step' }),
   max: Type.Optional(Type.Number({ exclusiveMinimum: 0, expected: 'the last level to try' })),
   ramp: Type.Optional(DurationSchema),
@@ -382,6 +401,7 @@ export const ScenarioFileSchema = Type.Object(
     arrival: Type.Optional(ArrivalSchema),
     events: Type.Optional(Type.Array(EventSchema)),
     alarms: Type.Optional(AlarmsSchema),
+    viewers: Type.Optional(Type.Array(ViewerGroupSchema, { expected: 'a list of viewer groups' })),
     platform: Type.Optional(PlatformSchema),
     api: Type.Optional(ApiSchema),
     media: Type.Optional(MediaSchema),

@@ -186,6 +186,26 @@ export interface PlatformPlan {
   strict: boolean;
 }
 
+/** `viewers:` — one group of players pulling the pushed streams back (docs/viewers.md). */
+export interface ViewerGroup {
+  protocol: 'rtmp' | 'http-flv' | 'hls';
+  /** Template with {login_code}, {channel}, {quality}; `embedded`: the embedded ingest's playback. */
+  url: string;
+  /** Players per chosen stream. */
+  perStream: number;
+  /** Share of the pushed streams that get players (chosen by the seed). */
+  fraction: number;
+  /** Since the load began: the first player starts. */
+  startMs: number;
+  /** Players start spread over this. */
+  rampMs: number;
+  /** How long all of them play after the ramp; null: until the end of the run. */
+  durationMs: number | null;
+  bufferMs: number;
+  firstFrameTimeoutMs: number;
+  liveEdgeSegments: number;
+}
+
 /** One service level judged at every step of the limit finder. */
 export interface ServiceLevel {
   /** Metric key as written, e.g. `logins{result:refused}`. */
@@ -196,8 +216,8 @@ export interface ServiceLevel {
 
 /** The limit finder (`capacity:`): the load steps up until a service level breaks. */
 export interface CapacityPlan {
-  /** What steps up: concurrent devices, concurrent streams (embedded platform orders), or logins/s. */
-  mode: 'devices' | 'streams' | 'login_rate';
+  /** What steps up: concurrent devices, concurrent streams (embedded platform orders), logins/s, or players. */
+  mode: 'devices' | 'streams' | 'login_rate' | 'viewers';
   start: number;
   step: number;
   max: number;
@@ -239,6 +259,8 @@ export interface Scenario {
   load: Load;
   events: ScenarioEvent[];
   alarms: AlarmPlan | null;
+  /** Players pulling the pushed streams back (empty: none). */
+  viewers: ViewerGroup[];
   /** The embedded platform's orders, or a remote one's through `api:` (null: none). */
   platform: PlatformPlan | null;
   /** The platform's own HTTP API (`api:`): actions the platform plan and HTTP load call. */

@@ -3,7 +3,7 @@
 import { HlsPlayer, type HlsViewerOptions } from './hls-player.js';
 import { HttpFlvPlayer } from './http-flv-player.js';
 import { RtmpPlayer } from './rtmp-player.js';
-import type { Viewer, ViewerProtocol } from './types.js';
+import { protocolOf, type Viewer, type ViewerProtocol } from './types.js';
 
 export { viewerMetricsObserver } from './metrics.js';
 export { DEFAULT_BUFFER_MS } from './player-base.js';
@@ -13,14 +13,6 @@ export type { HlsViewerOptions };
 export interface CreateViewerOptions extends HlsViewerOptions {
   /** Default: from the URL (rtmp:// → rtmp, *.m3u8 → hls, other http:// → http-flv). */
   protocol?: ViewerProtocol;
-}
-
-/** The protocol a URL implies, or null when it implies none. */
-export function protocolOf(url: string): ViewerProtocol | null {
-  if (/^rtmp:\/\//i.test(url)) return 'rtmp';
-  if (/^http:\/\/[^?#]*\.m3u8([?#]|$)/i.test(url)) return 'hls';
-  if (/^http:\/\//i.test(url)) return 'http-flv';
-  return null;
 }
 
 /** A player for one URL; call start(). */

@@ -5,6 +5,14 @@
 export type ViewerProtocol = 'rtmp' | 'http-flv' | 'hls';
 export const VIEWER_PROTOCOLS: readonly ViewerProtocol[] = ['rtmp', 'http-flv', 'hls'];
 
+/** The protocol a URL implies, or null when it implies none. */
+export function protocolOf(url: string): ViewerProtocol | null {
+  if (/^rtmp:\/\//i.test(url)) return 'rtmp';
+  if (/^http:\/\/[^?#]*\.m3u8([?#]|$)/i.test(url)) return 'hls';
+  if (/^http:\/\//i.test(url)) return 'http-flv';
+  return null;
+}
+
 export type ViewerFailureReason =
   /** The URL does not fit the protocol. */
   | 'bad_url'
