@@ -111,6 +111,7 @@ thresholds:
     assert.equal(s.platform?.publishes?.ok, 40);
     assert.equal(s.platform?.publishes?.stopped, 40, 'each live view closed after its 14 s');
     assert.equal(s.platform?.records?.ok, 10);
+    assert.equal(s.platform?.records?.stopped, 10, 'recordings still on at the end were stopped');
     const ttl = h.time_to_live!;
     assert.equal(ttl.count, 40, 'every ordered stream went live');
     assert.ok(ttl.p50! > 0 && ttl.p95! >= ttl.p50! && ttl.p99! >= ttl.p95!);

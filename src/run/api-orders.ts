@@ -124,10 +124,22 @@ export class ApiOrders {
     }
   }
 
-  /** No new orders or stops from now on; the calls under way are awaited. */
+  /**
+   * No new orders from now on. Once the calls under way have answered, every live view and
+   * recording the run opened and has not closed yet is closed with its stop action (before the
+   * devices leave): a load run leaves nothing open on the user's platform.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.timers.clear();
+    await Promise.allSettled([...this.calls]);
+    for (const book of [this.publishes, this.records]) {
+      const stopAction = book.plan?.stopAction;
+      if (!stopAction) continue;
+      // calledAt 0: its start action was never called (its delay had not run out).
+      for (const [key, order] of [...book.active])
+        if (order.calledAt > 0) this.end(book, key, order, stopAction);
+    }
     await Promise.allSettled([...this.calls]);
   }
 
