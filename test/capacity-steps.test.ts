@@ -21,6 +21,7 @@ function plan(serviceLevels: CapacityPlan['serviceLevels']): CapacityPlan {
     sustainMs: 1000,
     onlineRatio: 0.99,
     churn: 0,
+    streamsPerDevice: null,
     serviceLevels,
   };
 }

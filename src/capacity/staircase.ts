@@ -75,14 +75,22 @@ export function capacityStages(plan: CapacityPlan): Stage[] {
 }
 
 /**
- * The device load of a capacity plan: the staircase itself (devices, login rate), or in streams
- * and viewers modes every device online from the first ramp while the platform's orders (or the
- * players, src/run/viewers.ts) climb the staircase.
+ * The device load of a capacity plan: the staircase itself (devices, login rate; streams by
+ * standing pushes, in devices), or in streams and viewers modes every device online from the first
+ * ramp while the platform's orders (or the players, src/run/viewers.ts) climb the staircase.
  */
 export function capacityLoad(plan: CapacityPlan, deviceCount = 0): Load {
   const stages = capacityStages(plan);
   if (plan.mode === 'login_rate') return { model: 'open', startRate: 0, stages };
   if (plan.mode === 'devices') return { model: 'closed', stages };
+  const perDevice = plan.streamsPerDevice;
+  if (plan.mode === 'streams' && perDevice !== null) {
+    // Standing pushes: a device pushes from its login on, so the devices climb the staircase.
+    return {
+      model: 'closed',
+      stages: stages.map((s) => ({ ...s, target: Math.ceil(s.target / perDevice) })),
+    };
+  }
   const totalMs = stagesDurationMs(stages);
   return {
     model: 'closed',

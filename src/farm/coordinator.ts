@@ -145,7 +145,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const driver = ivc
       ? new PlatformDriver(ivc, scenario.platform ?? NO_ORDERS, scenario.seed, resolvePush(scenario, ivc))
       : null;
-    const streamStairs = scenario.capacity?.mode === 'streams' ? capacityStages(scenario.capacity) : null;
+    const c = scenario.capacity;
+    // Streams by standing pushes climb with the devices (the load shape), not with orders.
+    const streamStairs = c?.mode === 'streams' && c.streamsPerDevice === null ? capacityStages(c) : null;
     const orderDriver = driver ?? api?.orders ?? null;
     const orders = orderDriver
       ? resources.add('platform orders', new PlatformOrders(orderDriver, streamStairs))

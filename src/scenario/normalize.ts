@@ -27,6 +27,7 @@ import type {
   AlarmType,
   CapacityPlan,
   DevicePush,
+  Devices,
   Faults,
   Load,
   MixEntry,
@@ -129,7 +130,7 @@ class Normalizer {
     const target = this.target(raw);
     const onLoopback = target.kind === 'embedded' || isLoopbackHost(new URL(target.url).hostname);
     const devices = this.devices(raw, target, onLoopback);
-    const capacity = raw.capacity ? this.capacity(raw, devices.count) : null;
+    const capacity = raw.capacity ? this.capacity(raw, devices) : null;
     const load = capacity ? capacityLoad(capacity, devices.count) : this.load(raw, devices.count);
     const durationMs = this.runDuration(raw, load);
     const api = raw.api ? normalizeApi(raw.api, this) : null;
@@ -370,9 +371,38 @@ class Normalizer {
     };
   }
 
-  capacity(raw: ScenarioFile, count: number): CapacityPlan {
+  /**
+   * Streams mode without platform orders: the devices' own pushes are the streams, so every
+   * device must push the same number of them (the staircase steps devices). Null when there are
+   * no pushes (the caller then asks for `platform.publish`).
+   */
+  private standingPushes(devices: Devices): number | null {
+    const push = devices.push;
+    if (!push) return null;
+    if (push.fraction !== 1) {
+      this.problem(
+        ['devices', 'push', 'fraction'],
+        'streams capacity by standing pushes needs every device to push (each step adds devices)',
+        '1',
+      );
+    }
+    const perDevice = new Set(devices.mix.map((m) => Math.min(push.channels, m.channels)));
+    if (perDevice.size > 1) {
+      this.problem(
+        ['devices', 'mix'],
+        `streams capacity by standing pushes needs every device to push as many streams; this mix pushes ${[...perDevice].join(' or ')}`,
+        'one kind of device, or devices.push.channels no more than the fewest channels',
+      );
+    }
+    return Math.max(1, ...perDevice);
+  }
+
+  capacity(raw: ScenarioFile, devices: Devices): CapacityPlan {
     const c = raw.capacity!;
+    const count = devices.count;
     const mode = c.mode ?? 'devices';
+    const streamsPerDevice =
+      mode === 'streams' && !raw.platform?.publish ? this.standingPushes(devices) : null;
     for (const other of ['stages', 'arrival'] as const) {
       if (raw[other]) {
         this.problem(
@@ -384,7 +414,7 @@ class Normalizer {
       }
     }
     const max = c.max ?? (mode === 'devices' ? count : c.start + 9 * c.step);
-    if (mode === 'streams') {
+    if (mode === 'streams' && streamsPerDevice === null) {
       const remote = raw.target !== undefined && raw.target !== 'embedded';
       if (remote && !raw.api) {
         this.problem(
@@ -395,7 +425,7 @@ class Normalizer {
       } else if (!raw.platform?.publish) {
         this.problem(
           ['capacity', 'mode'],
-          '`streams` needs `platform.publish` (quality, max_bitrate of the orders)',
+          '`streams` needs `platform.publish` (quality, max_bitrate of the orders), or `devices.push` (standing pushes)',
           '{ quality: sd }',
         );
       }
@@ -405,6 +435,14 @@ class Normalizer {
     }
     if (mode === 'devices' && max > count) {
       this.problem(['capacity', 'max'], `exceeds devices.count (${count})`, `at most ${count}`);
+    }
+    if (streamsPerDevice !== null && Math.ceil(max / streamsPerDevice) > count) {
+      const most = count * streamsPerDevice;
+      this.problem(
+        ['capacity', 'max'],
+        `exceeds the streams devices.count devices push (${count} × ${streamsPerDevice} = ${most})`,
+        `at most ${most}`,
+      );
     }
     if (max < c.start) this.problem(['capacity', 'max'], 'is below `start`', `at least ${c.start}`);
     // The staircase is built step by step: 1e308 / 100 steps would never finish.
@@ -437,6 +475,7 @@ class Normalizer {
       sustainMs: c.sustain !== undefined ? this.duration(c.sustain, ['capacity', 'sustain']) : 10_000,
       onlineRatio: c.online_ratio ?? 0.99,
       churn: mode === 'devices' ? (c.churn ?? DEFAULT_CHURN) : 0,
+      streamsPerDevice,
       serviceLevels: Object.entries(levels).map(([metric, expression]) => ({ metric, expression })),
     };
     if (plan.holdMs <= 0)

@@ -229,6 +229,12 @@ export interface CapacityPlan {
   onlineRatio: number;
   /** Devices mode: share of the online devices that reconnect per second during each hold (0: none). */
   churn: number;
+  /**
+   * Streams mode by standing pushes (`devices.push`, no `platform.publish`): the streams each
+   * device pushes; the staircase then steps the devices (level / this, rounded up). Null: the
+   * platform's orders climb the staircase.
+   */
+  streamsPerDevice: number | null;
   serviceLevels: ServiceLevel[];
 }
 
