@@ -21,7 +21,15 @@ export const STREAM_SERVICE_LEVELS: Readonly<Record<string, string>> = {
   rpc_errors: 'rate<0.001',
 };
 
+/** Service levels of the `api_rate` mode when the scenario names none: the API's latency and errors. */
+export const API_SERVICE_LEVELS: Readonly<Record<string, string>> = {
+  http_duration: 'p(99)<500',
+  'http_requests{result:error}': 'rate<0.01',
+  'http_requests{result:failed}': 'rate<0.01',
+};
+
 export function defaultServiceLevels(mode: CapacityPlan['mode']): Record<string, string> {
+  if (mode === 'api_rate') return { ...API_SERVICE_LEVELS };
   if (mode === 'devices') return { ...DEFAULT_SERVICE_LEVELS, keepalive_rtt: 'p(99)<500' };
   return { ...(mode === 'streams' ? STREAM_SERVICE_LEVELS : DEFAULT_SERVICE_LEVELS) };
 }
@@ -31,7 +39,9 @@ export const DEFAULT_CHURN = 0.01;
 
 /** What a level counts: devices, streams or logins/s. */
 export function capacityUnit(plan: Pick<CapacityPlan, 'mode'>): string {
-  return { devices: 'devices', streams: 'streams', login_rate: 'logins/s' }[plan.mode];
+  return { devices: 'devices', streams: 'streams', login_rate: 'logins/s', api_rate: 'requests/s' }[
+    plan.mode
+  ];
 }
 
 /** Number of steps of a capacity plan. */
@@ -64,7 +74,8 @@ export function capacityStages(plan: CapacityPlan): Stage[] {
 
 /**
  * The device load of a capacity plan: the staircase itself (devices, login rate), or in streams
- * mode every device online from the first ramp while the platform's orders climb the staircase.
+ * and api_rate modes every device online from the first ramp while the platform's orders (or the
+ * HTTP load's request rate) climb the staircase.
  */
 export function capacityLoad(plan: CapacityPlan, deviceCount = 0): Load {
   const stages = capacityStages(plan);
@@ -106,6 +117,7 @@ const ARRIVALS: Record<CapacityPlan['mode'], readonly string[]> = {
   devices: ['logins', 'login_duration'],
   login_rate: ['logins', 'login_duration'],
   streams: ['publishes', 'publish_start_duration'],
+  api_rate: [],
 };
 
 export function serviceLevelWindow(mode: CapacityPlan['mode'], metricName: string): StepWindow {

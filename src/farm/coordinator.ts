@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { capacityStages } from '../capacity/index.js';
+import { httpLoadOf } from '../http-load/source.js';
 import type { RunningIvc } from '../ivc/server.js';
 import { Aggregator } from '../metrics/aggregator.js';
 import { thresholdWindows } from '../metrics/thresholds.js';
@@ -103,12 +104,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         : new FleetWorkers(roundRobin(planned, workerCount), init, aggregator, progress, stop, abortOnCrash),
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));
+    const stairs = scenario.capacity ? capacityStages(scenario.capacity) : null;
+    const httpLoad = httpLoadOf(scenario, ivc?.httpUrl ?? null, stairs, aggregator, progress, stop);
+    if (httpLoad) resources.add('HTTP load', httpLoad);
 
     // ---- observers: every closed second goes to each, in this order ----
     const driver = ivc
       ? new PlatformDriver(ivc, scenario.platform ?? NO_ORDERS, scenario.seed, resolvePush(scenario, ivc))
       : null;
-    const streamStairs = scenario.capacity?.mode === 'streams' ? capacityStages(scenario.capacity) : null;
+    const streamStairs = scenario.capacity?.mode === 'streams' ? stairs : null;
     const orders = driver ? resources.add('platform orders', new PlatformOrders(driver, streamStairs)) : null;
     const shape = resources.add(
       'load shape',
@@ -135,9 +139,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     aggregator.markLoadStart(loadStartMs); // stages, events, windows and steps count from here
     pipeline.start(loadStartMs);
     shape.start(stop);
+    httpLoad?.start(loadStartMs);
     await stop.stopped;
     aggregator.markLoadEnd(Date.now()); // gauges of the teardown are judged no more
     await resources.close(shape);
+    if (httpLoad) await resources.close(httpLoad);
     if (orders) await resources.close(orders);
     if (stop.reason !== 'completed')
       progress.log(`stopping: ${stop.reason}${stop.detail ? ` (${stop.detail})` : ''}`);

@@ -16,6 +16,12 @@ export const LABEL_KEYS = [
   'worker',
   /** The device's mix entry (`devices.mix[].name`); last, so existing series keys keep their prefix. */
   'mix',
+  /** An `http_load:` block's name (src/http-load), or `k6` for what a k6 script measured. */
+  'load',
+  /** HTTP status code of a response (`timeout`, `network` when none came). */
+  'status',
+  /** A k6 custom metric's own name (src/k6). */
+  'metric',
 ] as const;
 
 export type LabelKey = (typeof LABEL_KEYS)[number];

@@ -12,6 +12,7 @@ import { parseBitrate, parseRate, parseSize } from '../core/units.js';
 import type { ThresholdsConfig } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
 import type { FieldProblem } from './errors.js';
+import { normalizeHttpLoad } from './http-load.js';
 import type { PathSegment } from './locate.js';
 import type { ScenarioFile } from './schema.js';
 import { resolvePassword } from './secrets.js';
@@ -122,6 +123,8 @@ class Normalizer {
     const capacity = raw.capacity ? this.capacity(raw, devices.count) : null;
     const load = capacity ? capacityLoad(capacity, devices.count) : this.load(raw, devices.count);
     const durationMs = this.runDuration(raw, load);
+    const loadMs = Math.min(durationMs, stagesDurationMs(load.stages) || durationMs);
+    const httpLoad = normalizeHttpLoad(raw.http_load, this, loadMs, capacity?.mode === 'api_rate');
     const name = raw.name ?? (this.ctx.file ? basename(this.ctx.file, extname(this.ctx.file)) : 'scenario');
     return {
       file: this.ctx.file,
@@ -142,6 +145,14 @@ class Normalizer {
       media: this.media(raw),
       thresholds: this.thresholds(raw, load),
       capacity,
+      httpLoad,
+      k6: raw.k6
+        ? {
+            script: this.existing(raw.k6.script, ['k6', 'script']),
+            args: raw.k6.args ?? [],
+            env: raw.k6.env ?? {},
+          }
+        : null,
       workers: raw.workers ?? availableParallelism(),
       onWorkerCrash: raw.on_worker_crash ?? 'continue',
       checks: {
@@ -417,7 +428,8 @@ class Normalizer {
       rampMs: c.ramp !== undefined ? this.duration(c.ramp, ['capacity', 'ramp']) : 10_000,
       holdMs: c.hold !== undefined ? this.duration(c.hold, ['capacity', 'hold']) : 30_000,
       sustainMs: c.sustain !== undefined ? this.duration(c.sustain, ['capacity', 'sustain']) : 10_000,
-      onlineRatio: c.online_ratio ?? 0.99,
+      // api_rate: the share of each step's request rate achieved (autocannon sends in per-second bursts).
+      onlineRatio: c.online_ratio ?? (mode === 'api_rate' ? 0.95 : 0.99),
       churn: mode === 'devices' ? (c.churn ?? DEFAULT_CHURN) : 0,
       serviceLevels: Object.entries(levels).map(([metric, expression]) => ({ metric, expression })),
     };

@@ -1,0 +1,149 @@
+// One `http_load:` block run by autocannon. autocannon's own histograms arrive only at the end;
+// the run needs every second, so each answer (`response`) and each failure (`reqError`) is
+// recorded into the thread's metric registry as it happens, and the registry's once-a-second
+// delta carries them into the run's aggregator like any worker's.
+
+import autocannon from 'autocannon';
+import type {
+  CounterHandle,
+  Family,
+  GaugeHandle,
+  HistogramHandle,
+  MetricsRegistry,
+} from '../metrics/registry.js';
+import { targetAt } from '../scenario/stages.js';
+import type { HttpRequestSpec, Stage } from '../scenario/types.js';
+import { RateControl, startRateFor } from './rate-control.js';
+
+/** A block ready to run: its origin known and its requests resolved (an `api:` action included). */
+export interface ResolvedHttpLoad {
+  name: string;
+  origin: string;
+  requests: HttpRequestSpec[];
+  connections: number;
+  /** Requests/s at the start; null: no limit. */
+  rate: number | null;
+  stages: Stage[];
+  durationMs: number;
+  timeoutMs: number;
+}
+
+const CONTROL_MS = 200;
+
+/** What a request that got no answer is counted as (`status` label). */
+export function failureStatus(error: unknown): 'timeout' | 'network' {
+  return error instanceof Error && /timed out/i.test(error.message) ? 'timeout' : 'network';
+}
+
+export function resultOf(status: number): 'ok' | 'error' {
+  return status < 400 ? 'ok' : 'error';
+}
+
+class LoadMetrics {
+  private readonly requests: Family<CounterHandle>;
+  private readonly duration: HistogramHandle;
+  private readonly achieved: GaugeHandle;
+  readonly target: GaugeHandle;
+  private inSecond = 0;
+
+  constructor(
+    registry: MetricsRegistry,
+    private readonly name: string,
+  ) {
+    this.requests = registry.counterFamily('http_requests', ['load', 'result', 'status']);
+    this.duration = registry.histogram('http_duration', { load: name });
+    this.achieved = registry.gauge('http_rate', { load: name });
+    this.target = registry.gauge('http_rate_target', { load: name });
+  }
+
+  answered(status: number, ms: number): void {
+    this.requests.get(this.name, resultOf(status), status).add();
+    this.duration.record(ms);
+    this.inSecond++;
+  }
+
+  failed(error: unknown): void {
+    this.requests.get(this.name, 'failed', failureStatus(error)).add();
+    this.inSecond++;
+  }
+
+  /** Once a second, before the delta: requests completed in the second that ended. */
+  tick(): void {
+    this.achieved.set(this.inSecond);
+    this.inSecond = 0;
+  }
+}
+
+export interface RunningHttpLoad {
+  readonly name: string;
+  /** Once a second, just before the registry's delta. */
+  tick(): void;
+  /** Stops sending; resolves when autocannon ended (its last answers recorded). */
+  stop(): Promise<void>;
+  /** Resolves when the block ended by itself (its duration) or was stopped. */
+  readonly ended: Promise<void>;
+}
+
+function requestOptions(r: HttpRequestSpec): autocannon.Request {
+  return {
+    method: r.method as autocannon.Request['method'],
+    path: r.path,
+    headers: r.headers,
+    ...(r.body !== null ? { body: r.body } : {}),
+  };
+}
+
+/** Starts one block now; its stages count from now. */
+export function startHttpLoad(load: ResolvedHttpLoad, registry: MetricsRegistry): RunningHttpLoad {
+  const metrics = new LoadMetrics(registry, load.name);
+  const limited = load.rate !== null || load.stages.length > 0;
+  const rateAt = (ms: number) => targetAt(load.stages, ms, load.rate ?? 0);
+  const control = new RateControl(limited ? rateAt(0) : null);
+  const t0 = performance.now();
+  let finish: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const instance = autocannon(
+    {
+      url: load.origin,
+      connections: load.connections,
+      // The block ends when this module says so; autocannon's own clock is only a backstop.
+      duration: Math.ceil(load.durationMs / 1000) + 5,
+      timeout: Math.max(1, load.timeoutMs / 1000),
+      requests: load.requests.map(requestOptions),
+      setupClient: control.adopt,
+      ...(limited ? { overallRate: startRateFor(load.connections) } : {}),
+      excludeErrorStats: false,
+    },
+    () => finish(),
+  );
+  instance.on('response', (_client, status: number, _bytes: number, ms: number) =>
+    metrics.answered(status, ms),
+  );
+  instance.on('reqError', (error: unknown) => metrics.failed(error));
+  metrics.target.set(Math.round(control.rate));
+  const timer = setInterval(() => {
+    const elapsed = performance.now() - t0;
+    if (elapsed >= load.durationMs) {
+      void stop();
+      return;
+    }
+    if (limited) {
+      control.set(rateAt(elapsed));
+      metrics.target.set(Math.round(control.rate));
+    }
+  }, CONTROL_MS);
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      clearInterval(timer);
+      control.pause();
+      metrics.target.set(0);
+      instance.stop();
+      await ended;
+    })();
+    return stopping;
+  };
+  return { name: load.name, tick: () => metrics.tick(), stop, ended };
+}

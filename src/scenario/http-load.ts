@@ -1,0 +1,146 @@
+// `http_load:` blocks as written → HttpLoadPlan: one request or a sequence (or an `api:` action),
+// connections, a rate or stages of rates, when it starts and how long it runs. Cross-field rules a
+// schema cannot say are problems on the field they concern.
+import { parseRate } from '../core/units.js';
+import type { PathSegment } from './locate.js';
+import type { ScenarioFile } from './schema.js';
+import type { HttpLoadPlan, HttpLoadRequests, HttpRequestSpec } from './types.js';
+
+type RawHttpLoad = NonNullable<ScenarioFile['http_load']>[number];
+
+/** What the scenario normalizer lends: located problems and unit conversions. */
+export interface FieldReader {
+  problem(path: PathSegment[], message: string, expected?: string, anchor?: 'key'): void;
+  duration(value: string | number, path: PathSegment[]): number;
+  unit(parse: (v: string | number) => number, value: string | number, path: PathSegment[]): number;
+}
+
+export const HTTP_LOAD_DEFAULTS = { connections: 10, timeoutMs: 10_000 } as const;
+
+/** Names the `api:` block defines; null while a scenario has none (the action cannot resolve). */
+export type ApiActionNames = ReadonlySet<string> | null;
+
+function origin(url: string): string {
+  return new URL(url).origin;
+}
+
+/** The path and query of an absolute URL, or the path itself. */
+function pathOf(url: string): string {
+  if (url.startsWith('/')) return url;
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
+}
+
+function requestsOf(h: RawHttpLoad, at: PathSegment[], fields: FieldReader): HttpRequestSpec[] {
+  if (h.requests) {
+    for (const k of ['method', 'headers', 'body'] as const) {
+      if (h[k] !== undefined)
+        fields.problem([...at, k], 'give it on each of `requests`, not beside them', undefined, 'key');
+    }
+    return h.requests.map((r) => ({
+      method: r.method ?? 'GET',
+      path: r.path,
+      headers: r.headers ?? {},
+      body: r.body ?? null,
+    }));
+  }
+  return [
+    {
+      method: h.method ?? 'GET',
+      path: h.url ? pathOf(h.url) : '/',
+      headers: h.headers ?? {},
+      body: h.body ?? null,
+    },
+  ];
+}
+
+function sendOf(
+  h: RawHttpLoad,
+  at: PathSegment[],
+  fields: FieldReader,
+  actions: ApiActionNames,
+): HttpLoadRequests {
+  if (h.action !== undefined) {
+    for (const k of ['url', 'method', 'headers', 'body', 'requests'] as const) {
+      if (h[k] !== undefined)
+        fields.problem(
+          [...at, k],
+          'give either `action` or a request of its own, not both',
+          undefined,
+          'key',
+        );
+    }
+    if (actions === null)
+      fields.problem([...at, 'action'], 'names an action, but the scenario has no `api:` block', 'a `url`');
+    else if (!actions.has(h.action))
+      fields.problem(
+        [...at, 'action'],
+        `no action "${h.action}" in the \`api:\` block`,
+        [...actions].join(', '),
+      );
+    return { kind: 'action', action: h.action };
+  }
+  if (h.url === undefined) {
+    fields.problem(at, 'missing required field `url` (or `action`)', '{ url: /api/stats, rate: 100/s }');
+  }
+  return { kind: 'requests', requests: requestsOf(h, at, fields) };
+}
+
+/**
+ * The `http_load:` blocks of a scenario. `loadMs` is how long the device load runs (a block runs
+ * as long unless it says otherwise); `stepped` is true with `capacity: { mode: api_rate }`.
+ */
+export function normalizeHttpLoad(
+  raw: ScenarioFile['http_load'],
+  fields: FieldReader,
+  loadMs: number,
+  stepped: boolean,
+  actions: ApiActionNames = null,
+): HttpLoadPlan[] {
+  const names = new Set<string>();
+  const plans = (raw ?? []).map((h, i): HttpLoadPlan => {
+    const at: PathSegment[] = ['http_load', i];
+    const name = h.name ?? `load-${i + 1}`;
+    if (names.has(name)) fields.problem([...at, 'name'], `"${name}" names an earlier load too`);
+    names.add(name);
+    const stages = (h.stages ?? []).map((s, k) => ({
+      durationMs: fields.duration(s.duration, [...at, 'stages', k, 'duration']),
+      target: fields.unit(parseRate, s.target, [...at, 'stages', k, 'target']),
+    }));
+    const rate = h.rate !== undefined ? fields.unit(parseRate, h.rate, [...at, 'rate']) : null;
+    const startMs = h.start !== undefined ? fields.duration(h.start, [...at, 'start']) : 0;
+    const durationMs =
+      h.duration !== undefined
+        ? fields.duration(h.duration, [...at, 'duration'])
+        : stages.length > 0
+          ? stages.reduce((n, s) => n + s.durationMs, 0)
+          : Math.max(0, loadMs - startMs);
+    if (durationMs <= 0)
+      fields.problem([...at, 'duration'], 'must be longer than 0', 'a duration such as 60s');
+    if (loadMs > 0 && startMs >= loadMs)
+      fields.problem([...at, 'start'], 'at or after the end of the load', `before ${loadMs / 1000}s`);
+    return {
+      name,
+      origin: h.url && !h.url.startsWith('/') ? origin(h.url) : null,
+      send: sendOf(h, at, fields, actions),
+      connections: h.connections ?? HTTP_LOAD_DEFAULTS.connections,
+      rate,
+      stages,
+      steppedByCapacity: stepped && rate === null && stages.length === 0,
+      startMs,
+      durationMs,
+      timeoutMs:
+        h.timeout !== undefined
+          ? fields.duration(h.timeout, [...at, 'timeout'])
+          : HTTP_LOAD_DEFAULTS.timeoutMs,
+    };
+  });
+  if (stepped && !plans.some((p) => p.steppedByCapacity)) {
+    fields.problem(
+      ['capacity', 'mode'],
+      '`api_rate` steps the rate of an `http_load` entry that gives neither `rate` nor `stages`; there is none',
+      'http_load: [{ url: /api/stats }]',
+    );
+  }
+  return plans;
+}
