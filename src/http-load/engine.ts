@@ -113,7 +113,9 @@ export function startHttpLoad(load: ResolvedHttpLoad, registry: MetricsRegistry)
       timeout: Math.max(1, load.timeoutMs / 1000),
       requests: load.requests.map(requestOptions),
       setupClient: control.adopt,
-      ...(limited ? { overallRate: startRateFor(load.connections) } : {}),
+      // Our histogram records each answer as it came; autocannon's own correction would divide by
+      // the shares RateControl sets (and a paused share of -1 breaks it).
+      ...(limited ? { overallRate: startRateFor(load.connections), ignoreCoordinatedOmission: true } : {}),
       excludeErrorStats: false,
     },
     () => finish(),
@@ -131,6 +133,7 @@ export function startHttpLoad(load: ResolvedHttpLoad, registry: MetricsRegistry)
     }
     if (limited) {
       control.set(rateAt(elapsed));
+      control.holdIdle();
       metrics.target.set(Math.round(control.rate));
     }
   }, CONTROL_MS);
@@ -138,7 +141,7 @@ export function startHttpLoad(load: ResolvedHttpLoad, registry: MetricsRegistry)
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       clearInterval(timer);
-      control.pause();
+      if (limited) control.pause();
       metrics.target.set(0);
       instance.stop();
       await ended;

@@ -2,15 +2,22 @@
 // it starts and splits it over its connections (each sends at most `client.rate` requests per
 // second of its own). Stages and the `api_rate` staircase need the rate to move without opening
 // new connections, so the clients handed to `setupClient` get their share set here, every
-// control tick. This relies on autocannon 9's Client: `rate` is read on every request, a
-// client over its share pauses and resumes on its next second, and a negative share never
-// sends (a share of 0 would mean "no limit"). test/http-load.test.ts checks that it still does.
+// control tick. This relies on autocannon 9's Client (test/http-load.test.ts checks it still
+// holds): `rate` is read on every request and a client over its share waits for its next second;
+// a negative share never sends (0 would mean "no limit"); a client left without a share must be
+// started again by `_doRequest()` (its own second only retries once), and its request timer
+// (`timeoutTicker`) held off, or the idle connection would be counted as a timeout.
 
 import type autocannon from 'autocannon';
 
 /** The part of autocannon's Client this module touches. */
 interface RateLimitedClient {
   rate: number;
+  timeout: number;
+  timeoutTicker: { reschedule(ms: number): void };
+  pipelinedRequests: { size(): number };
+  destroyed: boolean;
+  _doRequest(): void;
 }
 
 export const PAUSED = -1;
@@ -62,8 +69,20 @@ export class RateControl {
     for (const c of this.clients) c.rate = PAUSED;
   }
 
+  /** Every control tick: connections without a share are idle on purpose, not timing out. */
+  holdIdle(): void {
+    for (const c of this.clients)
+      if (c.rate === PAUSED && !c.destroyed) c.timeoutTicker.reschedule(c.timeout);
+  }
+
   private spread(): void {
     const n = this.clients.length;
-    for (let i = 0; i < n; i++) this.clients[i]!.rate = shareOf(this.total, i, n);
+    for (let i = 0; i < n; i++) {
+      const c = this.clients[i]!;
+      const was = c.rate;
+      c.rate = shareOf(this.total, i, n);
+      if (was === PAUSED && c.rate !== PAUSED && !c.destroyed && c.pipelinedRequests.size() === 0)
+        c._doRequest();
+    }
   }
 }

@@ -47,6 +47,7 @@ const COUNTERS = new Set([
   'segments_dropped',
   'bytes_sent',
   'publishes',
+  'http_requests',
 ]);
 const GAUGES = new Set([
   'devices',
@@ -64,6 +65,7 @@ const HISTOGRAM_FIELDS: Record<string, readonly Exclude<Field, 'value'>[]> = {
   eventloop_delay: ['p99'],
   bitrate_achieved_ratio: ['mean', 'min'],
   segment_upload_duration: ['count'],
+  http_duration: ['p50', 'p99'],
 };
 
 /** Whole-run figures of one histogram rebuilt from seconds (used when there is no summary.json). */
@@ -304,6 +306,26 @@ export function buildCharts(c: SeriesCollector, media: Record<string, number> | 
     'ms',
     busiest.map(([label]) => ({ label, values: rpcP99.get(label) ?? [], agg: 'max' as const })),
   );
+  const httpStatus = c.group('c', 'http_requests', 'value', (l) => `${lv(l.load)} ${lv(l.status)}`);
+  if (httpStatus.size > 0) {
+    add(
+      'load',
+      'http-requests',
+      'HTTP load: requests per second by status',
+      '/s',
+      many(top(httpStatus, MAX_SERIES_PER_CHART, true)),
+    );
+    const httpP99 = c.group('h', 'http_duration', 'p99', (l) => `${lv(l.load)} p99`);
+    const httpP50 = c.group('h', 'http_duration', 'p50', (l) => `${lv(l.load)} p50`);
+    add('load', 'http-latency', 'HTTP load: latency', 'ms', [
+      ...[...httpP50]
+        .slice(0, MAX_SERIES_PER_CHART / 2)
+        .map(([label, values]) => ({ label, values, agg: 'max' as const })),
+      ...[...httpP99]
+        .slice(0, MAX_SERIES_PER_CHART / 2)
+        .map(([label, values]) => ({ label, values, agg: 'max' as const })),
+    ]);
+  }
   add('load', 'streams', 'Streams and recordings live', 'streams', [
     ...many(
       top(

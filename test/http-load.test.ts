@@ -1,0 +1,212 @@
+// `http_load:` — autocannon beside the devices: its answers reach the run's metrics, thresholds
+// on them gate the exit code, the rate follows stages, and `capacity: { mode: api_rate }` names
+// the request rate at which a real (loopback) API breaks.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startHttpLoad } from '../src/http-load/engine.js';
+import { MetricsRegistry } from '../src/metrics/registry.js';
+import { writeHtmlReport } from '../src/report/html.js';
+import { parseScenario } from '../src/scenario/load.js';
+import { runInline } from './farm-support.js';
+
+/** A loopback API that counts requests per wall-clock second and refuses (503) past `limit` a second. */
+class CountingApi {
+  readonly perSecond = new Map<number, number>();
+  private server: Server | null = null;
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
+
+  async listen(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const s = Math.floor(Date.now() / 1000);
+      const n = (this.perSecond.get(s) ?? 0) + 1;
+      this.perSecond.set(s, n);
+      req.resume();
+      res.writeHead(n > this.limit ? 503 : 200, { 'content-type': 'application/json' });
+      res.end(`{"path":${JSON.stringify(req.url)}}`);
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  total(): number {
+    let n = 0;
+    for (const v of this.perSecond.values()) n += v;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
+
+function counters(summaryPath: string): Record<string, number> {
+  return (JSON.parse(readFileSync(summaryPath, 'utf8')) as { metrics: { counters: Record<string, number> } })
+    .metrics.counters;
+}
+
+describe('http_load in a run', () => {
+  it('answers of the platform API reach the summary by status, and a latency threshold passes (exit 0)', async () => {
+    const r = await runInline(`
+devices: { count: 6 }
+duration: 5s
+http_load:
+  - name: stats
+    url: /api/stats
+    connections: 4
+    rate: 40/s
+thresholds:
+  http_duration{load:stats}: ["p(99)<5000"]
+  http_requests{load:stats,result:ok}: ["rate>0.99"]
+`);
+    assert.equal(r.exitCode, 0, r.summary.run.reasons?.join('; '));
+    const ok = counters(r.summaryPath)['http_requests{result:ok,load:stats,status:200}'] ?? 0;
+    assert.ok(ok >= 40, `at least a second of answers counted, got ${ok}`);
+    assert.ok((r.summary.metrics.histograms['http_duration{load:stats}']?.count ?? 0) >= 40);
+    const html = readFileSync(await writeHtmlReport(r.dir), 'utf8');
+    assert.match(html, /HTTP load: requests by status/);
+  });
+
+  it('a threshold on the API error rate fails the run (exit 99) and names the threshold', async () => {
+    const r = await runInline(`
+devices: { count: 4 }
+duration: 4s
+http_load:
+  - name: missing
+    url: /api/no-such-thing
+    connections: 2
+    rate: 20/s
+thresholds:
+  http_requests{result:error}: ["rate<0.01"]
+`);
+    assert.equal(r.exitCode, 99);
+    assert.ok((counters(r.summaryPath)['http_requests{result:error,load:missing,status:404}'] ?? 0) > 0);
+    assert.match(
+      r.summary.run.reasons?.join('\n') ?? '',
+      /threshold http_requests\{result:error\} rate<0\.01 failed/,
+    );
+  });
+});
+
+describe('the request rate', () => {
+  const api = new CountingApi();
+  let origin = '';
+  before(async () => {
+    origin = await api.listen();
+  });
+  after(() => api.close());
+
+  it('follows the stages on the same connections (a paused rate sends nothing)', async () => {
+    const registry = new MetricsRegistry({ source: 'test' });
+    const t0 = Math.floor(Date.now() / 1000);
+    const load = startHttpLoad(
+      {
+        name: 'steps',
+        origin,
+        requests: [{ method: 'GET', path: '/a', headers: {}, body: null }],
+        connections: 4,
+        rate: 10,
+        stages: [
+          { durationMs: 3000, target: 10 },
+          { durationMs: 0, target: 0 },
+          { durationMs: 2000, target: 0 },
+          { durationMs: 0, target: 80 },
+          { durationMs: 3000, target: 80 },
+        ],
+        durationMs: 8000,
+        timeoutMs: 5000,
+      },
+      registry,
+    );
+    await load.ended;
+    const seconds = [...api.perSecond].filter(([s]) => s >= t0).sort((a, b) => a[0] - b[0]);
+    const at = (from: number, to: number) =>
+      seconds.filter(([s]) => s >= t0 + from && s < t0 + to).reduce((n, [, v]) => n + v, 0);
+    // Whole seconds inside each stage, leaving a second at every edge.
+    const first = at(1, 3);
+    const paused = at(4, 5);
+    const fast = at(6, 8);
+    assert.ok(first > 0 && first <= 2 * 12, `about 10/s in the first stage, got ${first} in 2 s`);
+    assert.equal(paused, 0, 'nothing sent while the rate is 0');
+    assert.ok(fast >= 3 * first, `80/s after the step (${fast} in 2 s) is well above 10/s (${first})`);
+    const delta = registry.takeDelta();
+    const answered = Object.entries(delta.counters)
+      .filter(([k]) => k.startsWith('http_requests'))
+      .reduce((n, [, v]) => n + v, 0);
+    assert.equal(answered, api.total(), 'every answer the server gave was counted once');
+  });
+});
+
+describe('capacity: { mode: api_rate }', () => {
+  const api = new CountingApi(100);
+  let origin = '';
+  before(async () => {
+    origin = await api.listen();
+  });
+  after(() => api.close());
+
+  it('steps the request rate until the API refuses, and names the last rate that held', async () => {
+    const r = await runInline(`
+devices: { count: 4 }
+http_load:
+  - name: api
+    url: ${origin}/orders
+    connections: 8
+capacity:
+  mode: api_rate
+  start: 40
+  step: 40
+  max: 200
+  ramp: 1s
+  hold: 3s
+  sustain: 2s
+`);
+    const cap = r.summary.capacity;
+    assert.ok(cap, 'a capacity section');
+    assert.equal(cap.unit, 'requests/s');
+    assert.equal(cap.capacity, 80, JSON.stringify(cap.steps.map((s) => [s.level, s.held, s.broken])));
+    assert.equal(cap.broke_at, 120);
+    assert.match(cap.first_broken ?? '', /http_requests\{result:error\}/);
+  });
+});
+
+describe('http_load in a scenario file', () => {
+  const problems = (yaml: string) => parseScenario(yaml, {}).problems.map((p) => `${p.path} ${p.message}`);
+
+  it('an action needs an api: block, named on its line', () => {
+    const list = parseScenario('devices: { count: 1 }\nhttp_load:\n  - action: list_live\n', {}).problems;
+    const p = list.find((x) => x.path === 'http_load[0].action');
+    assert.ok(p, JSON.stringify(list));
+    assert.match(p.message, /no `api:` block/);
+    assert.equal(p.line, 3);
+  });
+
+  it('api_rate needs an http_load entry without a rate of its own', () => {
+    const list = problems(`
+devices: { count: 1 }
+http_load: [{ url: /api/stats, rate: 10/s }]
+capacity: { mode: api_rate, start: 10, step: 10 }
+`);
+    assert.ok(
+      list.some((l) => l.startsWith('capacity.mode') && l.includes('api_rate')),
+      list.join('\n'),
+    );
+  });
+
+  it('a request with a body beside a sequence is refused', () => {
+    const list = problems(`
+devices: { count: 1 }
+http_load:
+  - url: http://127.0.0.1:1/
+    body: '{}'
+    requests: [{ path: /a }]
+`);
+    assert.ok(
+      list.some((l) => l.startsWith('http_load[0].body')),
+      list.join('\n'),
+    );
+  });
+});
