@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { capacityStages } from '../capacity/index.js';
 import { httpLoadOf } from '../http-load/source.js';
 import type { RunningIvc } from '../ivc/server.js';
+import { k6Of, requireK6 } from '../k6/launch.js';
 import { Aggregator } from '../metrics/aggregator.js';
 import { thresholdWindows } from '../metrics/thresholds.js';
 import { WindowTotals } from '../metrics/window-totals.js';
@@ -60,6 +61,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           );
     const shard = options.shard ?? { index: 0, count: 1 };
     const planned = planDevices(scenario, { shard });
+    if (scenario.k6) requireK6(scenario.k6); // no k6 on the PATH: refused, whatever the checks say
     if (scenario.checks.preflight) await preflight(scenario, planned);
     const thresholds = thresholdsOf(scenario);
     const windows = new WindowTotals(thresholdWindows(thresholds)).attach(aggregator);
@@ -107,6 +109,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const stairs = scenario.capacity ? capacityStages(scenario.capacity) : null;
     const httpLoad = httpLoadOf(scenario, ivc?.httpUrl ?? null, stairs, aggregator, progress, stop);
     if (httpLoad) resources.add('HTTP load', httpLoad);
+    const k6 = k6Of(scenario, ivc, planned, output.dir, aggregator, progress);
+    if (k6) resources.add('k6', k6);
 
     // ---- observers: every closed second goes to each, in this order ----
     const driver = ivc
@@ -140,10 +144,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     pipeline.start(loadStartMs);
     shape.start(stop);
     httpLoad?.start(loadStartMs);
+    k6?.start();
     await stop.stopped;
     aggregator.markLoadEnd(Date.now()); // gauges of the teardown are judged no more
     await resources.close(shape);
     if (httpLoad) await resources.close(httpLoad);
+    if (k6) await resources.close(k6);
     if (orders) await resources.close(orders);
     if (stop.reason !== 'completed')
       progress.log(`stopping: ${stop.reason}${stop.detail ? ` (${stop.detail})` : ''}`);
