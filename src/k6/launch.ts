@@ -1,27 +1,18 @@
 // `k6: { script }` — a k6 script run beside the devices when a `k6` binary is on the PATH. It
 // gets the run's facts in environment variables, writes `--out json` into the run directory,
-// and what it writes is folded into the run's metrics second by second (import.ts). k6 cannot
+// and what it writes is folded into the run's metrics second by second (tail.ts, import.ts). k6 cannot
 // be installed on every machine: without it the preflight refuses the run (exit 3) and says so.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  accessSync,
-  closeSync,
-  constants,
-  createWriteStream,
-  openSync,
-  readSync,
-  writeFileSync,
-} from 'node:fs';
+import { accessSync, constants, createWriteStream, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { ProgressDisplay } from '../farm/progress.js';
 import { platformOrigin } from '../http-load/source.js';
 import { ExitCode, RunRefused } from '../run/exit-codes.js';
 import { loadDurationMs } from '../run/load-shape.js';
 import type { DeltaSink } from '../run/source.js';
 import type { K6Plan, Scenario } from '../scenario/types.js';
-import { K6Importer } from './import.js';
+import { K6ResultsTail } from './tail.js';
 
 /** The `k6` executable on the PATH, or null. */
 export function findK6(path = process.env.PATH ?? ''): string | null {
@@ -66,12 +57,8 @@ const STOP_GRACE_MS = 10_000;
 
 export class K6Source {
   private child: ChildProcess | null = null;
-  private readonly importer = new K6Importer();
+  private tail: K6ResultsTail | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private fd: number | null = null;
-  private offset = 0;
-  private partial = '';
-  private readonly decoder = new StringDecoder('utf8');
   private exited: Promise<number | null> = Promise.resolve(null);
 
   constructor(
@@ -125,7 +112,10 @@ export class K6Source {
         this.progress.log(`k6 ended (exit ${code}; its output: ${join(this.runDir, 'k6.log')})`);
     });
     this.progress.log(`k6 runs ${this.plan.script} (results folded in from ${this.resultsFile})`);
-    this.timer = setInterval(() => this.poll(Math.floor(Date.now() / 1000)), POLL_MS);
+    const tail = new K6ResultsTail(this.resultsFile, this.sink);
+    this.tail = tail;
+    // k6 writes a second's points a little later: the current and the previous second stay open.
+    this.timer = setInterval(() => tail.poll(Math.floor(Date.now() / 1000) - 1), POLL_MS);
   }
 
   /** Stops k6 (SIGINT: it ends its iterations and writes its last points), then folds in the rest. */
@@ -139,35 +129,14 @@ export class K6Source {
       await this.exited;
       clearTimeout(killer);
     }
-    if (this.child) this.poll(Number.POSITIVE_INFINITY);
-    if (this.fd !== null) closeSync(this.fd);
-    this.fd = null;
     this.child = null;
-    if (this.importer.badLines > 0)
-      this.progress.log(
-        `k6 results: ${this.importer.badLines} line(s) skipped (${this.importer.firstBadLine})`,
-      );
-  }
-
-  /** Reads what k6 appended and hands on every complete second before `beforeSecond`. */
-  private poll(beforeSecond: number): void {
-    this.fd ??= openSync(this.resultsFile, 'r');
-    const chunk = Buffer.alloc(1 << 20);
-    for (;;) {
-      const n = readSync(this.fd, chunk, 0, chunk.length, this.offset);
-      if (n <= 0) break;
-      this.offset += n;
-      const text = this.partial + this.decoder.write(chunk.subarray(0, n));
-      const lines = text.split('\n');
-      this.partial = lines.pop() ?? '';
-      for (const l of lines) this.importer.line(l);
-    }
-    if (beforeSecond === Number.POSITIVE_INFINITY && this.partial) {
-      this.importer.line(this.partial);
-      this.partial = '';
-    }
-    // k6 writes a second's points a little later: keep the current second open.
-    for (const delta of this.importer.take(beforeSecond - 1)) this.sink.add(delta);
+    const tail = this.tail;
+    this.tail = null;
+    if (!tail) return;
+    tail.poll(0, true);
+    tail.close();
+    const { lines, first } = tail.skipped;
+    if (lines > 0) this.progress.log(`k6 results: ${lines} line(s) skipped (${first})`);
   }
 }
 
