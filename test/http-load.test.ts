@@ -10,6 +10,7 @@ import { startHttpLoad } from '../src/http-load/engine.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
 import { writeHtmlReport } from '../src/report/html.js';
 import { parseScenario } from '../src/scenario/load.js';
+import { maskSecrets } from '../src/scenario/secrets.js';
 import { runInline } from './farm-support.js';
 
 /** A loopback API that counts requests per wall-clock second and refuses (503) past `limit` a second. */
@@ -43,14 +44,25 @@ class CountingApi {
   }
 }
 
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
 function counters(summaryPath: string): Record<string, number> {
   return (JSON.parse(readFileSync(summaryPath, 'utf8')) as { metrics: { counters: Record<string, number> } })
     .metrics.counters;
 }
 
 describe('http_load in a run', () => {
-  it('answers of the platform API reach the summary by status, and a latency threshold passes (exit 0)', async () => {
-    const r = await runInline(`
+  it('answers of the platform API reach the summary by status, the report and /metrics, and a latency threshold passes (exit 0)', async () => {
+    const port = await freePort();
+    let scrape: Promise<string> | null = null;
+    const r = await runInline(
+      `
 devices: { count: 6 }
 duration: 5s
 http_load:
@@ -61,7 +73,25 @@ http_load:
 thresholds:
   http_duration{load:stats}: ["p(99)<5000"]
   http_requests{load:stats,result:ok}: ["rate>0.99"]
-`);
+`,
+      {
+        metricsPort: port,
+        // Scrapes /metrics once the run has HTTP answers, as Prometheus would while it runs.
+        observers: [
+          {
+            second: ({ totals }) => {
+              if (scrape || ![...totals.counters.keys()].some((k) => k.startsWith('http_requests')))
+                return undefined;
+              scrape = fetch(`http://127.0.0.1:${port}/metrics`).then((res) => res.text());
+              return undefined;
+            },
+          },
+        ],
+      },
+    );
+    const scraped = await (scrape ?? Promise.resolve(''));
+    assert.match(scraped, /ivtfarm_http_requests_total\{[^}]*load="stats"[^}]*status="200"[^}]*\} \d+/);
+    assert.match(scraped, /ivtfarm_http_duration_seconds\{load="stats",quantile="0.99"\}/);
     assert.equal(r.exitCode, 0, r.summary.run.reasons?.join('; '));
     const ok = counters(r.summaryPath)['http_requests{result:ok,load:stats,status:200}'] ?? 0;
     assert.ok(ok >= 40, `at least a second of answers counted, got ${ok}`);
@@ -193,6 +223,30 @@ capacity: { mode: api_rate, start: 10, step: 10 }
     assert.ok(
       list.some((l) => l.startsWith('capacity.mode') && l.includes('api_rate')),
       list.join('\n'),
+    );
+  });
+
+  it('credentials in headers and login bodies are masked wherever the scenario is shown', () => {
+    const { scenario } = parseScenario(
+      `
+devices: { count: 1 }
+http_load:
+  - url: http://127.0.0.1:1/
+    requests:
+      - { path: /login, method: POST, body: '{"user":"u","password":"hunter2"}' }
+      - { path: /live, headers: { Authorization: Bearer abc123, Accept: application/json } }
+`,
+      {},
+    );
+    assert.ok(scenario);
+    const shown = JSON.stringify(maskSecrets(scenario));
+    assert.doesNotMatch(shown, /hunter2|abc123/);
+    assert.match(shown, /application\/json/);
+    const live = scenario.httpLoad[0]!.send;
+    assert.equal(
+      live.kind === 'requests' && live.requests[1]!.headers.Authorization,
+      'Bearer abc123',
+      'the run still sends it',
     );
   });
 

@@ -86,6 +86,15 @@ function sendOf(
   return { kind: 'requests', requests: requestsOf(h, at, fields) };
 }
 
+/** autocannon counts its timeout in whole seconds, at least one. */
+function timeoutOf(h: RawHttpLoad, at: PathSegment[], fields: FieldReader): number {
+  if (h.timeout === undefined) return HTTP_LOAD_DEFAULTS.timeoutMs;
+  const ms = fields.duration(h.timeout, [...at, 'timeout']);
+  if (ms < 1000)
+    fields.problem([...at, 'timeout'], 'is shorter than 1s (the shortest autocannon waits)', 'at least 1s');
+  return ms;
+}
+
 /**
  * The `http_load:` blocks of a scenario. `loadMs` is how long the device load runs (a block runs
  * as long unless it says otherwise); `stepped` is true with `capacity: { mode: api_rate }`.
@@ -129,10 +138,7 @@ export function normalizeHttpLoad(
       steppedByCapacity: stepped && rate === null && stages.length === 0,
       startMs,
       durationMs,
-      timeoutMs:
-        h.timeout !== undefined
-          ? fields.duration(h.timeout, [...at, 'timeout'])
-          : HTTP_LOAD_DEFAULTS.timeoutMs,
+      timeoutMs: timeoutOf(h, at, fields),
     };
   });
   if (stepped && !plans.some((p) => p.steppedByCapacity)) {
