@@ -107,9 +107,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));
     const stairs = scenario.capacity ? capacityStages(scenario.capacity) : null;
-    const httpLoad = httpLoadOf(scenario, ivc?.httpUrl ?? null, stairs, aggregator, progress, stop);
+    // The users' side (HTTP load, a k6 script) runs once, in the first shard, not once per shard.
+    const usersHere = shard.index === 0;
+    const httpLoad = usersHere
+      ? httpLoadOf(scenario, ivc?.httpUrl ?? null, stairs, aggregator, progress, stop)
+      : null;
     if (httpLoad) resources.add('HTTP load', httpLoad);
-    const k6 = k6Of(scenario, ivc, planned, output.dir, aggregator, progress);
+    const k6 = usersHere ? k6Of(scenario, ivc, planned, output.dir, aggregator, progress) : null;
     if (k6) resources.add('k6', k6);
 
     // ---- observers: every closed second goes to each, in this order ----

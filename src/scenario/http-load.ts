@@ -20,18 +20,29 @@ export const HTTP_LOAD_DEFAULTS = { connections: 10, timeoutMs: 10_000 } as cons
 /** Names the `api:` block defines; null while a scenario has none (the action cannot resolve). */
 export type ApiActionNames = ReadonlySet<string> | null;
 
-function origin(url: string): string {
-  return new URL(url).origin;
+/** The URL as written, parsed; null (and a problem) when it is not one. */
+function parsedUrl(url: string, at: PathSegment[], fields: FieldReader): URL | null {
+  if (url.startsWith('/')) return null;
+  try {
+    return new URL(url);
+  } catch {
+    fields.problem([...at, 'url'], 'not a valid URL', 'http://host:port/path, or a path such as /api/stats');
+    return null;
+  }
 }
 
-/** The path and query of an absolute URL, or the path itself. */
-function pathOf(url: string): string {
+/** The path and query of the URL, or the path itself. */
+function pathOf(url: string, parsed: URL | null): string {
   if (url.startsWith('/')) return url;
-  const u = new URL(url);
-  return `${u.pathname}${u.search}`;
+  return parsed ? `${parsed.pathname}${parsed.search}` : '/';
 }
 
-function requestsOf(h: RawHttpLoad, at: PathSegment[], fields: FieldReader): HttpRequestSpec[] {
+function requestsOf(
+  h: RawHttpLoad,
+  parsed: URL | null,
+  at: PathSegment[],
+  fields: FieldReader,
+): HttpRequestSpec[] {
   if (h.requests) {
     for (const k of ['method', 'headers', 'body'] as const) {
       if (h[k] !== undefined)
@@ -47,7 +58,7 @@ function requestsOf(h: RawHttpLoad, at: PathSegment[], fields: FieldReader): Htt
   return [
     {
       method: h.method ?? 'GET',
-      path: h.url ? pathOf(h.url) : '/',
+      path: h.url ? pathOf(h.url, parsed) : '/',
       headers: h.headers ?? {},
       body: h.body ?? null,
     },
@@ -56,6 +67,7 @@ function requestsOf(h: RawHttpLoad, at: PathSegment[], fields: FieldReader): Htt
 
 function sendOf(
   h: RawHttpLoad,
+  parsed: URL | null,
   at: PathSegment[],
   fields: FieldReader,
   actions: ApiActionNames,
@@ -83,7 +95,7 @@ function sendOf(
   if (h.url === undefined) {
     fields.problem(at, 'missing required field `url` (or `action`)', '{ url: /api/stats, rate: 100/s }');
   }
-  return { kind: 'requests', requests: requestsOf(h, at, fields) };
+  return { kind: 'requests', requests: requestsOf(h, parsed, at, fields) };
 }
 
 /** autocannon counts its timeout in whole seconds, at least one. */
@@ -109,6 +121,7 @@ export function normalizeHttpLoad(
   const names = new Set<string>();
   const plans = (raw ?? []).map((h, i): HttpLoadPlan => {
     const at: PathSegment[] = ['http_load', i];
+    const parsed = h.url === undefined ? null : parsedUrl(h.url, at, fields);
     const name = h.name ?? `load-${i + 1}`;
     if (names.has(name)) fields.problem([...at, 'name'], `"${name}" names an earlier load too`);
     names.add(name);
@@ -130,8 +143,8 @@ export function normalizeHttpLoad(
       fields.problem([...at, 'start'], 'at or after the end of the load', `before ${loadMs / 1000}s`);
     return {
       name,
-      origin: h.url && !h.url.startsWith('/') ? origin(h.url) : null,
-      send: sendOf(h, at, fields, actions),
+      origin: parsed?.origin ?? null,
+      send: sendOf(h, parsed, at, fields, actions),
       connections: h.connections ?? HTTP_LOAD_DEFAULTS.connections,
       rate,
       stages,
