@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { capture, fill } from '../src/http-load/capture.js';
 import { startHttpLoad } from '../src/http-load/engine.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
 import { writeHtmlReport } from '../src/report/html.js';
@@ -136,7 +137,7 @@ describe('the request rate', () => {
       {
         name: 'steps',
         origin,
-        requests: [{ method: 'GET', path: '/a', headers: {}, body: null }],
+        requests: [{ method: 'GET', path: '/a', headers: {}, body: null, capture: {} }],
         connections: 4,
         rate: 10,
         stages: [
@@ -167,6 +168,79 @@ describe('the request rate', () => {
       .filter(([k]) => k.startsWith('http_requests'))
       .reduce((n, [, v]) => n + v, 0);
     assert.equal(answered, api.total(), 'every answer the server gave was counted once');
+  });
+});
+
+describe('a request sequence', () => {
+  it('loops login → authorised request on each connection, the token captured from the answer', async () => {
+    const issued = new Set<string>();
+    const seen = { login: 0, ok: 0, refused: 0 };
+    const server = createServer((req, res) => {
+      req.resume();
+      if (req.url === '/login' && req.method === 'POST') {
+        seen.login++;
+        const token = `t-${seen.login}`;
+        issued.add(token);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ data: { token } }));
+        return;
+      }
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const ok = req.url === '/items?mine=1' && token !== undefined && issued.has(token);
+      if (ok) seen.ok++;
+      else seen.refused++;
+      res.writeHead(ok ? 200 : 401);
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { scenario, problems } = parseScenario(
+        `
+devices: { count: 1 }
+duration: 3s
+http_load:
+  - name: seq
+    url: http://127.0.0.1:${(server.address() as AddressInfo).port}
+    connections: 2
+    rate: 40/s
+    requests:
+      - { path: /login, method: POST, body: '{"user":"u"}', capture: { token: $.data.token } }
+      - { path: '/items?mine=1', headers: { Authorization: 'Bearer {token}' } }
+`,
+        {},
+      );
+      assert.ok(scenario, JSON.stringify(problems));
+      const plan = scenario.httpLoad[0]!;
+      assert.ok(plan.send.kind === 'requests');
+      const registry = new MetricsRegistry({ source: 'test' });
+      const load = startHttpLoad(
+        { ...plan, origin: plan.origin!, requests: plan.send.requests, durationMs: 3000 },
+        registry,
+      );
+      await load.ended;
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+    assert.ok(seen.login >= 10, `logins: ${seen.login}`);
+    assert.equal(seen.refused, 0, 'every authorised request carried a token the server issued');
+    assert.ok(Math.abs(seen.ok - seen.login) <= 2, `one request per login: ${seen.ok} vs ${seen.login}`);
+  });
+});
+
+describe('captured values', () => {
+  it('follow a JSON path through objects and arrays; anything else captures nothing', () => {
+    const body = JSON.stringify({ items: [{ id: 7, name: 'cam' }], token: 'abc', nested: { n: null } });
+    assert.equal(capture(body, '$.items[0].id'), '7');
+    assert.equal(capture(body, '$.token'), 'abc');
+    assert.equal(capture(body, '$.items'), null, 'an array is no value');
+    assert.equal(capture(body, '$.nested.n'), null);
+    assert.equal(capture(body, '$.missing.deeper'), null);
+    assert.equal(capture('<html>', '$.token'), null);
+    assert.equal(
+      fill('Bearer {token} {other} {"json":1}', { token: 'abc' }),
+      'Bearer abc {other} {"json":1}',
+    );
   });
 });
 

@@ -13,6 +13,7 @@ import type {
 } from '../metrics/registry.js';
 import { targetAt } from '../scenario/stages.js';
 import type { HttpRequestSpec, Stage } from '../scenario/types.js';
+import { capture, fill, placeholders } from './capture.js';
 import { RateControl, startRateFor } from './rate-control.js';
 
 /** A block ready to run: its origin known and its requests resolved (an `api:` action included). */
@@ -84,13 +85,60 @@ export interface RunningHttpLoad {
   readonly ended: Promise<void>;
 }
 
-function requestOptions(r: HttpRequestSpec): autocannon.Request {
-  return {
+/** Captured values of one connection's pass through the sequence (autocannon's per-client context). */
+type Captured = Record<string, string>;
+
+/**
+ * One request of the sequence as autocannon takes it. A request that captures reads its answer
+ * (`onResponse`); one that uses a capture is rebuilt from the connection's captured values before
+ * it is sent (`setupRequest`), or, when a capture is missing (the login failed), the connection
+ * starts the sequence over (autocannon's answer to a falsy request), as a user logs in again.
+ */
+export function requestOptions(r: HttpRequestSpec, capturedBefore: ReadonlySet<string>): autocannon.Request {
+  const request: autocannon.Request = {
     method: r.method as autocannon.Request['method'],
     path: r.path,
     headers: r.headers,
     ...(r.body !== null ? { body: r.body } : {}),
   };
+  const captures = Object.entries(r.capture);
+  if (captures.length > 0) {
+    request.onResponse = (_status: number, body: string, context: object) => {
+      const values = context as Captured;
+      for (const [name, path] of captures) {
+        const value = capture(body, path);
+        if (value !== null) values[name] = value;
+      }
+    };
+  }
+  const texts = [r.path, r.body ?? '', ...Object.values(r.headers)];
+  const uses = new Set(texts.flatMap(placeholders).filter((n) => capturedBefore.has(n)));
+  if (uses.size > 0) {
+    request.setupRequest = (req: autocannon.Request, context: object) => {
+      const values = context as Captured;
+      // A falsy request (typed as a Request by @types/autocannon) starts the sequence over.
+      for (const name of uses) if (values[name] === undefined) return null as unknown as autocannon.Request;
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(r.headers)) headers[k] = fill(v, values);
+      return {
+        ...req,
+        path: fill(r.path, values),
+        headers,
+        ...(r.body !== null ? { body: fill(r.body, values) } : {}),
+      };
+    };
+  }
+  return request;
+}
+
+/** The sequence as autocannon's `requests`: each request knows what the ones before it captured. */
+function sequenceOptions(requests: readonly HttpRequestSpec[]): autocannon.Request[] {
+  const captured = new Set<string>();
+  return requests.map((r) => {
+    const options = requestOptions(r, captured);
+    for (const name of Object.keys(r.capture)) captured.add(name);
+    return options;
+  });
 }
 
 /** Starts one block now; its stages count from now. */
@@ -111,7 +159,7 @@ export function startHttpLoad(load: ResolvedHttpLoad, registry: MetricsRegistry)
       // The block ends when this module says so; autocannon's own clock is only a backstop.
       duration: Math.ceil(load.durationMs / 1000) + 5,
       timeout: Math.max(1, load.timeoutMs / 1000),
-      requests: load.requests.map(requestOptions),
+      requests: sequenceOptions(load.requests),
       setupClient: control.adopt,
       // Our histogram records each answer as it came; autocannon's own correction would divide by
       // the shares RateControl sets (and a paused share of -1 breaks it).

@@ -53,6 +53,7 @@ function requestsOf(
       path: r.path,
       headers: r.headers ?? {},
       body: r.body ?? null,
+      capture: r.capture ?? {},
     }));
   }
   return [
@@ -61,6 +62,7 @@ function requestsOf(
       path: h.url ? pathOf(h.url, parsed) : '/',
       headers: h.headers ?? {},
       body: h.body ?? null,
+      capture: {},
     },
   ];
 }

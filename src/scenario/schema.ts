@@ -7,6 +7,7 @@ import { DURATION_PATTERN } from '../core/duration.js';
 import { QUALITIES } from '../core/quality.js';
 import { BITRATE_PATTERN, RATE_PATTERN, SIZE_PATTERN } from '../core/units.js';
 import { vendorTraitNames } from '../device/profile.js';
+import { CAPTURE_NAME, CAPTURE_PATH } from '../http-load/capture.js';
 
 /** A string limited to `values`; one `enum` keyword gives one clear error instead of an anyOf. */
 function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
@@ -283,6 +284,13 @@ export const HttpSequenceStepSchema = Strict({
   method: Type.Optional(StringEnum(HTTP_METHODS)),
   headers: Type.Optional(HttpHeadersSchema),
   body: Type.Optional(Type.String({ expected: 'the request body as a string' })),
+  capture: Type.Optional(
+    Type.Record(
+      Type.String({ pattern: CAPTURE_NAME }),
+      Type.String({ pattern: CAPTURE_PATH, expected: 'a JSON path such as $.data.token or $.items[0].id' }),
+      { expected: 'an object of name: JSON path, e.g. { token: $.token }' },
+    ),
+  ),
 });
 
 /** `http_load:` — steady HTTP requests beside the devices (autocannon), src/http-load. */

@@ -212,6 +212,8 @@ export interface HttpRequestSpec {
   headers: Record<string, string>;
   /** null: no body. */
   body: string | null;
+  /** Values taken from the answer (name → JSON path) for `{name}` in the sequence's later requests. */
+  capture: Record<string, string>;
 }
 
 /** What an `http_load:` block sends: its own requests, or an action of the `api:` block. */
