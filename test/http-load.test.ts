@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { capture, fill } from '../src/http-load/capture.js';
 import { startHttpLoad } from '../src/http-load/engine.js';
+import { platformOrigin } from '../src/http-load/source.js';
 import { MetricsRegistry } from '../src/metrics/registry.js';
 import { writeHtmlReport } from '../src/report/html.js';
 import { parseScenario } from '../src/scenario/load.js';
@@ -225,6 +226,18 @@ http_load:
     assert.ok(seen.login >= 10, `logins: ${seen.login}`);
     assert.equal(seen.refused, 0, 'every authorised request carried a token the server issued');
     assert.ok(Math.abs(seen.ok - seen.login) <= 2, `one request per login: ${seen.ok} vs ${seen.login}`);
+  });
+});
+
+describe('where an http_load block sends', () => {
+  it("a path goes to the target platform's HTTP origin: the embedded one's, or the ws(s) target's host as http(s)", () => {
+    assert.equal(
+      platformOrigin({ target: { kind: 'embedded' } }, 'http://127.0.0.1:4100'),
+      'http://127.0.0.1:4100',
+    );
+    const remote = (url: string) => ({ target: { kind: 'remote' as const, url, ca: null, insecure: false } });
+    assert.equal(platformOrigin(remote('ws://127.0.0.1:8080/ivc'), null), 'http://127.0.0.1:8080');
+    assert.equal(platformOrigin(remote('wss://ivc.example:8443/ivc'), null), 'https://ivc.example:8443');
   });
 });
 
