@@ -259,10 +259,12 @@ program
       throw error;
     }
     if (opts.workers) scenario.workers = opts.workers;
-    const { parseOutFlags } = await import('./k6/out-flag.js');
+    const { checkWritableFile, parseOutFlags } = await import('./k6/out-flag.js');
     let outs: ReturnType<typeof parseOutFlags>;
     try {
       outs = parseOutFlags(opts.out);
+      if (outs.k6Json) checkWritableFile('--out k6-json=', outs.k6Json);
+      if (opts.summaryExport) checkWritableFile('--summary-export', opts.summaryExport);
     } catch (error) {
       throw new UserError((error as Error).message);
     }

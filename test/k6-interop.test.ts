@@ -197,6 +197,39 @@ describe('ivtfarm run with k6', () => {
     assert.throws(() => parseOutFlags(['k6-json=']), /needs a file/);
   });
 
+  it('ivtfarm run writes both k6 files beside the results; a bad --out or a missing directory is a usage error (exit 2)', async () => {
+    const scenario = join(dir, 'short.yaml');
+    writeFileSync(scenario, 'devices: { count: 2 }\nduration: 3s\n');
+    const out = join(dir, 'cli-reports');
+    const points = join(dir, 'cli.k6.json');
+    const exported = join(dir, 'cli.summary.json');
+    const r = await runCli(
+      ['run', scenario, '-q', '-o', out, '--out', `k6-json=${points}`, '--summary-export', exported],
+      {
+        timeoutMs: 120_000,
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /k6 json: /);
+    const first = JSON.parse(readFileSync(points, 'utf8').split('\n')[0]!) as { type: string };
+    assert.equal(first.type, 'Metric');
+    const k6 = JSON.parse(readFileSync(exported, 'utf8')) as { metrics: Record<string, unknown> };
+    assert.ok('login_duration' in k6.metrics, Object.keys(k6.metrics).join(', '));
+    const bad = await runCli(['run', scenario, '-q', '--out', 'influxdb=http://127.0.0.1:1'], {
+      timeoutMs: 60_000,
+    });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown output type "influxdb"/);
+    const nowhere = await runCli(
+      ['run', scenario, '-q', '--summary-export', join(dir, 'no', 'such', 'dir', 's.json')],
+      {
+        timeoutMs: 60_000,
+      },
+    );
+    assert.equal(nowhere.code, 2);
+    assert.match(nowhere.stderr, /--summary-export .*does not exist/);
+  });
+
   it('a scenario naming a k6 script is refused before anything starts when no k6 is on the PATH (exit 3)', async () => {
     const script = join(dir, 'api.js');
     writeFileSync(script, 'export default function () {}\n');

@@ -1,6 +1,9 @@
 // `ivtfarm run --out …`: a results directory (as always), or an output in k6's `--out TYPE=FILE`
 // form. The only type is `k6-json` (k6's JSON lines); the flag may be given more than once.
 
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
 export interface RunOutputs {
   dir?: string;
   k6Json?: string;
@@ -26,4 +29,12 @@ export function parseOutFlags(values: readonly string[]): RunOutputs {
     out.k6Json = file;
   }
   return out;
+}
+
+/** A file the run will write at its end or while it goes: its directory must exist now. */
+export function checkWritableFile(flag: string, file: string): void {
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new Error(`${flag} ${file}: the directory ${dir} does not exist`);
+  if (existsSync(file) && statSync(file).isDirectory()) throw new Error(`${flag} ${file}: is a directory`);
 }

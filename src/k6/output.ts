@@ -6,27 +6,35 @@ import type { RunObserver, SecondTick } from '../run/observer.js';
 import { K6PointWriter } from './export-points.js';
 
 export class K6JsonOutput implements RunObserver {
-  private readonly stream: WriteStream;
+  /** Opened with the run's first second: a run refused before that leaves no file behind. */
+  private stream: WriteStream | null = null;
   private readonly writer = new K6PointWriter();
   private failure: Error | null = null;
 
-  constructor(readonly path: string) {
-    this.stream = createWriteStream(path, { flags: 'w' });
-    this.stream.on('error', (error) => {
-      this.failure = error;
-    });
-  }
+  constructor(readonly path: string) {}
 
   second({ raw }: SecondTick): undefined {
     if (this.failure) throw new Error(`--out k6-json: cannot write ${this.path}: ${this.failure.message}`);
     const lines = this.writer.lines(raw);
-    if (lines.length > 0) this.stream.write(`${lines.join('\n')}\n`);
+    if (lines.length > 0) this.open().write(`${lines.join('\n')}\n`);
     return undefined;
   }
 
+  private open(): WriteStream {
+    if (!this.stream) {
+      this.stream = createWriteStream(this.path, { flags: 'w' });
+      this.stream.on('error', (error) => {
+        this.failure = error;
+      });
+    }
+    return this.stream;
+  }
+
   close(): Promise<void> {
+    const stream = this.stream;
+    if (!stream) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.stream.end(() => (this.failure ? reject(this.failure) : resolve()));
+      stream.end(() => (this.failure ? reject(this.failure) : resolve()));
     });
   }
 }

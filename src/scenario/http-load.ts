@@ -132,6 +132,12 @@ export function normalizeHttpLoad(
       target: fields.unit(parseRate, s.target, [...at, 'stages', k, 'target']),
     }));
     const rate = h.rate !== undefined ? fields.unit(parseRate, h.rate, [...at, 'rate']) : null;
+    // autocannon sends whole requests per second: a rate between 0 and 1/s would round to nothing.
+    const tooSlow = (r: number, path: PathSegment[]) => {
+      if (r > 0 && r < 1) fields.problem(path, 'below 1 request per second', 'at least 1/s, or 0 to pause');
+    };
+    if (rate !== null) tooSlow(rate, [...at, 'rate']);
+    stages.forEach((s, k) => tooSlow(s.target, [...at, 'stages', k, 'target']));
     const startMs = h.start !== undefined ? fields.duration(h.start, [...at, 'start']) : 0;
     const durationMs =
       h.duration !== undefined
