@@ -137,7 +137,7 @@ export function normalizeHttpLoad(
       if (r > 0 && r < 1) fields.problem(path, 'below 1 request per second', 'at least 1/s, or 0 to pause');
     };
     if (rate !== null) tooSlow(rate, [...at, 'rate']);
-    stages.forEach((s, k) => tooSlow(s.target, [...at, 'stages', k, 'target']));
+    for (const [k, s] of stages.entries()) tooSlow(s.target, [...at, 'stages', k, 'target']);
     const startMs = h.start !== undefined ? fields.duration(h.start, [...at, 'start']) : 0;
     const durationMs =
       h.duration !== undefined
