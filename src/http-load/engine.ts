@@ -14,6 +14,7 @@ import type {
 import { targetAt } from '../scenario/stages.js';
 import type { HttpRequestSpec, Stage } from '../scenario/types.js';
 import { capture, fill, placeholders } from './capture.js';
+import { failureStatus, resultOf } from './outcome.js';
 import { RateControl, startRateFor } from './rate-control.js';
 
 /** A block ready to run: its origin known and its requests resolved (an `api:` action included). */
@@ -30,15 +31,6 @@ export interface ResolvedHttpLoad {
 }
 
 const CONTROL_MS = 200;
-
-/** What a request that got no answer is counted as (`status` label). */
-export function failureStatus(error: unknown): 'timeout' | 'network' {
-  return error instanceof Error && /timed out/i.test(error.message) ? 'timeout' : 'network';
-}
-
-export function resultOf(status: number): 'ok' | 'error' {
-  return status < 400 ? 'ok' : 'error';
-}
 
 class LoadMetrics {
   private readonly requests: Family<CounterHandle>;

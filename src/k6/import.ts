@@ -4,7 +4,7 @@
 // or k6_rate. Points are grouped by the wall-clock second they carry and handed on as one
 // metrics delta per second, like a worker's, so thresholds, the report and Prometheus see them.
 
-import { resultOf } from '../http-load/engine.js';
+import { resultOf } from '../http-load/outcome.js';
 import type { MetricsDelta } from '../metrics/delta.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { K6FormatError, type K6MetricType, parseK6Line } from './format.js';
