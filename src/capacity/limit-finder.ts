@@ -103,8 +103,9 @@ export class LimitFinder {
       this.judged.push({
         name: `${check.name} >= ${Math.round(share * 1000) / 10}%`,
         // Live, second by second (a level not reached for `sustain` breaks the step); at the end,
-        // the level must still be online in the hold's last second. Not an average: the devices
-        // started last in the ramp may still be logging in during the hold's first second.
+        // devices and streams must still be online in the hold's last second — not an average:
+        // the devices started last in the ramp may still be logging in during the hold's first
+        // second. A request rate is judged on its average (autocannon sends in per-second bursts).
         threshold: parseOne(
           check.metric,
           `${check.agg}>=${share}`,
