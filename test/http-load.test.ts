@@ -22,11 +22,14 @@ import { handles, handlesSettle } from './handles-support.js';
 /** A loopback API that counts requests per wall-clock second and refuses (503) past `limit` a second. */
 class CountingApi {
   readonly perSecond = new Map<number, number>();
+  /** When each request arrived (epoch ms). */
+  readonly times: number[] = [];
   private server: Server | null = null;
   constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
 
   async listen(): Promise<string> {
     this.server = createServer((req, res) => {
+      this.times.push(Date.now());
       const s = Math.floor(Date.now() / 1000);
       const n = (this.perSecond.get(s) ?? 0) + 1;
       this.perSecond.set(s, n);
@@ -171,7 +174,7 @@ describe('the request rate', () => {
 
   it('follows the stages on the same connections (a paused rate sends nothing)', async () => {
     const registry = new MetricsRegistry({ source: 'test' });
-    const t0 = Math.floor(Date.now() / 1000);
+    const startMs = Date.now();
     const load = startHttpLoad(
       {
         name: 'steps',
@@ -182,24 +185,25 @@ describe('the request rate', () => {
         stages: [
           { durationMs: 3000, target: 10 },
           { durationMs: 0, target: 0 },
-          { durationMs: 2000, target: 0 },
+          { durationMs: 3000, target: 0 },
           { durationMs: 0, target: 80 },
           { durationMs: 3000, target: 80 },
         ],
-        durationMs: 8000,
+        durationMs: 9000,
         timeoutMs: 5000,
       },
       registry,
     );
     await load.ended;
-    const seconds = [...api.perSecond].filter(([s]) => s >= t0).sort((a, b) => a[0] - b[0]);
-    const at = (from: number, to: number) =>
-      seconds.filter(([s]) => s >= t0 + from && s < t0 + to).reduce((n, [, v]) => n + v, 0);
-    // Whole seconds inside each stage, leaving a second at every edge.
-    const first = at(1, 3);
-    const paused = at(4, 5);
-    const fast = at(6, 8);
-    assert.ok(first > 0 && first <= 2 * 12, `about 10/s in the first stage, got ${first} in 2 s`);
+    // Requests between two times after the start (ms). Each connection sends its share of a
+    // second at the start of its own second, so a stage's edges get a burst of the rate before:
+    // the windows keep clear of them.
+    const between = (from: number, to: number) =>
+      api.times.filter((t) => t >= startMs + from && t < startMs + to).length;
+    const first = between(500, 2500);
+    const paused = between(3800, 5800);
+    const fast = between(6800, 8800);
+    assert.ok(first > 0 && first <= 30, `about 10/s in the first stage, got ${first} in 2 s`);
     assert.equal(paused, 0, 'nothing sent while the rate is 0');
     assert.ok(fast >= 3 * first, `80/s after the step (${fast} in 2 s) is well above 10/s (${first})`);
     const delta = registry.takeDelta();
@@ -305,8 +309,8 @@ describe('capacity: { mode: api_rate }', () => {
   after(() => api.close());
 
   it('steps the request rate until the API refuses, and names the last rate that held', async () => {
-    // online_ratio 0.5: on a machine busy with other work the rate achieved may fall short of
-    // the step; the API's limit, not the machine's speed, is what this test is about.
+    // online_ratio 0.2: on a machine busy with other work the rate achieved may fall well short
+    // of the step; what this test judges is the API's limit, not the machine's speed.
     const r = await runInline(`
 devices: { count: 4 }
 http_load:
@@ -321,26 +325,29 @@ capacity:
   ramp: 1s
   hold: 3s
   sustain: 2s
-  online_ratio: 0.5
+  online_ratio: 0.2
 `);
     const cap = r.summary.capacity;
     assert.ok(cap, 'a capacity section');
     const steps = JSON.stringify(cap.steps.map((s) => [s.level, s.held, s.broken, s.observed]));
+    const refused = 'http_requests{result:error} rate<0.01';
     assert.equal(cap.unit, 'requests/s');
     assert.equal(r.summary.run.stop_reason, 'limit_found', steps);
-    // 40/s is over the limit, unless the machine was too busy to send more than 30 of them a second.
-    assert.ok(cap.capacity === 20 || cap.capacity === 40, steps);
+    assert.deepEqual(
+      cap.steps.map((s) => s.level),
+      Array.from({ length: cap.steps.length }, (_, k) => 20 + 20 * k),
+      'the staircase, in order',
+    );
+    // 20/s is under the API's limit of 30; 160/s cannot hold (0.2 × 160 achieved is over 30).
+    assert.ok(cap.capacity !== null && cap.capacity >= 20 && cap.capacity < 160, steps);
     assert.equal(cap.broke_at, cap.capacity + 20, steps);
-    assert.match(cap.first_broken ?? '', /http_requests\{result:error\}|http_rate/, steps);
     for (const step of cap.steps.filter((s) => s.held))
-      assert.equal(
-        step.observed['http_requests{result:error} rate<0.01'],
-        0,
-        `no refusal in a step that held: ${steps}`,
-      );
+      assert.equal(step.observed[refused], 0, `no refusal in a step that held: ${steps}`);
     const broken = cap.steps.find((s) => s.level === cap.broke_at)!;
-    if (cap.first_broken?.startsWith('http_requests'))
-      assert.ok((broken.observed['http_requests{result:error} rate<0.01'] ?? 0) >= 0.01, steps);
+    assert.ok(
+      (broken.observed[refused] ?? 0) >= 0.01 || cap.first_broken?.startsWith('http_rate'),
+      `the step broke on the API's refusals or a rate not achieved: ${steps}`,
+    );
   });
 });
 
