@@ -3,7 +3,7 @@
  * `ivtfarm` — the command line. Each command loads only the modules it needs, so
  * `ivtfarm --help` and `ivtfarm validate` start fast.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HARDWARE_MODEL } from './core/device-defaults.js';
@@ -136,7 +136,8 @@ type DeviceFlags = Omit<FleetOptions, 'password' | 'out' | 'until' | 'statusEver
 };
 
 interface RunFlags {
-  out?: string;
+  out: string[];
+  summaryExport?: string;
   shard?: string;
   metricsPort?: number;
   workers?: number;
@@ -183,7 +184,16 @@ program
   .command('run')
   .description('run a scenario file: devices, load shape, events, thresholds; writes reports/<run>/')
   .argument('<scenario>', 'scenario file (YAML or JSON)')
-  .option('-o, --out <dir>', 'results directory (default: the scenario\'s output.dir, "reports")')
+  .option(
+    '-o, --out <dir|k6-json=file>',
+    'results directory (default: the scenario\'s output.dir, "reports"); k6-json=FILE also writes every second as k6 JSON lines (repeatable)',
+    collect,
+    [],
+  )
+  .option(
+    '--summary-export <file>',
+    "also write the end-of-run summary in the shape of k6's --summary-export",
+  )
   .option('--shard <i/n>', 'run only shard i of n (0-based) of the device plan')
   .option(
     '--metrics-port <port>',
@@ -249,6 +259,15 @@ program
       throw error;
     }
     if (opts.workers) scenario.workers = opts.workers;
+    const { checkWritableFile, parseOutFlags } = await import('./k6/out-flag.js');
+    let outs: ReturnType<typeof parseOutFlags>;
+    try {
+      outs = parseOutFlags(opts.out);
+      if (outs.k6Json) checkWritableFile('--out k6-json=', outs.k6Json);
+      if (opts.summaryExport) checkWritableFile('--summary-export', opts.summaryExport);
+    } catch (error) {
+      throw new UserError((error as Error).message);
+    }
     const agents = await agentRunOptions(opts);
     let shard: ReturnType<typeof parseShard> | undefined;
     try {
@@ -286,9 +305,10 @@ program
       progress,
       shard,
       metricsPort: opts.metricsPort,
-      outputDir: opts.out,
+      outputDir: outs.dir,
       interrupt,
       agents,
+      observers: outs.k6Json ? [new (await import('./k6/output.js')).K6JsonOutput(outs.k6Json)] : [],
     }).catch((error: unknown) => {
       // A taken port, an unreachable target: refused before anything started, in plain words.
       if (error instanceof RunRefused) throw new UserError(error.message, error.exitCode);
@@ -319,9 +339,16 @@ program
       );
     }
     const { printSummary } = await import('./report/console.js');
-    printSummary(report.readRunSummary(result.dir) as typeof result.summary, process.stdout);
+    const finalSummary = report.readRunSummary(result.dir) as typeof result.summary;
+    printSummary(finalSummary, process.stdout);
     console.log(`results: ${result.dir}`);
     console.log(`summary: ${result.summaryPath}`);
+    if (outs.k6Json) console.log(`k6 json: ${outs.k6Json}`);
+    if (opts.summaryExport) {
+      const { k6SummaryExport } = await import('./k6/summary-export.js');
+      writeFileSync(opts.summaryExport, `${JSON.stringify(k6SummaryExport(finalSummary), null, 4)}\n`);
+      console.log(`k6 summary export: ${opts.summaryExport}`);
+    }
     if (files.junit) console.log(`junit:   ${files.junit}`);
     if (files.html) console.log(`report:  ${files.html}`);
     process.exitCode = exitCode;

@@ -43,6 +43,7 @@ api:
       url: /api/cameras/{login_code}/channels/{channel}/record
       body: { quality: "{quality}", seg_duration: 4 }
     stop_record: { method: DELETE, url: "/api/cameras/{login_code}/channels/{channel}/record" }
+    list_live: { method: GET, url: /api/live }
 `;
 
 function scenario(port: number, body: string): string {
@@ -200,6 +201,47 @@ thresholds:
       new RegExp(
         `typo\\.yaml:${actionLine}:\\d+\\s+platform\\.publish\\.action\\s+no api action named open_lve \\(did you mean open_live\\?\\)`,
       ),
+    );
+  });
+});
+
+describe('http_load through an api: action (autocannon beside the devices)', () => {
+  test('sends the action with the token, refreshed as it expires: every request answered 200, none refused', async () => {
+    // Tokens live 4 s: the 25 s load must carry several of them.
+    const { ivc, port } = await startPlatformWithTtl(4000);
+    const { dir, file } = writeScenario(
+      'http-action.yaml',
+      scenario(port, 'http_load:\n  - { name: live, action: list_live, connections: 4, rate: 40/s }\n'),
+    );
+    const { code, output } = await run(file, join(dir, 'out'));
+    assert.equal(code, 0, output);
+    const runDir = join(dir, 'out', readdirSync(join(dir, 'out'))[0]!);
+    const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+    const requests = Object.entries(s.metrics.counters).filter(
+      ([k]) => k.startsWith('http_requests{') && k.includes('load:live'),
+    );
+    const ok = requests.filter(([k]) => k.includes('status:200')).reduce((n, [, v]) => n + v, 0);
+    const other = requests.filter(([k]) => !k.includes('status:200'));
+    assert.ok(ok >= 400, `requests answered 200: ${ok}`);
+    assert.deepEqual(other, [], 'no request refused (401) or failed');
+    assert.ok(
+      (s.metrics.counters['api_requests{action:auth,status:200}'] ?? 0) >= 4,
+      `logins: ${s.metrics.counters['api_requests{action:auth,status:200}']}`,
+    );
+    assert.ok(!allText(runDir).includes(API_PASSWORD), 'no password in the run directory');
+    ivc.child.kill();
+  });
+
+  test('an action with device placeholders cannot be an HTTP load: a located error', async () => {
+    const { file } = writeScenario(
+      'http-open.yaml',
+      scenario(1, 'http_load:\n  - { name: open, action: open_live, rate: 1/s }\n'),
+    );
+    const r = startCli(['validate', file], env);
+    assert.equal(await r.exited, 2, r.output());
+    assert.match(
+      r.output(),
+      /http-open\.yaml:\d+:\d+\s+http_load\[0\]\.action\s+action "open_live" uses \{login_code\}, \{channel\}/,
     );
   });
 });

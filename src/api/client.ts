@@ -120,6 +120,13 @@ export class ApiClient {
     return result;
   }
 
+  /** A token valid now (logging in when it is missing or about to expire); null without `auth:`. */
+  async currentToken(): Promise<string | null> {
+    if (!this.plan.auth) return null;
+    await this.ensureToken();
+    return this.token;
+  }
+
   async close(): Promise<void> {
     await this.agent.close();
   }

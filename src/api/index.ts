@@ -10,4 +10,5 @@ export type { ApiAction, ApiAuth, ApiPlan, ApiRequestTemplate, ApiVars } from '.
 export { AUTH_ACTION, CHANNEL_PLACEHOLDERS, placeholdersOf } from './actions.js';
 export { JsonPathError, parseJsonPath } from './capture.js';
 export { ApiAuthError, ApiClient, type ApiClientOptions, type ApiResult } from './client.js';
+export { actionRequests, channelPlaceholdersOf } from './http-load-action.js';
 export { ApiMetrics, type ApiObserver } from './metrics.js';

@@ -19,11 +19,19 @@ import {
 } from './staircase.js';
 import type { CapacityServiceLevel, CapacityStep, CapacitySummary } from './types.js';
 
-/** The level itself as a service level: devices online, streams live or players playing, by mode. */
-const LEVEL_CHECK: Partial<Record<CapacityPlan['mode'], { name: string; metric: string }>> = {
-  devices: { name: 'devices_online', metric: 'devices{state:online}' },
-  streams: { name: 'streams_live', metric: 'streams_live' },
-  viewers: { name: 'viewers_playing', metric: 'viewers_playing' },
+/**
+ * The level itself as a service level: devices online (devices mode), streams live (streams
+ * mode), players playing (viewers mode), requests per second achieved on average over the hold
+ * (api_rate: an API too slow to answer leaves the connections busy, and the rate falls short
+ * without any slow sample).
+ */
+const LEVEL_CHECK: Partial<
+  Record<CapacityPlan['mode'], { name: string; metric: string; agg: 'last' | 'avg' }>
+> = {
+  devices: { name: 'devices_online', metric: 'devices{state:online}', agg: 'last' },
+  streams: { name: 'streams_live', metric: 'streams_live', agg: 'last' },
+  viewers: { name: 'viewers_playing', metric: 'viewers_playing', agg: 'last' },
+  api_rate: { name: 'http_rate', metric: 'http_rate', agg: 'avg' },
 };
 
 interface Judged {
@@ -97,9 +105,15 @@ export class LimitFinder {
       this.judged.push({
         name: `${check.name} >= ${Math.round(share * 1000) / 10}%`,
         // Live, second by second (a level not reached for `sustain` breaks the step); at the end,
-        // the level must still be online in the hold's last second. Not an average: the devices
-        // started last in the ramp may still be logging in during the hold's first second.
-        threshold: parseOne(check.metric, `last>=${share}`, sustainS, 1),
+        // devices and streams must still be online in the hold's last second — not an average:
+        // the devices started last in the ramp may still be logging in during the hold's first
+        // second. A request rate is judged on its average (autocannon sends in per-second bursts).
+        threshold: parseOne(
+          check.metric,
+          `${check.agg}>=${share}`,
+          sustainS,
+          check.agg === 'avg' ? lookbackS : 1,
+        ),
         window: 'hold',
         levelShare: share,
       });
@@ -112,7 +126,9 @@ export class LimitFinder {
       return {
         name: j.name,
         metric: written?.metric ?? j.threshold.metric,
-        expression: written?.expression ?? `last>=${this.plan.onlineRatio}×level`,
+        expression:
+          written?.expression ??
+          `${LEVEL_CHECK[this.plan.mode]?.agg ?? 'last'}>=${this.plan.onlineRatio}×level`,
         window: j.window,
       };
     });

@@ -32,7 +32,15 @@ export const VIEWER_SERVICE_LEVELS: Readonly<Record<string, string>> = {
   viewer_failures: 'count<1',
 };
 
+/** Service levels of the `api_rate` mode when the scenario names none: the API's latency and errors. */
+export const API_SERVICE_LEVELS: Readonly<Record<string, string>> = {
+  http_duration: 'p(99)<500',
+  'http_requests{result:error}': 'rate<0.01',
+  'http_requests{result:failed}': 'rate<0.01',
+};
+
 export function defaultServiceLevels(mode: CapacityPlan['mode']): Record<string, string> {
+  if (mode === 'api_rate') return { ...API_SERVICE_LEVELS };
   if (mode === 'devices') return { ...DEFAULT_SERVICE_LEVELS, keepalive_rtt: 'p(99)<500' };
   if (mode === 'viewers') return { ...VIEWER_SERVICE_LEVELS };
   return { ...(mode === 'streams' ? STREAM_SERVICE_LEVELS : DEFAULT_SERVICE_LEVELS) };
@@ -43,7 +51,13 @@ export const DEFAULT_CHURN = 0.01;
 
 /** What a level counts: devices, streams, logins/s or players. */
 export function capacityUnit(plan: Pick<CapacityPlan, 'mode'>): string {
-  return { devices: 'devices', streams: 'streams', login_rate: 'logins/s', viewers: 'viewers' }[plan.mode];
+  return {
+    devices: 'devices',
+    streams: 'streams',
+    login_rate: 'logins/s',
+    viewers: 'viewers',
+    api_rate: 'requests/s',
+  }[plan.mode];
 }
 
 /** Number of steps of a capacity plan. */
@@ -76,8 +90,9 @@ export function capacityStages(plan: CapacityPlan): Stage[] {
 
 /**
  * The device load of a capacity plan: the staircase itself (devices, login rate; streams by
- * standing pushes, in devices), or in streams and viewers modes every device online from the first
- * ramp while the platform's orders (or the players, src/run/viewers.ts) climb the staircase.
+ * standing pushes, in devices), or in streams, viewers and api_rate modes every device online from
+ * the first ramp while the platform's orders (the players, src/run/viewers.ts; the HTTP load's
+ * request rate) climb the staircase.
  */
 export function capacityLoad(plan: CapacityPlan, deviceCount = 0): Load {
   const stages = capacityStages(plan);
@@ -128,6 +143,7 @@ const ARRIVALS: Record<CapacityPlan['mode'], readonly string[]> = {
   login_rate: ['logins', 'login_duration'],
   streams: ['publishes', 'publish_start_duration'],
   viewers: ['viewer_ttff', 'viewer_failures'],
+  api_rate: [],
 };
 
 export function serviceLevelWindow(mode: CapacityPlan['mode'], metricName: string): StepWindow {

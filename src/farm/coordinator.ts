@@ -1,6 +1,9 @@
 import { availableParallelism } from 'node:os';
+import { actionRequests } from '../api/http-load-action.js';
 import { capacityStages } from '../capacity/index.js';
+import { httpLoadOf } from '../http-load/source.js';
 import type { RunningIvc } from '../ivc/server.js';
+import { k6Of, requireK6 } from '../k6/launch.js';
 import { Aggregator } from '../metrics/aggregator.js';
 import { thresholdWindows } from '../metrics/thresholds.js';
 import { WindowTotals } from '../metrics/window-totals.js';
@@ -69,6 +72,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
           );
     const shard = options.shard ?? { index: 0, count: 1 };
     const planned = planDevices(scenario, { shard });
+    if (scenario.k6) requireK6(scenario.k6); // no k6 on the PATH: refused, whatever the checks say
     if (scenario.checks.preflight) await preflight(scenario, planned);
     const api = await openApiSide(scenario, aggregator, (m) => progress.log(m));
     if (api) resources.add('platform API client', api);
@@ -140,6 +144,29 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
             new ViewerFleet(scenario, planViewers(scenario, planned, playback), aggregator, progress, shard),
           )
         : null;
+    const stairs = scenario.capacity ? capacityStages(scenario.capacity) : null;
+    // The users' side (HTTP load, a k6 script) runs once, in the first shard, not once per shard.
+    const usersHere = shard.index === 0;
+    const apiClient = api?.client ?? null;
+    const httpLoad = usersHere
+      ? httpLoadOf(
+          scenario,
+          ivc?.httpUrl ?? null,
+          stairs,
+          aggregator,
+          progress,
+          stop,
+          apiClient ? (action) => actionRequests(apiClient.plan, action) : undefined,
+          apiClient?.plan.auth ? async () => ({ token: (await apiClient.currentToken()) ?? '' }) : null,
+        )
+      : null;
+    if (httpLoad) {
+      resources.add('HTTP load', httpLoad);
+      await httpLoad.prepare();
+    }
+    const k6Token = usersHere && scenario.k6 && apiClient ? await apiClient.currentToken() : null;
+    const k6 = usersHere ? k6Of(scenario, ivc, planned, output.dir, aggregator, progress, k6Token) : null;
+    if (k6) resources.add('k6', k6);
 
     // ---- observers: every closed second goes to each, in this order ----
     const driver = ivc
@@ -147,7 +174,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       : null;
     const c = scenario.capacity;
     // Streams by standing pushes climb with the devices (the load shape), not with orders.
-    const streamStairs = c?.mode === 'streams' && c.streamsPerDevice === null ? capacityStages(c) : null;
+    const streamStairs = c?.mode === 'streams' && c.streamsPerDevice === null ? stairs : null;
     const orderDriver = driver ?? api?.orders ?? null;
     const orders = orderDriver
       ? resources.add('platform orders', new PlatformOrders(orderDriver, streamStairs))
@@ -179,9 +206,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     pipeline.start(loadStartMs);
     shape.start(stop);
     viewers?.start(loadStartMs);
+    httpLoad?.start(loadStartMs);
+    k6?.start();
     await stop.stopped;
     aggregator.markLoadEnd(Date.now()); // gauges of the teardown are judged no more
     await resources.close(shape);
+    if (httpLoad) await resources.close(httpLoad);
+    if (k6) await resources.close(k6);
     if (orders) await resources.close(orders);
     if (stop.reason !== 'completed')
       progress.log(`stopping: ${stop.reason}${stop.detail ? ` (${stop.detail})` : ''}`);

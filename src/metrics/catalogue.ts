@@ -327,6 +327,73 @@ export const CATALOGUE: readonly MetricDef[] = [
     values: { type: ['slow_answer', 'dropped_answer', 'malformed_packet'] },
     description: 'Faults the scenario told devices to show, as they actually fired.',
   },
+  // --- HTTP load beside the devices (`http_load:`, src/http-load) and k6 results folded in (src/k6)
+  {
+    name: 'http_requests',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['load', 'result', 'status'],
+    values: { result: ['ok', 'error', 'failed'] },
+    rate: { of: 'http_requests', outcome: ['result', 'status'] },
+    description:
+      'HTTP requests of an `http_load:` block (load = its name; k6 = a k6 script) by outcome: ok (status < 400), error (status >= 400), failed (no answer: status timeout or network).',
+  },
+  {
+    name: 'http_duration',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['load'],
+    description:
+      'HTTP request written → response complete, per `http_load:` block (every answered request, whatever its status).',
+  },
+  {
+    name: 'http_rate',
+    kind: 'gauge',
+    unit: 'count',
+    labels: ['load'],
+    description:
+      'Requests per second an `http_load:` block achieved in the last second (answers and failures); the `api_rate` limit finder compares it with each step.',
+  },
+  {
+    name: 'http_rate_target',
+    kind: 'gauge',
+    unit: 'count',
+    labels: ['load'],
+    description: 'Requests per second an `http_load:` block aims at now (its rate, stages or capacity step).',
+  },
+  {
+    name: 'k6_counter',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['metric'],
+    description: 'A k6 counter metric (metric = its k6 name) from a k6 script run beside the devices.',
+  },
+  {
+    name: 'k6_gauge',
+    kind: 'gauge',
+    unit: 'count',
+    labels: ['metric'],
+    combine: 'max',
+    description: 'A k6 gauge metric (its last value in each second).',
+  },
+  {
+    name: 'k6_trend',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['metric'],
+    description:
+      'A k6 trend metric (k6 time trends are in ms; a trend of other values keeps its numbers, read as ms).',
+  },
+  {
+    name: 'k6_rate',
+    kind: 'counter',
+    unit: 'count',
+    labels: ['metric', 'result'],
+    values: { result: ['true', 'false'] },
+    rate: { of: 'k6_rate', outcome: ['result'] },
+    description:
+      "A k6 rate metric (checks, http_req_failed, custom rates): its samples by value; `k6_rate{metric:checks,result:false}: rate<0.01` is k6's `checks: rate>0.99`.",
+  },
   // --- load generator health
   {
     name: 'eventloop_delay',

@@ -14,11 +14,16 @@ export const LABEL_KEYS = [
   'kind',
   'quality',
   'worker',
-  /** A platform API action (`api.actions` name, or `auth`) and the HTTP status of its answer. */
+  /** A platform API action (`api.actions` name, or `auth`). */
   'action',
+  /** HTTP status code of an answer (`timeout`, `network` when none came): API actions and HTTP load. */
   'status',
   /** The device's mix entry (`devices.mix[].name`); last, so existing series keys keep their prefix. */
   'mix',
+  /** An `http_load:` block's name (src/http-load), or `k6` for what a k6 script measured. */
+  'load',
+  /** A k6 custom metric's own name (src/k6). */
+  'metric',
 ] as const;
 
 export type LabelKey = (typeof LABEL_KEYS)[number];

@@ -53,6 +53,7 @@ export const DEFAULT_TOLERANCES: Tolerances = {
     'segment_upload_duration',
     'alarm_rtt',
     'alarm_picture_upload_duration',
+    'http_duration',
   ],
   error_rate_floor: 0.001,
   error_rate_increase_pct: 50,

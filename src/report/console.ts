@@ -4,7 +4,7 @@ import { parseSeriesKey } from '../metrics/labels.js';
 import type { HistogramSummary } from '../metrics/summary.js';
 import { stepsText } from './capacity-steps.js';
 import { formatComparison } from './compare.js';
-import { byLabel } from './counters.js';
+import { byLabel, byLabels } from './counters.js';
 import type { ReportSummary } from './types.js';
 import { capacitySentence, judgedExpression } from './types.js';
 
@@ -49,6 +49,20 @@ export function viewerLines(viewers: RunSummary['viewers']): string[] {
   });
 }
 
+/** Per `http_load:` block (and k6): its requests by status, e.g. `200 29990  503 10  timeout 2`. */
+function httpStatusLines(counters: Record<string, number>): Array<[string, Array<[string, number]>]> {
+  const byLoad = new Map<string, Array<[string, number]>>();
+  for (const [[load, status], n] of byLabels(counters, 'http_requests', (l) => [
+    l.load ?? '-',
+    l.status ?? '-',
+  ])) {
+    const list = byLoad.get(load!) ?? [];
+    list.push([status!, n]);
+    byLoad.set(load!, list);
+  }
+  return [...byLoad];
+}
+
 /** The end-of-run text, k6 style: verdict, key figures, thresholds, warnings. */
 export function formatSummary(s: RunSummary): string {
   const lines: string[] = [];
@@ -68,6 +82,8 @@ export function formatSummary(s: RunSummary): string {
   const logins = byLabel(c, 'logins', 'result');
   lines.push(`  logins          ${logins.map(([k, n]) => `${k} ${n}`).join('  ') || '-'}`);
   lines.push(...percentileLines(h));
+  for (const [load, statuses] of httpStatusLines(c))
+    lines.push(`  http ${load.padEnd(10)} ${statuses.map(([k, n]) => `${k} ${n}`).join('  ')}`);
   const disconnects = byLabel(c, 'disconnects', 'reason');
   if (disconnects.length > 0)
     lines.push(`  disconnects     ${disconnects.map(([k, n]) => `${k} ${n}`).join('  ')}`);

@@ -254,6 +254,16 @@ export function errorsSection(i: SectionInput): string {
     );
     body += '</div>';
   }
+  const http = byLabels(c, 'http_requests', (l) => [l.load ?? '-', l.result ?? '-', l.status ?? '-']);
+  if (http.length > 0) {
+    body += '<div><h3>HTTP load: requests by status</h3>';
+    body += table(
+      ['load', 'result', 'status', 'count'],
+      http.map(([[load, r, status], n]) => [load, r, status, n]),
+      50,
+    );
+    body += '</div>';
+  }
   // What devices refused or were told to do (the device observer's outcomes).
   const outcomes = (
     [

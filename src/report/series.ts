@@ -50,6 +50,7 @@ const COUNTERS = new Set([
   'viewer_stalls',
   'viewer_bytes',
   'viewer_failures',
+  'http_requests',
 ]);
 const GAUGES = new Set([
   'devices',
@@ -70,6 +71,7 @@ const HISTOGRAM_FIELDS: Record<string, readonly Exclude<Field, 'value'>[]> = {
   segment_upload_duration: ['count'],
   viewer_delay: ['p50', 'p99'],
   viewer_ttff: ['p95'],
+  http_duration: ['p50', 'p99'],
 };
 
 /** Whole-run figures of one histogram rebuilt from seconds (used when there is no summary.json). */
@@ -310,6 +312,26 @@ export function buildCharts(c: SeriesCollector, media: Record<string, number> | 
     'ms',
     busiest.map(([label]) => ({ label, values: rpcP99.get(label) ?? [], agg: 'max' as const })),
   );
+  const httpStatus = c.group('c', 'http_requests', 'value', (l) => `${lv(l.load)} ${lv(l.status)}`);
+  if (httpStatus.size > 0) {
+    add(
+      'load',
+      'http-requests',
+      'HTTP load: requests per second by status',
+      '/s',
+      many(top(httpStatus, MAX_SERIES_PER_CHART, true)),
+    );
+    const httpP99 = c.group('h', 'http_duration', 'p99', (l) => `${lv(l.load)} p99`);
+    const httpP50 = c.group('h', 'http_duration', 'p50', (l) => `${lv(l.load)} p50`);
+    add('load', 'http-latency', 'HTTP load: latency', 'ms', [
+      ...[...httpP50]
+        .slice(0, MAX_SERIES_PER_CHART / 2)
+        .map(([label, values]) => ({ label, values, agg: 'max' as const })),
+      ...[...httpP99]
+        .slice(0, MAX_SERIES_PER_CHART / 2)
+        .map(([label, values]) => ({ label, values, agg: 'max' as const })),
+    ]);
+  }
   add('load', 'streams', 'Streams and recordings live', 'streams', [
     ...many(
       top(

@@ -131,4 +131,6 @@ export async function preflight(scenario: Scenario, planned: readonly PlannedDev
   if (first) await tryLogin(scenario, first);
   const push = scenario.devices.push;
   if (push && push.url !== 'embedded') await tryConnect('devices.push.url', push.url);
+  for (const [i, load] of scenario.httpLoad.entries())
+    if (load.origin) await tryConnect(`http_load[${i}].url`, load.origin);
 }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, resolve } from 'node:path';
 import type { ApiPlan } from '../api/actions.js';
+import { channelPlaceholdersOf } from '../api/http-load-action.js';
 import { capacityLoad, churnEvents, DEFAULT_CHURN, defaultServiceLevels } from '../capacity/staircase.js';
 import { DEFAULT_HARDWARE_MODEL } from '../core/device-defaults.js';
 import { formatDuration, parseDuration, UnitError } from '../core/duration.js';
@@ -15,6 +16,7 @@ import type { ThresholdsConfig } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
 import { normalizeApi } from './api.js';
 import type { FieldProblem } from './errors.js';
+import { normalizeHttpLoad } from './http-load.js';
 import type { PathSegment } from './locate.js';
 import type { ScenarioFile } from './schema.js';
 import { resolvePassword } from './secrets.js';
@@ -134,6 +136,24 @@ class Normalizer {
     const load = capacity ? capacityLoad(capacity, devices.count) : this.load(raw, devices.count);
     const durationMs = this.runDuration(raw, load);
     const api = raw.api ? normalizeApi(raw.api, this) : null;
+    const loadMs = Math.min(durationMs, stagesDurationMs(load.stages) || durationMs);
+    const httpLoad = normalizeHttpLoad(
+      raw.http_load,
+      this,
+      loadMs,
+      capacity?.mode === 'api_rate',
+      api ? new Set(Object.keys(api.actions)) : null,
+    );
+    httpLoad.forEach((h, i) => {
+      if (h.send.kind !== 'action' || !api) return;
+      const used = channelPlaceholdersOf(api, h.send.action);
+      if (used.length > 0)
+        this.problem(
+          ['http_load', i, 'action'],
+          `action "${h.send.action}" uses {${used.join('}, {')}}: an HTTP load sends one request for all, with no device or channel`,
+          'an action without device placeholders, or a `url` of its own',
+        );
+    });
     const name = raw.name ?? (this.ctx.file ? basename(this.ctx.file, extname(this.ctx.file)) : 'scenario');
     return {
       file: this.ctx.file,
@@ -156,6 +176,14 @@ class Normalizer {
       media: this.media(raw),
       thresholds: this.thresholds(raw, load),
       capacity,
+      httpLoad,
+      k6: raw.k6
+        ? {
+            script: this.existing(raw.k6.script, ['k6', 'script']),
+            args: raw.k6.args ?? [],
+            env: raw.k6.env ?? {},
+          }
+        : null,
       workers: raw.workers ?? availableParallelism(),
       onWorkerCrash: raw.on_worker_crash ?? 'continue',
       checks: {
@@ -473,7 +501,8 @@ class Normalizer {
       rampMs: c.ramp !== undefined ? this.duration(c.ramp, ['capacity', 'ramp']) : 10_000,
       holdMs: c.hold !== undefined ? this.duration(c.hold, ['capacity', 'hold']) : 30_000,
       sustainMs: c.sustain !== undefined ? this.duration(c.sustain, ['capacity', 'sustain']) : 10_000,
-      onlineRatio: c.online_ratio ?? 0.99,
+      // api_rate: the share of each step's request rate achieved (autocannon sends in per-second bursts).
+      onlineRatio: c.online_ratio ?? (mode === 'api_rate' ? 0.95 : 0.99),
       churn: mode === 'devices' ? (c.churn ?? DEFAULT_CHURN) : 0,
       streamsPerDevice,
       serviceLevels: Object.entries(levels).map(([metric, expression]) => ({ metric, expression })),

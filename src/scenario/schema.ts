@@ -7,6 +7,7 @@ import { DURATION_PATTERN } from '../core/duration.js';
 import { QUALITIES } from '../core/quality.js';
 import { BITRATE_PATTERN, RATE_PATTERN, SIZE_PATTERN } from '../core/units.js';
 import { vendorTraitNames } from '../device/profile.js';
+import { CAPTURE_NAME, CAPTURE_PATH } from '../http-load/capture.js';
 
 /** A string limited to `values`; one `enum` keyword gives one clear error instead of an anyOf. */
 function StringEnum<const T extends readonly string[]>(values: T, options: Record<string, unknown> = {}) {
@@ -245,7 +246,7 @@ export const PlatformSchema = Strict({
   strict: Type.Optional(Type.Boolean({ expected: 'true or false' })),
 });
 
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 const HeadersSchema = Type.Record(Type.String(), Type.String({ expected: 'a header value (a string)' }), {
   expected: 'an object of header: value',
@@ -335,7 +336,56 @@ export const ViewerGroupSchema = Strict({
   live_edge_segments: Type.Optional(Count(1, 100)),
 });
 
-export const CAPACITY_MODES = ['devices', 'streams', 'login_rate', 'viewers'] as const;
+/** One request of an `http_load:` sequence (autocannon's `requests` array). */
+export const HttpSequenceStepSchema = Strict({
+  path: Type.String({ pattern: '^/', expected: 'a path such as /api/stats?x=1' }),
+  method: Type.Optional(StringEnum(HTTP_METHODS)),
+  headers: Type.Optional(HeadersSchema),
+  body: Type.Optional(Type.String({ expected: 'the request body as a string' })),
+  capture: Type.Optional(
+    Type.Record(
+      Type.String({ pattern: CAPTURE_NAME }),
+      Type.String({ pattern: CAPTURE_PATH, expected: 'a JSON path such as $.data.token or $.items[0].id' }),
+      { expected: 'an object of name: JSON path, e.g. { token: $.token }' },
+    ),
+  ),
+});
+
+/** `http_load:` — steady HTTP requests beside the devices (autocannon), src/http-load. */
+export const HttpLoadSchema = Strict({
+  name: Type.Optional(
+    Type.String({ pattern: '^[A-Za-z0-9_./-]{1,64}$', expected: 'up to 64 of A-Z a-z 0-9 _ . / -' }),
+  ),
+  url: Type.Optional(
+    Type.String({
+      pattern: '^(?:https?://\\S+|/\\S*)$',
+      expected: 'an http(s):// URL, or a path such as /api/stats on the target platform',
+    }),
+  ),
+  action: Type.Optional(NonEmpty('the name of an action of the `api:` block')),
+  method: Type.Optional(StringEnum(HTTP_METHODS)),
+  headers: Type.Optional(HeadersSchema),
+  body: Type.Optional(Type.String({ expected: 'the request body as a string' })),
+  requests: Type.Optional(
+    Type.Array(HttpSequenceStepSchema, {
+      minItems: 1,
+      expected: 'a non-empty list of { path, method, headers, body }',
+    }),
+  ),
+  connections: Type.Optional(Count(1, 10_000)),
+  rate: Type.Optional(RateSchema),
+  stages: Type.Optional(
+    Type.Array(ArrivalStageSchema, {
+      minItems: 1,
+      expected: 'a non-empty list of { duration, target: rate }',
+    }),
+  ),
+  start: Type.Optional(DurationSchema),
+  duration: Type.Optional(DurationSchema),
+  timeout: Type.Optional(DurationSchema),
+});
+
+export const CAPACITY_MODES = ['devices', 'streams', 'login_rate', 'viewers', 'api_rate'] as const;
 
 /** The limit finder: step the load up until a service level breaks; the last level that held is the capacity. */
 export const CapacitySchema = Strict({
@@ -407,6 +457,21 @@ export const ScenarioFileSchema = Type.Object(
     media: Type.Optional(MediaSchema),
     thresholds: Type.Optional(ThresholdsSchema),
     capacity: Type.Optional(CapacitySchema),
+    http_load: Type.Optional(
+      Type.Array(HttpLoadSchema, {
+        minItems: 1,
+        expected: 'a list of HTTP loads { url, rate, connections, … }',
+      }),
+    ),
+    k6: Type.Optional(
+      Strict({
+        script: NonEmpty('a path to a k6 script (.js)'),
+        args: Type.Optional(Type.Array(Type.String(), { expected: 'a list of extra k6 arguments' })),
+        env: Type.Optional(
+          Type.Record(Type.String(), Type.String(), { expected: 'an object of NAME: value' }),
+        ),
+      }),
+    ),
     workers: Type.Optional(Count(1, 1024)),
     on_worker_crash: Type.Optional(StringEnum(['continue', 'abort'] as const)),
     checks: Type.Optional(ChecksSchema),

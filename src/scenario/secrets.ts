@@ -81,9 +81,27 @@ export function maskOverrides(overrides: Parameters['overrides']): Parameters['o
   });
 }
 
+/** Header and variable names whose values are credentials (`Authorization`, `X-Api-Key`, `API_TOKEN`). */
+const SECRET_NAME = /authorization|cookie|token|secret|passw|api[-_]?key/i;
+/** A request body that carries credentials (a login's password) is masked whole. */
+const SECRET_BODY = /passw|secret|token/i;
+
+function maskHttpLoad(copy: Scenario): void {
+  for (const load of copy.httpLoad) {
+    if (load.send.kind !== 'requests') continue;
+    for (const r of load.send.requests) {
+      for (const name of Object.keys(r.headers)) if (SECRET_NAME.test(name)) r.headers[name] = MASK;
+      if (r.body !== null && SECRET_BODY.test(r.body)) r.body = MASK;
+    }
+  }
+  if (copy.k6)
+    for (const name of Object.keys(copy.k6.env)) if (SECRET_NAME.test(name)) copy.k6.env[name] = MASK;
+}
+
 /** A deep copy of `scenario` that is safe to print, write to reports or send anywhere. */
 export function maskSecrets(scenario: Scenario): Scenario {
   const copy = structuredClone(scenario);
+  maskHttpLoad(copy);
   if (copy.devices.password !== '') copy.devices.password = MASK;
   if (copy.target.kind === 'remote') copy.target.url = maskUrl(copy.target.url);
   copy.parameters.overrides = maskOverrides(copy.parameters.overrides);

@@ -216,8 +216,12 @@ export interface ServiceLevel {
 
 /** The limit finder (`capacity:`): the load steps up until a service level breaks. */
 export interface CapacityPlan {
-  /** What steps up: concurrent devices, concurrent streams (embedded platform orders), logins/s, or players. */
-  mode: 'devices' | 'streams' | 'login_rate' | 'viewers';
+  /**
+   * What steps up: concurrent devices, concurrent streams (platform orders or standing pushes),
+   * logins/s, players, or the request rate of the `http_load:` blocks that give no rate of their
+   * own (`api_rate`).
+   */
+  mode: 'devices' | 'streams' | 'login_rate' | 'viewers' | 'api_rate';
   start: number;
   step: number;
   max: number;
@@ -236,6 +240,56 @@ export interface CapacityPlan {
    */
   streamsPerDevice: number | null;
   serviceLevels: ServiceLevel[];
+}
+
+/** One HTTP request as autocannon writes it: the path (with query) goes to the load's origin. */
+export interface HttpRequestSpec {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  /** null: no body. */
+  body: string | null;
+  /** Values taken from the answer (name → JSON path) for `{name}` in the sequence's later requests. */
+  capture: Record<string, string>;
+}
+
+/** What an `http_load:` block sends: its own requests, or an action of the `api:` block. */
+export type HttpLoadRequests =
+  | {
+      kind: 'requests' /** One request, or a sequence each connection loops over. */;
+      requests: HttpRequestSpec[];
+    }
+  | {
+      kind: 'action' /** Resolved against the scenario's `api:` block when the run starts. */;
+      action: string;
+    };
+
+/** `http_load:` — steady HTTP load beside the devices, run by autocannon (src/http-load). */
+export interface HttpLoadPlan {
+  /** The `load` label of its metrics. */
+  name: string;
+  /** `http(s)://host:port`; null: the target platform's own HTTP origin, known when the run starts. */
+  origin: string | null;
+  send: HttpLoadRequests;
+  connections: number;
+  /** Requests per second when the load starts; null: as fast as the connections answer. */
+  rate: number | null;
+  /** The rate over time (from `rate`, or 0); empty: `rate` throughout. */
+  stages: Stage[];
+  /** The `api_rate` limit finder sets this block's rate (it gives neither `rate` nor `stages`). */
+  steppedByCapacity: boolean;
+  /** From the load start. */
+  startMs: number;
+  durationMs: number;
+  timeoutMs: number;
+}
+
+/** `k6:` — a k6 script run beside the devices when a `k6` binary is on the PATH (src/k6). */
+export interface K6Plan {
+  /** Absolute path. */
+  script: string;
+  args: string[];
+  env: Record<string, string>;
 }
 
 /** `checks:` — the built-in run checks; each can be turned off. */
@@ -276,6 +330,9 @@ export interface Scenario {
   thresholds: ThresholdsConfig;
   /** The limit finder; when set, `load` is the staircase it plays. */
   capacity: CapacityPlan | null;
+  /** `http_load:` blocks, in file order (empty: none). */
+  httpLoad: HttpLoadPlan[];
+  k6: K6Plan | null;
   workers: number;
   /** A crashed worker's devices are lost; the run goes on with the others, or stops. */
   onWorkerCrash: 'continue' | 'abort';
