@@ -367,6 +367,17 @@ program
     );
     const { printSummary } = await import('./report/console.js');
     printSummary(summary, process.stdout);
+    const facts = summary.merge;
+    if (facts && facts.per_second_percentiles !== 'exact') {
+      console.log(
+        `per-second percentiles: ${facts.approximate_seconds} histogram-seconds are the worst shard's, not exact ` +
+          `(no histograms.jsonl in ${facts.shards_without_buckets.join(', ') || 'some seconds'}); run totals are exact`,
+      );
+    } else if (facts) {
+      console.log(
+        `per-second percentiles: exact (${facts.exact_seconds} histogram-seconds merged from buckets)`,
+      );
+    }
     console.log(`summary: ${out}/summary.json`);
     if (files.junit) console.log(`junit:   ${files.junit}`);
     if (files.html) console.log(`report:  ${files.html}`);

@@ -79,4 +79,22 @@ export interface RunSummary {
   } | null;
   /** The limit finder's result, when the scenario has `capacity:`. */
   capacity: CapacitySummary | null;
+  /** Only in a run made by `ivtfarm merge`: how its per-second series was combined. */
+  merge?: MergeFacts;
+}
+
+/** How `ivtfarm merge` combined the shards' per-second histograms. */
+export interface MergeFacts {
+  shards: string[];
+  /**
+   * `exact`: every second's percentiles come from the shards' buckets added up; `worst_shard`:
+   * some seconds had no buckets in a shard (a run made before histograms.jsonl), their
+   * percentiles are the worst shard's.
+   */
+  per_second_percentiles: 'exact' | 'worst_shard';
+  /** Histogram-seconds that two or more shards shared, merged from buckets / from summaries. */
+  exact_seconds: number;
+  approximate_seconds: number;
+  /** Shard directories with no histograms.jsonl. */
+  shards_without_buckets: string[];
 }
