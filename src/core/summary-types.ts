@@ -45,7 +45,8 @@ export interface RunSummary {
     cores: number;
     memory_bytes: number;
   };
-  target: { kind: 'embedded' | 'remote'; url: string | null };
+  /** `urls`: every device endpoint of a remote target (absent before 0.3 and for the embedded one). */
+  target: { kind: 'embedded' | 'remote'; url: string | null; urls?: string[] };
   devices: {
     planned: number;
     workers: number;

@@ -16,6 +16,7 @@ import { DeviceMetrics } from './device-metrics.js';
 import { createMediaSink } from './media-sink.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { pushUrl } from './plan.js';
+import { targetUrlFor } from './target-choice.js';
 import { within } from './within.js';
 
 const init = workerData as WorkerInit;
@@ -43,7 +44,7 @@ function device(i: number): SimulatedDevice {
     const plan = init.devices[i]!;
     d = new SimulatedDevice(
       {
-        url: init.url,
+        url: targetUrlFor(plan.loginCode, init.urls),
         loginCode: plan.loginCode,
         password: init.password,
         index: plan.index,

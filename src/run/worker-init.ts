@@ -19,9 +19,11 @@ export function workerInit(
   devices: PlannedDevice[],
 ): WorkerInit {
   const upgrade = scenario.events.find((e) => e.action === 'upgrade');
+  const urls = options.ivc ? [options.ivc.url] : scenario.target.kind === 'remote' ? scenario.target.urls : [''];
   return {
     workerIndex: index,
-    url: options.ivc ? options.ivc.url : scenario.target.kind === 'remote' ? scenario.target.url : '',
+    url: urls[0]!,
+    urls,
     tls:
       scenario.target.kind === 'remote'
         ? { caFile: scenario.target.ca ?? undefined, insecure: scenario.target.insecure }

@@ -14,7 +14,7 @@ import { expandAddress, isLoopbackHost } from './addresses.js';
 import type { FieldProblem } from './errors.js';
 import type { PathSegment } from './locate.js';
 import type { ScenarioFile } from './schema.js';
-import { resolvePassword } from './secrets.js';
+import { maskUrl, resolvePassword } from './secrets.js';
 import { stagesDurationMs } from './stages.js';
 import { normalizeTags } from './tags.js';
 import { checkLoginCode, LOGIN_CODE_PLACEHOLDERS, TemplateError } from './template.js';
@@ -117,7 +117,8 @@ class Normalizer {
 
   run(raw: ScenarioFile): Scenario {
     const target = this.target(raw);
-    const onLoopback = target.kind === 'embedded' || isLoopbackHost(new URL(target.url).hostname);
+    const onLoopback =
+      target.kind === 'embedded' || target.urls.every((u) => isLoopbackHost(new URL(u).hostname));
     const devices = this.devices(raw, target, onLoopback);
     const capacity = raw.capacity ? this.capacity(raw, devices.count) : null;
     const load = capacity ? capacityLoad(capacity, devices.count) : this.load(raw, devices.count);
@@ -169,8 +170,8 @@ class Normalizer {
 
   target(raw: ScenarioFile): Target {
     const t = raw.target ?? 'embedded';
-    const spec = typeof t === 'string' ? { url: t } : t;
-    const path: PathSegment[] = typeof t === 'string' ? ['target'] : ['target', 'url'];
+    const spec = typeof t === 'string' || Array.isArray(t) ? { url: t } : t;
+    const path: PathSegment[] = typeof t === 'string' || Array.isArray(t) ? ['target'] : ['target', 'url'];
     const tlsOnly = (field: 'ca' | 'insecure') =>
       this.problem(['target', field], `only applies to a wss:// target`, undefined, 'key');
     if (spec.url === 'embedded') {
@@ -178,19 +179,26 @@ class Normalizer {
       if ('insecure' in spec && spec.insecure !== undefined) tlsOnly('insecure');
       return { kind: 'embedded' };
     }
-    let url: URL;
-    try {
-      url = new URL(spec.url);
-    } catch {
-      this.problem(path, 'not a valid URL', 'ws://host:port/ivc or wss://host:port/ivc');
-      return { kind: 'embedded' };
+    const listed = Array.isArray(spec.url) ? spec.url : [spec.url];
+    const urls: string[] = [];
+    for (const [i, text] of listed.entries()) {
+      const at = Array.isArray(spec.url) ? [...path, i] : path;
+      try {
+        new URL(text);
+      } catch {
+        this.problem(at, 'not a valid URL', 'ws://host:port/ivc or wss://host:port/ivc');
+        continue;
+      }
+      if (urls.includes(text)) this.problem(at, `${maskUrl(text)} is listed twice`, 'each URL once');
+      else urls.push(text);
     }
+    if (urls.length === 0) return { kind: 'embedded' };
     const ca = 'ca' in spec ? spec.ca : undefined;
     const insecure = 'insecure' in spec ? spec.insecure : undefined;
-    if (url.protocol === 'ws:') {
+    if (!urls.some((u) => u.startsWith('wss:'))) {
       if (ca !== undefined) tlsOnly('ca');
       if (insecure !== undefined) tlsOnly('insecure');
-      return { kind: 'remote', url: spec.url, ca: null, insecure: false };
+      return { kind: 'remote', url: urls[0]!, urls, ca: null, insecure: false };
     }
     if (ca !== undefined && insecure === true) {
       this.problem(
@@ -202,7 +210,8 @@ class Normalizer {
     }
     return {
       kind: 'remote',
-      url: spec.url,
+      url: urls[0]!,
+      urls,
       ca: ca !== undefined ? this.existing(ca, ['target', 'ca']) : null,
       insecure: insecure ?? false,
     };

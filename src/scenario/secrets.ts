@@ -85,7 +85,10 @@ export function maskOverrides(overrides: Parameters['overrides']): Parameters['o
 export function maskSecrets(scenario: Scenario): Scenario {
   const copy = structuredClone(scenario);
   if (copy.devices.password !== '') copy.devices.password = MASK;
-  if (copy.target.kind === 'remote') copy.target.url = maskUrl(copy.target.url);
+  if (copy.target.kind === 'remote') {
+    copy.target.url = maskUrl(copy.target.url);
+    copy.target.urls = copy.target.urls.map(maskUrl);
+  }
   copy.parameters.overrides = maskOverrides(copy.parameters.overrides);
   return copy;
 }
