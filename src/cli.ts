@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HARDWARE_MODEL } from './core/device-defaults.js';
 import { type VendorTraits, vendorTraitNames } from './device/profile.js';
 import type { FleetOptions } from './farm/fleet.js';
+import type { IvcOptions } from './ivc/options.js';
 import { ExitCode, RunRefused } from './run/exit-codes.js';
 import { readRegularFile } from './scenario/files.js';
 import { MAX_PASSWORD_FILE_BYTES } from './scenario/secrets.js';
@@ -505,6 +506,12 @@ program
       'http',
     ]),
   )
+  .option(
+    '--processes <n>',
+    'run the platform in n processes (devices connect to ports port+1…port+n; the admin API on --port adds them up; docs/ivc.md)',
+    positiveInt('--processes'),
+    1,
+  )
   .action(
     async (opts: {
       host: string;
@@ -532,17 +539,17 @@ program
       maxOfflineDevices?: number;
       strict?: boolean;
       recordUrlScheme?: 'ivr' | 'http';
+      processes: number;
     }) => {
       // A long-lived service that any client can make allocate: V8 gives memory back after a flood
       // (bench/ivc-hardening.ts: +30 MB RSS after it instead of +54 MB).
       setFlagsFromString('--optimize-for-size');
-      const { startIvc } = await import('./ivc/server.js');
       const password = readPassword(opts, 'IVC_PASSWORD');
       const adminToken = readPassword(
         { passwordEnv: opts.adminTokenEnv, passwordFile: opts.adminTokenFile },
         'IVC_ADMIN_TOKEN',
       );
-      const ivc = await startIvc({
+      const ivcOptions: IvcOptions = {
         host: opts.host,
         port: opts.port,
         auth: { password, loginCodePattern: opts.loginCodePattern, registryFile: opts.registry },
@@ -565,15 +572,19 @@ program
         },
         strict: opts.strict === true,
         recordUrlScheme: opts.recordUrlScheme,
-      }).catch((error: Error) => {
-        throw new UserError(error.message);
-      });
+      };
+      const ivc =
+        opts.processes > 1
+          ? await startPlatformProcesses(ivcOptions, opts.processes)
+          : await (await import('./ivc/server.js')).startIvc(ivcOptions).catch((error: Error) => {
+              throw new UserError(error.message);
+            });
       const checks = [
         password !== undefined ? 'shared password' : null,
         opts.loginCodePattern ? 'login-code pattern' : null,
         opts.registry ? `registry ${opts.registry}` : null,
       ].filter(Boolean);
-      console.log(`devices connect to: ${ivc.url}`);
+      console.log(`devices connect to: ${'deviceUrls' in ivc ? ivc.deviceUrls.join(' ') : ivc.url}`);
       console.log(
         `admin API:          ${ivc.httpUrl}/api/devices${adminToken ? ' (admin token required)' : ''}`,
       );
@@ -767,3 +778,17 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   if (process.env.IVTFARM_DEBUG) console.error(e.stack);
   process.exit(1);
 });
+
+/** `ivtfarm ivc --processes N`: the platform's processes; one that cannot be restarted ends the command. */
+async function startPlatformProcesses(options: IvcOptions, processes: number) {
+  const { startIvcCluster } = await import('./ivc/cluster.js');
+  const cluster = await startIvcCluster(options, processes).catch((error: Error) => {
+    throw new UserError(error.message);
+  });
+  void cluster.failed.then(async (why) => {
+    console.error(`ivtfarm ivc: ${why}; stopping the platform`);
+    await cluster.close();
+    process.exit(1);
+  });
+  return cluster;
+}
