@@ -145,6 +145,7 @@ interface RunFlags {
   expectAgents?: number;
   agents?: number;
   devicesPerProcess?: number;
+  platformProcesses?: number;
   joinTimeout?: number;
   agentTimeout?: number;
   tokenEnv?: string;
@@ -207,6 +208,11 @@ program
     positiveInt('--devices-per-process'),
   )
   .option(
+    '--platform-processes <n>',
+    'run the embedded platform in n processes (default: one per 15000 devices when the scenario has no platform orders; 1: in this process)',
+    positiveInt('--platform-processes'),
+  )
+  .option(
     '--listen <host:port>',
     'wait for remote agents (ivtfarm agent) on this address',
     hostPort('--listen'),
@@ -250,6 +256,7 @@ program
       throw error;
     }
     if (opts.workers) scenario.workers = opts.workers;
+    if (opts.platformProcesses === 0) throw new UserError('--platform-processes must be at least 1');
     const agents = await agentRunOptions(opts);
     let shard: ReturnType<typeof parseShard> | undefined;
     try {
@@ -290,6 +297,7 @@ program
       outputDir: opts.out,
       interrupt,
       agents,
+      platformProcesses: opts.platformProcesses,
     }).catch((error: unknown) => {
       // A taken port, an unreachable target: refused before anything started, in plain words.
       if (error instanceof RunRefused) throw new UserError(error.message, error.exitCode);
@@ -544,6 +552,7 @@ program
       // A long-lived service that any client can make allocate: V8 gives memory back after a flood
       // (bench/ivc-hardening.ts: +30 MB RSS after it instead of +54 MB).
       setFlagsFromString('--optimize-for-size');
+      if (opts.processes < 1) throw new UserError('--processes must be at least 1');
       const password = readPassword(opts, 'IVC_PASSWORD');
       const adminToken = readPassword(
         { passwordEnv: opts.adminTokenEnv, passwordFile: opts.adminTokenFile },

@@ -209,3 +209,45 @@ test('a target list with one dead URL is stopped by the preflight, which names i
   );
   ivc.child.kill('SIGINT');
 });
+
+test('run --platform-processes 2: the embedded platform in two processes, its stats of the whole in the summary', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ivtfarm-embedded-processes-'));
+  const cameras = (extra: string) => `
+name: embedded-processes
+target: embedded
+devices: { count: 20, login_code: "ep-{index:03}", mix: [{ weight: 1, kind: camera }], startup_jitter: 1s }
+stages: [{ duration: 2s, target: 20 }, { duration: 3s, target: 20 }]
+${extra}`;
+  const result = await runCli(
+    ['run', scenarioFile(dir, cameras('')), '--platform-processes', '2', '-o', join(dir, 'out')],
+    { timeoutMs: 120_000 },
+  );
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stderr,
+    /embedded reference IVC in 2 processes, admin API on http:\/\/127\.0\.0\.1:\d+ \(devices: ws:\/\/\S+ ws:\/\/\S+\)/,
+  );
+  const summary = JSON.parse(
+    readFileSync(join(runDir(join(dir, 'out')), 'summary.json'), 'utf8'),
+  ) as RunSummary;
+  const stats = summary.platform?.stats as {
+    logins: { ok: number };
+    processes: Array<{ answered: boolean }>;
+  };
+  assert.equal(stats.logins.ok, 20);
+  assert.equal(stats.processes.length, 2);
+  assert.ok(stats.processes.every((p) => p.answered));
+
+  // Orders are played by an in-process platform: asking for processes with them is a usage error.
+  const refused = await runCli(
+    [
+      'run',
+      scenarioFile(dir, cameras('platform: { events: [{ at: 1s, event: SyncTime }] }')),
+      '--platform-processes',
+      '2',
+    ],
+    { timeoutMs: 60_000 },
+  );
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /--platform-processes 2: the scenario's platform orders/);
+});

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { capacityStages } from '../capacity/index.js';
+import type { RunningCluster } from '../ivc/cluster.js';
 import type { RunningIvc } from '../ivc/server.js';
 import { Aggregator } from '../metrics/aggregator.js';
 import { thresholdWindows } from '../metrics/thresholds.js';
@@ -15,7 +16,15 @@ import { ProgressLine } from '../run/observers/progress-line.js';
 import { PrometheusEndpoint } from '../run/observers/prometheus.js';
 import { TimeseriesWriter } from '../run/observers/timeseries.js';
 import type { RunOptions, RunResult } from '../run/options.js';
-import { NO_ORDERS, prepareLadder, resolvePush, startEmbeddedPlatform } from '../run/platform.js';
+import {
+  clusterFacts,
+  embeddedProcesses,
+  NO_ORDERS,
+  prepareLadder,
+  resolvePush,
+  startEmbeddedCluster,
+  startEmbeddedPlatform,
+} from '../run/platform.js';
 import { preflight } from '../run/preflight.js';
 import { Resources } from '../run/resources.js';
 import { agentSource, gatherAgents } from '../run/sources.js';
@@ -63,6 +72,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const thresholds = thresholdsOf(scenario);
     const windows = new WindowTotals(thresholdWindows(thresholds)).attach(aggregator);
 
+    const platformProcesses = embeddedProcesses(scenario, planned.length, options.platformProcesses);
+
     // ---- agents, when the devices run in other processes: all joined, or the run is refused ----
     const agents = await gatherAgents(
       options.agents,
@@ -71,6 +82,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       availableParallelism(),
       resources,
       progress,
+      platformProcesses === 1,
     );
 
     // ---- the run directory, the platform, the media ladder ----
@@ -81,7 +93,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     );
     output.writeJson('scenario.json', maskSecrets(scenario));
     let ivc: RunningIvc | null = null;
-    if (scenario.target.kind === 'embedded') {
+    let cluster: RunningCluster | null = null;
+    if (platformProcesses > 1) {
+      cluster = resources.add('embedded platform', await startEmbeddedCluster(scenario, platformProcesses));
+      progress.log(
+        `embedded reference IVC in ${platformProcesses} processes, admin API on ${cluster.httpUrl} (devices: ${cluster.deviceUrls.join(' ')})`,
+      );
+    } else if (platformProcesses === 1) {
       ivc = resources.add('embedded platform', await startEmbeddedPlatform(scenario));
       progress.log(`embedded reference IVC on ${ivc.httpUrl} (devices: ${ivc.url})`);
     }
@@ -94,7 +112,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       Math.min(scenario.workers || availableParallelism(), planned.length || 1),
     );
     const init = (w: number, devices: PlannedDevice[]) =>
-      workerInit(scenario, { ...options, ivc, mediaDir: media.dir }, w, devices);
+      workerInit(
+        scenario,
+        { ...options, ivc, platformUrls: cluster?.deviceUrls, mediaDir: media.dir },
+        w,
+        devices,
+      );
     const abortOnCrash = (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort';
     const fleet = resources.add(
       'workers',
@@ -148,7 +171,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await resources.close(pipeline);
     if (stop.error) throw stop.error;
     const endedAt = new Date();
-    const platform = platformFacts(ivc, driver, (q) => media.rendition(q).bitrate);
+    const platform = cluster
+      ? await clusterFacts(cluster)
+      : platformFacts(ivc, driver, (q) => media.rendition(q).bitrate);
     await resources.closeAll();
 
     // ---- the verdict ----

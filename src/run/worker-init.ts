@@ -6,6 +6,8 @@ import { resolvePush } from './platform.js';
 
 export interface WorkerInitOptions {
   ivc: RunningIvc | null;
+  /** The device URLs of an embedded platform in several processes (instead of `ivc`). */
+  platformUrls?: string[];
   mediaDir: string;
   deviceTimings?: WorkerInit['timings'];
   crashWorkers?: Record<number, number>;
@@ -19,7 +21,13 @@ export function workerInit(
   devices: PlannedDevice[],
 ): WorkerInit {
   const upgrade = scenario.events.find((e) => e.action === 'upgrade');
-  const urls = options.ivc ? [options.ivc.url] : scenario.target.kind === 'remote' ? scenario.target.urls : [''];
+  const urls = options.ivc
+    ? [options.ivc.url]
+    : options.platformUrls
+      ? options.platformUrls
+      : scenario.target.kind === 'remote'
+        ? scenario.target.urls
+        : [''];
   return {
     workerIndex: index,
     url: urls[0]!,
