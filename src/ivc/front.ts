@@ -13,7 +13,15 @@ import type { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
 import { adminMethodsFor, browserSession } from './admin-api.js';
 import { AdminGuard } from './admin-guard.js';
 import { conformanceRules } from './conformance.js';
-import { BodyTooLargeError, readBody, refuseUpgrade, requestUrl, sendError, sendJson } from './http-util.js';
+import {
+  BodyTooLargeError,
+  closeServer,
+  readBody,
+  refuseUpgrade,
+  requestUrl,
+  sendError,
+  sendJson,
+} from './http-util.js';
 import { sendMonitorPage } from './monitor-page.js';
 import { type IvcOptions, resolveOptions } from './options.js';
 import { startIngest } from './server.js';
@@ -381,13 +389,7 @@ export async function startFront(
     rtmpUrl: ingest ? `rtmp://${hostPart}:${ingest.address().port}/live` : null,
     close: async () => {
       for (const ws of monitors.clients) ws.terminate();
-      await Promise.all([
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-        ingest?.close(),
-      ]);
+      await Promise.all([closeServer(server), ingest?.close()]);
     },
   };
 }

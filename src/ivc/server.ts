@@ -9,7 +9,7 @@ import { receiveAlarmPicture } from './alarm-upload.js';
 import { IvcCommands } from './commands.js';
 import { serveFirmware } from './firmware.js';
 import { HandshakeDeadline } from './handshake-deadline.js';
-import { refuseUpgrade, requestUrl, sendError } from './http-util.js';
+import { closeServer, refuseUpgrade, requestUrl, sendError } from './http-util.js';
 import { handleDeviceUpgrade } from './login.js';
 import { sendMonitorPage } from './monitor-page.js';
 import { type IvcOptions, resolveOptions } from './options.js';
@@ -143,13 +143,7 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
       handshakes.close();
       for (const ws of devices.clients) ws.terminate();
       for (const ws of monitors.clients) ws.terminate();
-      await Promise.all([
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-        ingest?.close(),
-      ]);
+      await Promise.all([closeServer(server), ingest?.close()]);
     },
   };
 }
