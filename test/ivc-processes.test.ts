@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { WebSocket } from 'ws';
 import type { RunSummary } from '../src/core/summary-types.js';
 import { targetUrlFor } from '../src/farm/target-choice.js';
 import { eventually } from '../support/eventually.js';
@@ -153,6 +154,22 @@ test('ivc --processes 3: devices spread over the processes, one admin API and /a
   );
   const stats2 = (await getJson<Stats & { rpc: { calls: number } }>(`${started.admin}/api/stats`)).body;
   assert.ok(stats2.rpc.calls >= 1);
+  // The monitor through the front: bridged to the device's process, both ways.
+  const monitor = new WebSocket(`${started.admin.replace('http:', 'ws:')}/monitor?login_code=${code}`);
+  const messages: Array<{ type: string; dir?: string; text?: string; device?: { online: boolean } | null }> =
+    [];
+  monitor.on('message', (data) => messages.push(JSON.parse(data.toString())));
+  const hello = await eventually('the monitor hello', () => messages.find((m) => m.type === 'hello'), 30_000);
+  assert.equal(hello.device?.online, true);
+  monitor.send(
+    JSON.stringify({ type: 'send', text: JSON.stringify({ req: 'GetNetConfig', params: { channel: 0 } }) }),
+  );
+  await eventually(
+    'the device answer in the monitor',
+    () => messages.find((m) => m.type === 'packet' && m.dir === 'in' && /"resp"/.test(m.text ?? '')),
+    30_000,
+  );
+  monitor.close();
   // A command for a device no process holds is a plain 404.
   const unknown = await fetch(`${started.admin}/api/devices/nobody/kick`, {
     method: 'POST',
