@@ -9,10 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { RunSummary } from '../src/core/summary-types.js';
+import { mergeParts, type SeriesPart } from '../src/farm/merge-series.js';
+import { Aggregator, type SecondSample } from '../src/metrics/aggregator.js';
 import { DEFAULT_CATALOGUE, histogramScale } from '../src/metrics/catalogue.js';
 import { HdrCounts } from '../src/metrics/hdr.js';
 import { parseSeriesKey } from '../src/metrics/labels.js';
-import { type BucketsLine, decodeSecondBuckets, encodeSecondBuckets } from '../src/metrics/second-buckets.js';
+import {
+  type BucketsLine,
+  bucketsLine,
+  decodeSecondBuckets,
+  encodeSecondBuckets,
+} from '../src/metrics/second-buckets.js';
 import { summarize } from '../src/metrics/summary.js';
 import { readSeconds, runDir } from './agents-support.js';
 import { runCli, scenarioFile } from './farm-support.js';
@@ -158,4 +165,81 @@ test('second buckets round-trip exactly, and a torn or foreign text is refused',
   assert.equal(encodeSecondBuckets({ ...delta, count: 0, buckets: new Uint32Array() }), null);
   assert.throws(() => decodeSecondBuckets(encoded.slice(0, -3)), /end early|add up/);
   assert.throws(() => decodeSecondBuckets('AAAA'), /format/);
+});
+
+test('merged shards give every second the figures of one process that saw all their samples', () => {
+  // Four sources (two per shard) send a second's keepalive_rtt samples each, for 20 seconds: one
+  // aggregator sees them all (a single run), one per shard sees its own (two shard runs).
+  const single = new Aggregator();
+  const shards = [new Aggregator(), new Aggregator()];
+  const singleSeconds: SecondSample[] = [];
+  single.onSecond((_raw, sample) => singleSeconds.push(sample));
+  const parts: SeriesPart[] = shards.map((aggregator) => {
+    const part: SeriesPart = {
+      seconds: [],
+      buckets: {},
+      withoutBuckets: [],
+      exactSeconds: 0,
+      approximateSeconds: 0,
+    };
+    aggregator.onSecond((raw, sample) => {
+      part.seconds.push(sample);
+      const line = bucketsLine(sample.t, raw.histograms);
+      if (line) part.buckets[sample.t] = (JSON.parse(line) as BucketsLine).h;
+    });
+    return part;
+  });
+  let seed = 12345;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const t0 = 1_800_000_000_000;
+  for (let s = 0; s < 20; s++) {
+    for (let source = 0; source < 4; source++) {
+      const counts = new HdrCounts('u32');
+      // Shard 1's sources are slower, and more so every second: the shards' percentiles differ.
+      const scale = source >= 2 ? 3_000 + s * 400 : 1_000;
+      for (let k = 0; k < 200; k++) counts.record(Math.round(random() ** 3 * scale * 10 + 100));
+      const delta = {
+        v: 1 as const,
+        source: `w${source}`,
+        from: t0 + s * 1000,
+        to: t0 + s * 1000 + 999,
+        counters: { 'keepalives{mix:a}': 200 },
+        gauges: {},
+        histograms: {
+          keepalive_rtt: {
+            count: counts.count,
+            sum: counts.sum,
+            min: counts.min,
+            max: counts.max,
+            buckets: counts.toSparse(),
+          },
+        },
+      };
+      single.add(delta);
+      shards[source >> 1]!.add(delta);
+    }
+  }
+  single.closeAll();
+  for (const a of shards) a.closeAll();
+
+  const merged = mergeParts(parts);
+  assert.equal(merged.seconds.length, singleSeconds.length);
+  assert.equal(merged.approximateSeconds, 0);
+  let worstWouldDiffer = 0;
+  for (const [i, second] of merged.seconds.entries()) {
+    const one = singleSeconds[i]!;
+    assert.equal(second.t, one.t);
+    assert.deepEqual(second.histograms, one.histograms, `second ${second.t}`);
+    assert.deepEqual(second.counters, one.counters);
+    const shardP99 = parts.map((p) => p.seconds[i]!.histograms.keepalive_rtt!.p99);
+    if (Math.max(...shardP99) !== one.histograms.keepalive_rtt!.p99) worstWouldDiffer++;
+  }
+  // The old merge (worst shard's p99) would have been wrong in most of these seconds.
+  assert.ok(
+    worstWouldDiffer >= 10,
+    `seconds where the worst shard's p99 is not the fleet's: ${worstWouldDiffer}`,
+  );
 });

@@ -183,6 +183,8 @@ test('ivc --processes 3: devices spread over the processes, one admin API and /a
     readFileSync(join(runDir(join(dir, 'out')), 'summary.json'), 'utf8'),
   ) as RunSummary;
   assert.deepEqual(summary.target.urls, started.urls);
+  const html = readFileSync(join(runDir(join(dir, 'out')), 'report.html'), 'utf8');
+  for (const url of started.urls) assert.ok(html.includes(url), `report.html names ${url}`);
   assert.equal(anyMix(summary.metrics.counters, 'logins{result:ok,reason:ok}'), DEVICES);
 
   // A process that dies comes back on its port: the front shows it restarted.
