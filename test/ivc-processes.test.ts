@@ -270,3 +270,15 @@ ${extra}`;
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /--platform-processes 2: the scenario's platform orders/);
 });
+
+test('ivc --processes: impossible counts and port ranges are usage errors, nothing started', async () => {
+  for (const [args, message] of [
+    [['--processes', '0'], /--processes must be at least 1/],
+    [['--processes', '65'], /processes must be an integer from 1 to 64/],
+    [['--processes', '10', '--port', '65530'], /ports 65531–65540 do not all exist/],
+  ] as const) {
+    const result = await runCli(['ivc', ...args], { timeoutMs: 30_000 });
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.match(result.stderr, message);
+  }
+});
