@@ -6,7 +6,8 @@
 
 import { type ChildProcess, fork } from 'node:child_process';
 import type { FromChild, ToChild } from './cluster-child.js';
-import { type FrontChild, type RunningFront, startFront } from './front.js';
+import { type RunningFront, startFront } from './front.js';
+import type { FrontChild } from './front-children.js';
 import type { IvcOptions } from './options.js';
 
 /** Most processes one front starts (each needs a core's share and a port). */

@@ -13,6 +13,7 @@ import type { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
 import { adminMethodsFor, browserSession } from './admin-api.js';
 import { AdminGuard } from './admin-guard.js';
 import { conformanceRules } from './conformance.js';
+import { type FrontChild, PlatformChildren } from './front-children.js';
 import {
   BodyTooLargeError,
   closeServer,
@@ -26,19 +27,6 @@ import { sendMonitorPage } from './monitor-page.js';
 import { type IvcOptions, resolveOptions } from './options.js';
 import { startIngest } from './server.js';
 
-/** What the front knows of one platform process. */
-export interface FrontChild {
-  index: number;
-  /** Its device endpoint `ws://host:port/ivc`. */
-  url: string;
-  /** Its own `http://host:port` (firmware, uploads, recordings of its devices). */
-  httpUrl: string;
-  port: number;
-  pid: number;
-  /** Times it was restarted after an exit. */
-  restarts: number;
-}
-
 export interface RunningFront {
   /** `http://host:port`: the admin API, `/api/stats` of the whole, the monitor page. */
   httpUrl: string;
@@ -50,63 +38,7 @@ export interface RunningFront {
 }
 
 const MAX_BODY = 1024 * 1024;
-const DEFAULT_PAGE = 100;
-const MAX_PAGE = 1000;
 const GET = ['GET', 'HEAD'];
-
-interface ChildAnswer {
-  status: number;
-  body: unknown;
-}
-
-/** Calls the children's admin API over loopback, as the operator (with the admin token). */
-class ChildCalls {
-  constructor(
-    private readonly token: string | null,
-    private readonly connectHost: string,
-  ) {}
-
-  base(child: FrontChild): string {
-    return `http://${this.connectHost}:${child.port}`;
-  }
-
-  async call(child: FrontChild, method: string, path: string, body?: string): Promise<ChildAnswer> {
-    const headers: Record<string, string> = {};
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    try {
-      const res = await fetch(`${this.base(child)}${path}`, { method, headers, body });
-      const text = await res.text();
-      return { status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
-    } catch (error) {
-      return {
-        status: 502,
-        body: { error: `platform process ${child.index} did not answer: ${(error as Error).message}` },
-      };
-    }
-  }
-
-  all(children: readonly FrontChild[], path: string): Promise<ChildAnswer[]> {
-    return Promise.all(children.map((c) => this.call(c, 'GET', path)));
-  }
-}
-
-/** Adds `from` into `into`: numbers add up, objects recursively; anything else is kept from the first. */
-function addUp(into: Record<string, unknown>, from: Record<string, unknown>): void {
-  for (const [key, value] of Object.entries(from)) {
-    const current = into[key];
-    if (typeof value === 'number' && (typeof current === 'number' || current === undefined))
-      into[key] = (current ?? 0) + value;
-    else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
-      const nested = (typeof current === 'object' && current !== null ? current : {}) as Record<
-        string,
-        unknown
-      >;
-      addUp(nested, value as Record<string, unknown>);
-      into[key] = nested;
-    } else if (current === undefined) into[key] = value;
-  }
-}
 
 /** Starts the front on `options.host:options.port`; `children()` is read on each request (restarts). */
 export async function startFront(
@@ -116,105 +48,13 @@ export async function startFront(
   const o = resolveOptions(options);
   const guard = new AdminGuard(o);
   const wildcard = o.host === '0.0.0.0' || o.host === '::' || o.host === '';
-  const calls = new ChildCalls(
+  const platform = new PlatformChildren(
+    children,
     o.adminToken,
     wildcard ? '127.0.0.1' : o.host.includes(':') ? `[${o.host}]` : o.host,
   );
   const ingest: RtmpIngestServer | null = o.rtmpIngest ? await startIngest(o.host, o.rtmpIngest) : null;
   const monitors = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
-  const startedAt = Date.now();
-
-  /** The child where `loginCode` is online now (else where it was last seen), with its record. */
-  const owner = async (
-    loginCode: string,
-  ): Promise<{ child: FrontChild; record: Record<string, unknown> } | null> => {
-    const list = children();
-    const answers = await calls.all(list, `/api/devices/${encodeURIComponent(loginCode)}`);
-    let found: { child: FrontChild; record: Record<string, unknown> } | null = null;
-    for (const [i, a] of answers.entries()) {
-      if (a.status !== 200) continue;
-      const record = a.body as Record<string, unknown>;
-      if (record.online === true) return { child: list[i]!, record };
-      if (!found || String(record.connected_at) > String(found.record.connected_at))
-        found = { child: list[i]!, record };
-    }
-    return found;
-  };
-
-  const stats = async (res: ServerResponse): Promise<void> => {
-    const list = children();
-    const answers = await calls.all(list, '/api/stats');
-    const whole: Record<string, unknown> = {};
-    const processes = answers.map((a, i) => {
-      const s = (a.status === 200 ? a.body : {}) as Record<string, unknown> & { process?: unknown };
-      const { process: usage, uptime_s: _uptime, ...counters } = s;
-      if (a.status === 200) addUp(whole, counters);
-      return {
-        index: list[i]!.index,
-        pid: list[i]!.pid,
-        url: list[i]!.url,
-        answered: a.status === 200,
-        restarts: list[i]!.restarts,
-        online: typeof s.online === 'number' ? s.online : null,
-        ...(typeof usage === 'object' && usage !== null ? usage : {}),
-      };
-    });
-    const memory = process.memoryUsage();
-    sendJson(res, 200, {
-      uptime_s: Math.round((Date.now() - startedAt) / 1000),
-      ...whole,
-      processes,
-      front: {
-        rss_mb: Math.round(memory.rss / 2 ** 20),
-        heap_used_mb: Math.round(memory.heapUsed / 2 ** 20),
-      },
-    });
-  };
-
-  /** One page over all children in turn; `next` is `<child>.<that child's next>`. */
-  const listDevices = async (res: ServerResponse, query: URLSearchParams): Promise<void> => {
-    const limitText = query.get('limit');
-    const limit = limitText === null ? DEFAULT_PAGE : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 0 || limit > MAX_PAGE) {
-      sendError(res, 400, `limit must be an integer from 0 to ${MAX_PAGE}`);
-      return;
-    }
-    const list = children();
-    const cursor = /^(\d+)\.(\d+)$/.exec(query.get('after') ?? '0.0');
-    if (!cursor || Number(cursor[1]) > list.length) {
-      sendError(res, 400, 'after must be the next of a previous page');
-      return;
-    }
-    const onlineOnly = query.get('online') === '1' || query.get('online') === 'true';
-    const filter = onlineOnly ? '&online=1' : '';
-    const counts = await calls.all(list, '/api/devices?limit=0');
-    const online = counts.reduce((n, a) => n + ((a.body as { online?: number } | null)?.online ?? 0), 0);
-    const devices: unknown[] = [];
-    let next: string | null = null;
-    let after = cursor[2]!;
-    for (let c = Number(cursor[1]); c < list.length; c++, after = '0') {
-      if (devices.length === limit) {
-        next = `${c}.0`;
-        break;
-      }
-      const a = await calls.call(
-        list[c]!,
-        'GET',
-        `/api/devices?limit=${limit - devices.length}&after=${after}${filter}`,
-      );
-      if (a.status !== 200) {
-        sendJson(res, a.status, a.body);
-        return;
-      }
-      const page = a.body as { devices: unknown[]; next: string | null };
-      devices.push(...page.devices);
-      if (page.next !== null) {
-        next = `${c}.${page.next}`;
-        break;
-      }
-    }
-    sendJson(res, 200, { count: devices.length, online, next, devices });
-  };
 
   const device = async (
     req: IncomingMessage,
@@ -230,7 +70,7 @@ export async function startFront(
       return;
     }
     const body = req.method === 'POST' ? (await readBody(req, MAX_BODY)).toString() : undefined;
-    const found = await owner(loginCode);
+    const found = await platform.home(loginCode);
     if (parts.length === 2) {
       if (found) sendJson(res, 200, { ...found.record, process: found.child.index });
       else sendError(res, 404, `unknown device ${loginCode.slice(0, 300)}`);
@@ -240,15 +80,8 @@ export async function startFront(
       sendError(res, 404, `device ${loginCode.slice(0, 300)} is not online`);
       return;
     }
-    const a = await calls.call(found.child, 'POST', `${url.pathname}${url.search}`, body);
+    const a = await platform.call(found.child, 'POST', `${url.pathname}${url.search}`, body);
     sendJson(res, a.status, a.body);
-  };
-
-  const firstFound = async (res: ServerResponse, path: string, what: string): Promise<void> => {
-    const answers = await calls.all(children(), path);
-    const hit = answers.find((a) => a.status === 200);
-    if (hit) sendJson(res, 200, hit.body);
-    else sendError(res, 404, `unknown ${what}`);
   };
 
   const adminApi = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -263,17 +96,21 @@ export async function startFront(
       sendError(res, refusal.status, refusal.message);
       return;
     }
-    if (parts[0] === 'stats') await stats(res);
+    if (parts[0] === 'stats') sendJson(res, 200, await platform.stats());
     else if (parts[0] === 'gateways')
       sendJson(res, 200, { device_urls: children().map((c) => c.url), processes: children().length });
     else if (parts[0] === 'rules') sendJson(res, 200, conformanceRules);
     else if (parts[0] === 'streams') {
       if (ingest) sendJson(res, 200, { live: ingest.liveCount, streams: ingest.stats() });
       else sendError(res, 404, 'no RTMP ingest runs with this platform (option rtmpIngest)');
-    } else if (parts[0] === 'recordings')
-      await firstFound(res, `/api/recordings/${parts[1]}`, `recording ${parts[1]!.slice(0, 300)}`);
-    else if (parts.length === 1) await listDevices(res, url.searchParams);
-    else await device(req, res, parts, url);
+    } else if (parts[0] === 'recordings') {
+      const hit = await platform.first(`/api/recordings/${parts[1]}`);
+      if (hit) sendJson(res, 200, hit.body);
+      else sendError(res, 404, `unknown recording ${parts[1]!.slice(0, 300)}`);
+    } else if (parts.length === 1) {
+      const page = await platform.devicesPage(url.searchParams);
+      sendJson(res, page.status, page.body);
+    } else await device(req, res, parts, url);
   };
 
   const server = createServer(
@@ -334,18 +171,20 @@ export async function startFront(
       if (refusal) refuseUpgrade(socket, refusal.status, refusal.message);
       else if (!loginCode) refuseUpgrade(socket, 400, 'missing query field: login_code');
       else
-        void owner(loginCode).then((found) =>
-          monitors.handleUpgrade(req, socket, head, (ws) =>
-            bridge(ws, found?.child ?? children()[0]!, loginCode),
-          ),
-        );
+        void platform
+          .home(loginCode)
+          .then((found) =>
+            monitors.handleUpgrade(req, socket, head, (ws) =>
+              bridge(ws, found?.child ?? children()[0]!, loginCode),
+            ),
+          );
     } else refuseUpgrade(socket, 404, `no WebSocket endpoint at ${url?.pathname ?? '?'}`);
   });
 
   /** The page's socket joined to the monitor of the child that has the device. */
   const bridge = (page: WebSocket, child: FrontChild, loginCode: string): void => {
     const upstream = new WebSocket(
-      `ws://${calls.base(child).slice('http://'.length)}/monitor?login_code=${encodeURIComponent(loginCode)}`,
+      `ws://${platform.base(child).slice('http://'.length)}/monitor?login_code=${encodeURIComponent(loginCode)}`,
       { headers: o.adminToken ? { authorization: `Bearer ${o.adminToken}` } : {}, perMessageDeflate: false },
     );
     const pending: string[] = [];
