@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { WebSocket } from 'ws';
 import type { RunSummary } from '../src/core/summary-types.js';
-import { targetUrlFor } from '../src/farm/target-choice.js';
+import { targetUrlFor } from '../src/core/target-choice.js';
 import { eventually } from '../support/eventually.js';
 import { freePort, runDir } from './agents-support.js';
 import { startCli } from './cli-process.js';

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { deviceSeed, seededRandom } from '../core/random.js';
 import { Scheduler } from '../core/scheduler.js';
+import { targetUrlFor } from '../core/target-choice.js';
 import { SimulatedDevice } from '../device/device.js';
 import { GeneratorHealthSampler } from '../metrics/health.js';
 import { MetricsRegistry } from '../metrics/registry.js';
@@ -16,7 +17,6 @@ import { DeviceMetrics } from './device-metrics.js';
 import { createMediaSink } from './media-sink.js';
 import type { FromWorker, ToWorker, WorkerInit } from './messages.js';
 import { pushUrl } from './plan.js';
-import { targetUrlFor } from './target-choice.js';
 import { within } from './within.js';
 
 const init = workerData as WorkerInit;

@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { targetUrlFor } from '../farm/target-choice.js';
+import { targetUrlFor } from '../core/target-choice.js';
 import type { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
 import { adminMethodsFor, browserSession } from './admin-api.js';
 import { AdminGuard } from './admin-guard.js';

@@ -3,10 +3,10 @@
 // or mistyped target stops the run at once with a plain message instead of a run of failures.
 
 import { connect } from 'node:net';
+import { targetUrlFor } from '../core/target-choice.js';
 import { classifyLoginError, loginUrl, openSocket } from '../device/connect.js';
 import { refusalMeaning } from '../farm/fleet.js';
 import type { PlannedDevice } from '../farm/plan.js';
-import { targetUrlFor } from '../farm/target-choice.js';
 import { maskUrl } from '../scenario/secrets.js';
 import type { Scenario } from '../scenario/types.js';
 import { ExitCode, RunRefused } from './exit-codes.js';
