@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_HARDWARE_MODEL } from './core/device-defaults.js';
 import { type VendorTraits, vendorTraitNames } from './device/profile.js';
 import type { FleetOptions } from './farm/fleet.js';
+import type { IvcOptions } from './ivc/options.js';
 import { ExitCode, RunRefused } from './run/exit-codes.js';
 import { readRegularFile } from './scenario/files.js';
 import { MAX_PASSWORD_FILE_BYTES } from './scenario/secrets.js';
@@ -145,6 +146,7 @@ interface RunFlags {
   expectAgents?: number;
   agents?: number;
   devicesPerProcess?: number;
+  platformProcesses?: number;
   joinTimeout?: number;
   agentTimeout?: number;
   tokenEnv?: string;
@@ -216,6 +218,11 @@ program
     positiveInt('--devices-per-process'),
   )
   .option(
+    '--platform-processes <n>',
+    'run the embedded platform in n processes (default: one per 15000 devices when the scenario has no platform orders; 1: in this process)',
+    positiveInt('--platform-processes'),
+  )
+  .option(
     '--listen <host:port>',
     'wait for remote agents (ivtfarm agent) on this address',
     hostPort('--listen'),
@@ -268,6 +275,7 @@ program
     } catch (error) {
       throw new UserError((error as Error).message);
     }
+    if (opts.platformProcesses === 0) throw new UserError('--platform-processes must be at least 1');
     const agents = await agentRunOptions(opts);
     let shard: ReturnType<typeof parseShard> | undefined;
     try {
@@ -309,6 +317,7 @@ program
       interrupt,
       agents,
       observers: outs.k6Json ? [new (await import('./k6/output.js')).K6JsonOutput(outs.k6Json)] : [],
+      platformProcesses: opts.platformProcesses,
     }).catch((error: unknown) => {
       // A taken port, an unreachable target: refused before anything started, in plain words.
       if (error instanceof RunRefused) throw new UserError(error.message, error.exitCode);
@@ -394,6 +403,17 @@ program
     );
     const { printSummary } = await import('./report/console.js');
     printSummary(summary, process.stdout);
+    const facts = summary.merge;
+    if (facts && facts.per_second_percentiles !== 'exact') {
+      console.log(
+        `per-second percentiles: ${facts.approximate_seconds} histogram-seconds are the worst shard's, not exact ` +
+          `(no histograms.jsonl in ${facts.shards_without_buckets.join(', ') || 'some seconds'}); run totals are exact`,
+      );
+    } else if (facts) {
+      console.log(
+        `per-second percentiles: exact (${facts.exact_seconds} histogram-seconds merged from buckets)`,
+      );
+    }
     console.log(`summary: ${out}/summary.json`);
     if (files.junit) console.log(`junit:   ${files.junit}`);
     if (files.html) console.log(`report:  ${files.html}`);
@@ -537,6 +557,12 @@ program
       'http',
     ]),
   )
+  .option(
+    '--processes <n>',
+    'run the platform in n processes (devices connect to ports port+1…port+n; the admin API on --port adds them up; docs/ivc.md)',
+    positiveInt('--processes'),
+    1,
+  )
   .action(
     async (opts: {
       host: string;
@@ -569,11 +595,12 @@ program
       apiPasswordEnv?: string;
       apiPasswordFile?: string;
       apiTokenTtlMs?: number;
+      processes: number;
     }) => {
       // A long-lived service that any client can make allocate: V8 gives memory back after a flood
       // (bench/ivc-hardening.ts: +30 MB RSS after it instead of +54 MB).
       setFlagsFromString('--optimize-for-size');
-      const { startIvc } = await import('./ivc/server.js');
+      if (opts.processes < 1) throw new UserError('--processes must be at least 1');
       const password = readPassword(opts, 'IVC_PASSWORD');
       const adminToken = readPassword(
         { passwordEnv: opts.adminTokenEnv, passwordFile: opts.adminTokenFile },
@@ -585,11 +612,14 @@ program
             'IVC_API_PASSWORD',
           )
         : undefined;
+      // The front of --processes serves the admin API only: live views are ordered in-process.
+      if (opts.apiUser && opts.processes > 1)
+        throw new UserError('--api-user runs in one platform process: drop --processes, or --api-user');
       if (opts.apiUser && !apiPassword)
         throw new UserError(
           '--api-user needs a password: set IVC_API_PASSWORD, or --api-password-env / --api-password-file',
         );
-      const ivc = await startIvc({
+      const ivcOptions: IvcOptions = {
         host: opts.host,
         port: opts.port,
         auth: { password, loginCodePattern: opts.loginCodePattern, registryFile: opts.registry },
@@ -617,15 +647,19 @@ program
           opts.apiUser && apiPassword
             ? { user: opts.apiUser, password: apiPassword, tokenTtlMs: opts.apiTokenTtlMs }
             : undefined,
-      }).catch((error: Error) => {
-        throw new UserError(error.message);
-      });
+      };
+      const ivc =
+        opts.processes > 1
+          ? await startPlatformProcesses(ivcOptions, opts.processes)
+          : await (await import('./ivc/server.js')).startIvc(ivcOptions).catch((error: Error) => {
+              throw new UserError(error.message);
+            });
       const checks = [
         password !== undefined ? 'shared password' : null,
         opts.loginCodePattern ? 'login-code pattern' : null,
         opts.registry ? `registry ${opts.registry}` : null,
       ].filter(Boolean);
-      console.log(`devices connect to: ${ivc.url}`);
+      console.log(`devices connect to: ${'deviceUrls' in ivc ? ivc.deviceUrls.join(' ') : ivc.url}`);
       console.log(
         `admin API:          ${ivc.httpUrl}/api/devices${adminToken ? ' (admin token required)' : ''}`,
       );
@@ -820,3 +854,17 @@ program.parseAsync(process.argv).catch((error: unknown) => {
   if (process.env.IVTFARM_DEBUG) console.error(e.stack);
   process.exit(1);
 });
+
+/** `ivtfarm ivc --processes N`: the platform's processes; one that cannot be restarted ends the command. */
+async function startPlatformProcesses(options: IvcOptions, processes: number) {
+  const { startIvcCluster } = await import('./ivc/cluster.js');
+  const cluster = await startIvcCluster(options, processes).catch((error: Error) => {
+    throw new UserError(error.message);
+  });
+  void cluster.failed.then(async (why) => {
+    console.error(`ivtfarm ivc: ${why}; stopping the platform`);
+    await cluster.close();
+    process.exit(1);
+  });
+  return cluster;
+}

@@ -99,10 +99,10 @@ thresholds:
       },
     );
     const scraped = await (scrape ?? Promise.resolve(''));
-    assert.match(scraped, /ivtfarm_http_requests_total\{[^}]*load="stats"[^}]*status="200"[^}]*\} \d+/);
+    assert.match(scraped, /ivtfarm_http_requests_total\{[^}]*status="200"[^}]*load="stats"[^}]*\} \d+/);
     assert.match(scraped, /ivtfarm_http_duration_seconds\{load="stats",quantile="0.99"\}/);
     assert.equal(r.exitCode, 0, r.summary.run.reasons?.join('; '));
-    const ok = counters(r.summaryPath)['http_requests{result:ok,load:stats,status:200}'] ?? 0;
+    const ok = counters(r.summaryPath)['http_requests{result:ok,status:200,load:stats}'] ?? 0;
     assert.ok(ok >= 40, `at least a second of answers counted, got ${ok}`);
     assert.ok((r.summary.metrics.histograms['http_duration{load:stats}']?.count ?? 0) >= 40);
     const html = readFileSync(await writeHtmlReport(r.dir), 'utf8');
@@ -122,7 +122,7 @@ thresholds:
   http_requests{result:error}: ["rate<0.01"]
 `);
     assert.equal(r.exitCode, 99);
-    assert.ok((counters(r.summaryPath)['http_requests{result:error,load:missing,status:404}'] ?? 0) > 0);
+    assert.ok((counters(r.summaryPath)['http_requests{result:error,status:404,load:missing}'] ?? 0) > 0);
     assert.match(
       r.summary.run.reasons?.join('\n') ?? '',
       /threshold http_requests\{result:error\} rate<0\.01 failed/,
@@ -277,7 +277,9 @@ describe('where an http_load block sends', () => {
       platformOrigin({ target: { kind: 'embedded' } }, 'http://127.0.0.1:4100'),
       'http://127.0.0.1:4100',
     );
-    const remote = (url: string) => ({ target: { kind: 'remote' as const, url, ca: null, insecure: false } });
+    const remote = (url: string) => ({
+      target: { kind: 'remote' as const, url, urls: [url], ca: null, insecure: false },
+    });
     assert.equal(platformOrigin(remote('ws://127.0.0.1:8080/ivc'), null), 'http://127.0.0.1:8080');
     assert.equal(platformOrigin(remote('wss://ivc.example:8443/ivc'), null), 'https://ivc.example:8443');
   });

@@ -109,9 +109,9 @@ describe('k6 JSON lines into the run', () => {
     // As k6 writes it: the first second, then the rest with a line cut in the middle.
     appendFileSync(file, `${K6_LINES.slice(0, 6).join('\n')}\n${K6_LINES[6]!.slice(0, 30)}`);
     tail.poll(Math.floor(Date.parse('2017-05-09T14:34:46+02:00') / 1000));
-    assert.equal(aggregator.totals.counters.get('http_requests{result:ok,load:k6,status:200}'), 1);
+    assert.equal(aggregator.totals.counters.get('http_requests{result:ok,status:200,load:k6}'), 1);
     assert.equal(
-      aggregator.totals.counters.get('http_requests{result:error,load:k6,status:503}'),
+      aggregator.totals.counters.get('http_requests{result:error,status:503,load:k6}'),
       undefined,
       'its second is still open',
     );
@@ -120,8 +120,8 @@ describe('k6 JSON lines into the run', () => {
     tail.close();
     aggregator.closeAll();
     const c = aggregator.totals.counters;
-    assert.equal(c.get('http_requests{result:error,load:k6,status:503}'), 1);
-    assert.equal(c.get('http_requests{result:failed,load:k6,status:network}'), 1);
+    assert.equal(c.get('http_requests{result:error,status:503,load:k6}'), 1);
+    assert.equal(c.get('http_requests{result:failed,status:network,load:k6}'), 1);
     assert.equal(c.get('k6_rate{result:true,metric:checks}'), 1);
     assert.equal(c.get('k6_rate{result:false,metric:checks}'), 1);
     assert.deepEqual(tail.skipped, { lines: 1, first: 'not JSON' });
@@ -181,7 +181,7 @@ thresholds:
     ]);
     assert.deepEqual(trend.thresholds, { 'p(95)<5000': false });
     assert.deepEqual(k6.metrics['http_requests{result:ok}']?.thresholds, { 'count>1000000': true });
-    const counter = k6.metrics['http_requests{result:ok,load:stats,status:200}']!;
+    const counter = k6.metrics['http_requests{result:ok,status:200,load:stats}']!;
     assert.deepEqual(Object.keys(counter).sort(), ['count', 'rate']);
     assert.deepEqual(Object.keys(k6.metrics.devices_target!).sort(), ['max', 'min', 'value']);
   });

@@ -196,6 +196,7 @@ describe('problems are located and explained', () => {
     assert.deepEqual(ok.target, {
       kind: 'remote',
       url: 'wss://127.0.0.1:9443/ivc',
+      urls: ['wss://127.0.0.1:9443/ivc'],
       ca: join(dir, 'ca.pem'),
       insecure: false,
     });
@@ -209,6 +210,41 @@ describe('problems are located and explained', () => {
       'target: { url: "wss://127.0.0.1:9/ivc", ca: nope.pem }\ndevices: { count: 1, password: x }\n',
     );
     assert.match(only(missing, 'target.ca').message, /file not found/);
+  });
+
+  it('a target may list several URLs; a bad or repeated one is named with its file, index and line', () => {
+    const both = loadScenario(
+      write(
+        'target:\n  - ws://127.0.0.1:9001/ivc\n  - ws://127.0.0.1:9002/ivc\ndevices: { count: 1, password: x }\n',
+      ),
+      { env: {} },
+    );
+    assert.deepEqual(both.target, {
+      kind: 'remote',
+      url: 'ws://127.0.0.1:9001/ivc',
+      urls: ['ws://127.0.0.1:9001/ivc', 'ws://127.0.0.1:9002/ivc'],
+      ca: null,
+      insecure: false,
+    });
+    const file = write(
+      'target:\n  url:\n    - ws://127.0.0.1:9001/ivc\n    - ws://127.0.0.1:9001/ivc\n    - http://127.0.0.1:9003/ivc\ndevices: { count: 1, password: x }\n',
+    );
+    const result = validateScenarioFile(file, { env: {} });
+    assert.equal(result.ok, false);
+    const text = result.errors.map(formatProblem).join('\n');
+    // Each mistake with its file, line and field path (the element of the list).
+    assert.match(text, new RegExp(`${file}:5:\\d+ +target\\.url\\[2\\] .*ws:// or wss:// URL`));
+    assert.equal(result.errors.length, 1, text);
+    const twice = validateScenarioFile(
+      write(
+        'target: [ws://127.0.0.1:9001/ivc, ws://127.0.0.1:9001/ivc]\ndevices: { count: 1, password: x }\n',
+      ),
+      { env: {} },
+    );
+    assert.match(
+      twice.ok ? '' : twice.errors.map(formatProblem).join('\n'),
+      /:1:\d+ +target\[1\] .*listed twice/,
+    );
   });
 
   it('a constant arrival rate needs a duration', () => {

@@ -49,7 +49,13 @@ devices:
 describe('${VAR} in any string', () => {
   it('substitutes the environment into the target, keeping case, with :- defaults', () => {
     const s = loadScenario(write(REMOTE), { env: { IVC_HOST: 'Lab-Host', PW: 'x' } });
-    assert.deepEqual(s.target, { kind: 'remote', url: 'ws://Lab-Host:8080/ivc', ca: null, insecure: false });
+    assert.deepEqual(s.target, {
+      kind: 'remote',
+      url: 'ws://Lab-Host:8080/ivc',
+      urls: ['ws://Lab-Host:8080/ivc'],
+      ca: null,
+      insecure: false,
+    });
     const set = loadScenario(write(REMOTE), { env: { IVC_HOST: '127.0.0.1', IVC_PORT: '9001', PW: 'x' } });
     assert.equal(set.target.kind === 'remote' && set.target.url, 'ws://127.0.0.1:9001/ivc');
     assert.deepEqual(set.parameters.variables, ['IVC_HOST', 'IVC_PORT']);

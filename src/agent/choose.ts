@@ -31,6 +31,8 @@ export function chooseAgents(
   planned: number,
   scenario: Pick<Scenario, 'target'>,
   cores: number,
+  /** The embedded platform runs in this process (not in platform processes of its own). */
+  platformHere = scenario.target.kind === 'embedded',
 ): AgentPlan | null {
   const timing = {
     joinTimeoutMs: options?.joinTimeoutMs ?? 60_000,
@@ -42,7 +44,7 @@ export function chooseAgents(
   }
   const perProcess = options?.devicesPerProcess ?? DEFAULT_DEVICES_PER_PROCESS;
   // The embedded platform holds the server side of every device in this process too.
-  const socketsHere = planned * (scenario.target.kind === 'embedded' ? 2 : 1);
+  const socketsHere = planned * (platformHere ? 2 : 1);
   const count = options?.localAgents ?? (socketsHere > perProcess ? Math.ceil(planned / perProcess) : 0);
   if (count <= 0) return null;
   return {

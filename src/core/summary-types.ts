@@ -45,7 +45,8 @@ export interface RunSummary {
     cores: number;
     memory_bytes: number;
   };
-  target: { kind: 'embedded' | 'remote'; url: string | null };
+  /** `urls`: every device endpoint of a remote target (absent before 0.3 and for the embedded one). */
+  target: { kind: 'embedded' | 'remote'; url: string | null; urls?: string[] };
   devices: {
     planned: number;
     workers: number;
@@ -81,6 +82,8 @@ export interface RunSummary {
   capacity: CapacitySummary | null;
   /** What the players of `viewers:` saw, by protocol (absent without players). */
   viewers?: Record<string, ViewerProtocolSummary>;
+  /** Only in a run made by `ivtfarm merge`: how its per-second series was combined. */
+  merge?: MergeFacts;
 }
 
 /** One protocol's players (src/viewer/summary.ts); times in ms. */
@@ -98,4 +101,20 @@ export interface ViewerProtocolSummary {
   bitrate_bps: number | null;
   /** Counted failures by reason (docs/viewers.md). */
   failures: Record<string, number>;
+}
+
+/** How `ivtfarm merge` combined the shards' per-second histograms. */
+export interface MergeFacts {
+  shards: string[];
+  /**
+   * `exact`: every second's percentiles come from the shards' buckets added up; `worst_shard`:
+   * some seconds had no buckets in a shard (a run made before histograms.jsonl), their
+   * percentiles are the worst shard's.
+   */
+  per_second_percentiles: 'exact' | 'worst_shard';
+  /** Histogram-seconds that two or more shards shared, merged from buckets / from summaries. */
+  exact_seconds: number;
+  approximate_seconds: number;
+  /** Shard directories with no histograms.jsonl. */
+  shards_without_buckets: string[];
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { actionRequests } from '../api/http-load-action.js';
 import { capacityStages } from '../capacity/index.js';
 import { httpLoadOf } from '../http-load/source.js';
+import type { RunningCluster } from '../ivc/cluster.js';
 import type { RunningIvc } from '../ivc/server.js';
 import { k6Of, requireK6 } from '../k6/launch.js';
 import { Aggregator } from '../metrics/aggregator.js';
@@ -21,9 +22,12 @@ import { PrometheusEndpoint } from '../run/observers/prometheus.js';
 import { TimeseriesWriter } from '../run/observers/timeseries.js';
 import type { RunOptions, RunResult } from '../run/options.js';
 import {
+  clusterFacts,
+  embeddedProcesses,
   NO_ORDERS,
   prepareLadder,
   resolvePush,
+  startEmbeddedCluster,
   startEmbeddedPlatform,
   startEmbeddedPlayback,
 } from '../run/platform.js';
@@ -79,6 +83,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const thresholds = thresholdsOf(scenario);
     const windows = new WindowTotals(thresholdWindows(thresholds)).attach(aggregator);
 
+    const platformProcesses = embeddedProcesses(scenario, planned.length, options.platformProcesses);
+
     // ---- agents, when the devices run in other processes: all joined, or the run is refused ----
     const agents = await gatherAgents(
       options.agents,
@@ -87,6 +93,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       availableParallelism(),
       resources,
       progress,
+      platformProcesses === 1,
     );
 
     if (agents && api?.orders)
@@ -104,7 +111,13 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     output.writeJson('scenario.json', maskSecrets(scenario));
     let ivc: RunningIvc | null = null;
     let playback: EmbeddedPlayback | null = null;
-    if (scenario.target.kind === 'embedded') {
+    let cluster: RunningCluster | null = null;
+    if (platformProcesses > 1) {
+      cluster = resources.add('embedded platform', await startEmbeddedCluster(scenario, platformProcesses));
+      progress.log(
+        `embedded reference IVC in ${platformProcesses} processes, admin API on ${cluster.httpUrl} (devices: ${cluster.deviceUrls.join(' ')})`,
+      );
+    } else if (platformProcesses === 1) {
       ivc = resources.add('embedded platform', await startEmbeddedPlatform(scenario));
       progress.log(`embedded reference IVC on ${ivc.httpUrl} (devices: ${ivc.url})`);
       const served = await startEmbeddedPlayback(ivc);
@@ -119,7 +132,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       Math.min(scenario.workers || availableParallelism(), planned.length || 1),
     );
     const init = (w: number, devices: PlannedDevice[]) =>
-      workerInit(scenario, { ...options, ivc, mediaDir: media.dir }, w, devices);
+      workerInit(
+        scenario,
+        { ...options, ivc, platformUrls: cluster?.deviceUrls, mediaDir: media.dir },
+        w,
+        devices,
+      );
     const abortOnCrash = (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort';
     const fleet = resources.add(
       'workers',
@@ -151,7 +169,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     const httpLoad = usersHere
       ? httpLoadOf(
           scenario,
-          ivc?.httpUrl ?? null,
+          ivc?.httpUrl ?? cluster?.httpUrl ?? null,
           stairs,
           aggregator,
           progress,
@@ -164,8 +182,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       resources.add('HTTP load', httpLoad);
       await httpLoad.prepare();
     }
+    const platformAddress =
+      ivc ?? (cluster ? { url: cluster.deviceUrls[0]!, httpUrl: cluster.httpUrl } : null);
     const k6Token = usersHere && scenario.k6 && apiClient ? await apiClient.currentToken() : null;
-    const k6 = usersHere ? k6Of(scenario, ivc, planned, output.dir, aggregator, progress, k6Token) : null;
+    const k6 = usersHere
+      ? k6Of(scenario, platformAddress, planned, output.dir, aggregator, progress, k6Token)
+      : null;
     if (k6) resources.add('k6', k6);
 
     // ---- observers: every closed second goes to each, in this order ----
@@ -225,7 +247,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
     await resources.close(pipeline);
     if (stop.error) throw stop.error;
     const endedAt = new Date();
-    const platform = platformFacts(ivc, driver, api?.orders ?? null, (q) => media.rendition(q).bitrate);
+    const platform = cluster
+      ? await clusterFacts(cluster)
+      : platformFacts(ivc, driver, api?.orders ?? null, (q) => media.rendition(q).bitrate);
     await resources.closeAll();
 
     // ---- the verdict ----

@@ -2,7 +2,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { cpuThreadLimit, withCpuPool } from '../core/cpu-pool.js';
 import type { RunSummary } from '../core/summary-types.js';
-import type { SecondSample } from '../metrics/aggregator.js';
 import { evaluateThresholds } from '../metrics/thresholds.js';
 import { mergeTotals, RunTotals } from '../metrics/totals.js';
 import { checksPassed, DEFAULT_CHECKS, devicesLostJudged, evaluateChecks } from '../run/checks.js';
@@ -10,7 +9,7 @@ import { runExitCode, verdictOf } from '../run/exit-codes.js';
 import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
 import { viewerSummary } from '../viewer/summary.js';
-import { mergeSeconds } from './merge-series.js';
+import { bucketsFile, mergeParts, type SeriesPart } from './merge-series.js';
 import type { MergeSeriesTask } from './merge-task.js';
 import { metricTables, verdictReasons } from './summary.js';
 
@@ -60,15 +59,15 @@ function mergeWindowTotals(shards: readonly ShardRun[]): Map<string, RunTotals> 
  * the shards are dealt round-robin to at most cpuThreadLimit() pool tasks, each parses and merges
  * its own, and the partial series (already one per task) merge here.
  */
-async function mergeShardSeries(dirs: readonly string[], signal?: AbortSignal): Promise<SecondSample[]> {
+async function mergeShardSeries(dirs: readonly string[], signal?: AbortSignal): Promise<SeriesPart> {
   const threads = Math.min(dirs.length, cpuThreadLimit());
   const groups = Array.from({ length: threads }, (_, g) => dirs.filter((_, i) => i % threads === g));
   const task = new URL('./merge-task.js', import.meta.url);
-  const partials = await withCpuPool<MergeSeriesTask, SecondSample[], SecondSample[][]>(
+  const partials = await withCpuPool<MergeSeriesTask, SeriesPart, SeriesPart[]>(
     { task, maxThreads: threads },
     (pool) => Promise.all(groups.map((group) => pool.run({ dirs: group }, { signal }))),
   );
-  return partials.length === 1 ? partials[0]! : mergeSeconds(partials);
+  return partials.length === 1 ? partials[0]! : mergeParts(partials);
 }
 
 /**
@@ -161,7 +160,15 @@ export async function mergeRuns(
   const out = resolve(outDir);
   mkdirSync(out, { recursive: true });
   writeFileSync(join(out, 'scenario.json'), `${JSON.stringify(first.scenario, null, 2)}\n`);
-  writeFileSync(join(out, 'timeseries.jsonl'), merged.map((s) => `${JSON.stringify(s)}\n`).join(''));
+  writeFileSync(join(out, 'timeseries.jsonl'), merged.seconds.map((s) => `${JSON.stringify(s)}\n`).join(''));
+  writeFileSync(join(out, 'histograms.jsonl'), bucketsFile(merged));
+  summary.merge = {
+    shards: shards.map((s) => s.dir),
+    per_second_percentiles: merged.approximateSeconds > 0 ? 'worst_shard' : 'exact',
+    exact_seconds: merged.exactSeconds,
+    approximate_seconds: merged.approximateSeconds,
+    shards_without_buckets: merged.withoutBuckets,
+  };
   writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
 }

@@ -8,8 +8,10 @@ import type { PlannedDevice } from './plan.js';
 /** Everything a worker needs to run its shard; structured-cloned once at spawn. */
 export interface WorkerInit {
   workerIndex: number;
-  /** Platform endpoint without the login query. */
+  /** Platform endpoint without the login query (the first of `urls`). */
   url: string;
+  /** Every endpoint of the platform: each device logs in to `targetUrlFor(its login code, urls)`. */
+  urls: string[];
   tls: DeviceTls | null;
   /** The devices' login password (kept in memory only; never logged). */
   password: string;

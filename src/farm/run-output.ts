@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 export class RunOutput {
   readonly dir: string;
   private readonly series: WriteStream;
+  /** `histograms.jsonl`: each second's histogram buckets, so a merge of shards stays exact. */
+  private readonly buckets: WriteStream;
 
   constructor(baseDir: string, name: string, startedAt: Date) {
     const stamp = startedAt.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -28,14 +30,16 @@ export class RunOutput {
     }
     this.dir = dir;
     this.series = createWriteStream(join(dir, 'timeseries.jsonl'), { flags: 'a' });
+    this.buckets = createWriteStream(join(dir, 'histograms.jsonl'), { flags: 'a' });
   }
 
   path(file: string): string {
     return join(this.dir, file);
   }
 
-  appendSecond(line: string): void {
+  appendSecond(line: string, bucketsLine: string | null = null): void {
     this.series.write(line);
+    if (bucketsLine !== null) this.buckets.write(bucketsLine);
   }
 
   writeJson(file: string, value: unknown): string {
@@ -46,7 +50,9 @@ export class RunOutput {
     return path;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolveClose) => this.series.end(resolveClose));
+  async close(): Promise<void> {
+    await Promise.all(
+      [this.series, this.buckets].map((stream) => new Promise((resolveClose) => stream.end(resolveClose))),
+    );
   }
 }

@@ -121,7 +121,7 @@ export function buildSummary(input: SummaryInput): RunSummary {
     target:
       scenario.target.kind === 'embedded'
         ? { kind: 'embedded', url: null }
-        : { kind: 'remote', url: maskUrl(scenario.target.url) },
+        : { kind: 'remote', url: maskUrl(scenario.target.url), urls: scenario.target.urls.map(maskUrl) },
     devices: {
       planned: input.devicesPlanned,
       workers: input.workers,

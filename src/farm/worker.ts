@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { deviceSeed, seededRandom } from '../core/random.js';
 import { Scheduler } from '../core/scheduler.js';
+import { targetUrlFor } from '../core/target-choice.js';
 import { SimulatedDevice } from '../device/device.js';
 import { GeneratorHealthSampler } from '../metrics/health.js';
 import { MetricsRegistry } from '../metrics/registry.js';
@@ -58,7 +59,7 @@ function device(i: number): SimulatedDevice {
     const plan = init.devices[i]!;
     d = new SimulatedDevice(
       {
-        url: init.url,
+        url: targetUrlFor(plan.loginCode, init.urls),
         loginCode: plan.loginCode,
         password: init.password,
         index: plan.index,

@@ -106,7 +106,11 @@ export async function handleAdminApi(
  * `GET /api/session` tells the monitor page whether it must ask for the admin token;
  * `POST /api/session {"token": …}` trades the token for a session cookie.
  */
-async function browserSession(guard: AdminGuard, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function browserSession(
+  guard: AdminGuard,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const refusal = guard.checkSite(req);
   if (refusal) {
     req.resume();

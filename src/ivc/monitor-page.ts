@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+
 /**
  * The device monitor page (`GET /?login_code=X`): static HTML with a small inline script, no
  * framework, no external resources. Device strings only ever reach the DOM through
@@ -175,3 +177,16 @@ export const monitorPageHtml = `<!doctype html>
 </body>
 </html>
 `;
+
+/** Serves the page (the caller checked the site: it is only served under the platform's names). */
+export function sendMonitorPage(res: ServerResponse, method: string): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-length': Buffer.byteLength(monitorPageHtml),
+    // The page loads nothing from elsewhere, and no other page may frame it.
+    'content-security-policy':
+      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
+    'x-frame-options': 'DENY',
+  });
+  res.end(method === 'HEAD' ? undefined : monitorPageHtml);
+}

@@ -9,9 +9,9 @@ import { receiveAlarmPicture } from './alarm-upload.js';
 import { IvcCommands } from './commands.js';
 import { serveFirmware } from './firmware.js';
 import { HandshakeDeadline } from './handshake-deadline.js';
-import { refuseUpgrade, requestUrl, sendError } from './http-util.js';
+import { closeServer, refuseUpgrade, requestUrl, sendError } from './http-util.js';
 import { handleDeviceUpgrade } from './login.js';
-import { monitorPageHtml } from './monitor-page.js';
+import { sendMonitorPage } from './monitor-page.js';
 import { type IvcOptions, resolveOptions } from './options.js';
 import { IvcPlatform } from './platform.js';
 import { UserApi, userApiMethodsFor } from './user-api.js';
@@ -145,19 +145,13 @@ export async function startIvc(options: IvcOptions = {}): Promise<RunningIvc> {
       handshakes.close();
       for (const ws of devices.clients) ws.terminate();
       for (const ws of monitors.clients) ws.terminate();
-      await Promise.all([
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        }),
-        ingest?.close(),
-      ]);
+      await Promise.all([closeServer(server), ingest?.close()]);
     },
   };
 }
 
 /** Starts the RTMP ingest beside the platform, with the same clear message for a taken port. */
-async function startIngest(
+export async function startIngest(
   host: string,
   options: { port: number; discard: boolean; maxStreams: number },
 ): Promise<RtmpIngestServer> {
@@ -227,15 +221,7 @@ async function route(
       sendError(res, refusal.status, refusal.message);
       return;
     }
-    res.writeHead(200, {
-      'content-type': 'text/html; charset=utf-8',
-      'content-length': Buffer.byteLength(monitorPageHtml),
-      // The page loads nothing from elsewhere, and no other page may frame it.
-      'content-security-policy':
-        "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
-      'x-frame-options': 'DENY',
-    });
-    res.end(method === 'HEAD' ? undefined : monitorPageHtml);
+    sendMonitorPage(res, method);
   } else if (parts[1] === 'ivc' || parts[1] === 'monitor') {
     sendError(res, 426, `${path} is a WebSocket endpoint`);
   } else if (parts[1] === 'firmware') {

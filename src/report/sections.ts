@@ -53,9 +53,7 @@ export function headerSection(i: SectionInput): string {
     );
     meta.push(`${s.devices.planned} devices planned on ${s.devices.workers} worker(s)`);
     if (s.devices.shard !== '0/1') meta.push(`shard ${s.devices.shard}`);
-    meta.push(
-      `target ${s.target.kind === 'embedded' ? 'embedded reference IVC' : (s.target.url ?? 'remote')}`,
-    );
+    meta.push(`target ${s.target.kind === 'embedded' ? 'embedded reference IVC' : targetNames(s.target)}`);
     for (const [k, v] of Object.entries(s.run.tags ?? {})) meta.push(`${k}=${v}`);
     for (const m of s.devices.mix ?? [])
       if (Object.keys(m.tags).length > 0)
@@ -453,10 +451,16 @@ export function environmentSection(i: SectionInput): string {
       ['cpu', e.cpu],
       ['cores', e.cores],
       ['memory', `${num(e.memory_bytes / 1024 ** 3)} GiB`],
-      ['target', s.target.kind === 'embedded' ? 'embedded' : (s.target.url ?? 'remote')],
+      ['target', s.target.kind === 'embedded' ? 'embedded' : targetNames(s.target)],
       ['workers', s.devices.workers],
       ['shard', s.devices.shard],
     );
   }
   return section('environment', 'Environment', table(['what', 'value'], rows));
+}
+
+/** A remote target's device endpoints, as the summary names them (masked). */
+function targetNames(target: ReportSummary['target']): string {
+  const urls = target.urls ?? (target.url ? [target.url] : []);
+  return urls.length > 0 ? urls.join(', ') : 'remote';
 }

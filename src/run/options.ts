@@ -28,6 +28,8 @@ export interface RunOptions {
   observers?: RunObserver[];
   /** Devices in agent processes: remote ones that join, or local ones started here. */
   agents?: AgentRunOptions;
+  /** Processes of the embedded platform (`--platform-processes`; default: platform.ts embeddedProcesses). */
+  platformProcesses?: number;
 }
 
 export interface RunResult {

@@ -3,6 +3,7 @@
 // or mistyped target stops the run at once with a plain message instead of a run of failures.
 
 import { connect } from 'node:net';
+import { targetUrlFor } from '../core/target-choice.js';
 import { classifyLoginError, loginUrl, openSocket } from '../device/connect.js';
 import { refusalMeaning } from '../farm/fleet.js';
 import type { PlannedDevice } from '../farm/plan.js';
@@ -20,13 +21,13 @@ function refused(message: string, hint: string): RunRefused {
   return new RunRefused(`preflight: ${message} — ${hint}${end} ${NOTHING_STARTED}`, ExitCode.PreflightFailed);
 }
 
-/** One device login with the scenario's credentials; resolves once the platform accepted it. */
-function tryLogin(scenario: Scenario, device: PlannedDevice): Promise<void> {
+/** One device login to `endpoint` with the scenario's credentials; resolves once the platform accepted it. */
+function tryLogin(scenario: Scenario, endpoint: string, device: PlannedDevice): Promise<void> {
   if (scenario.target.kind !== 'remote') return Promise.resolve();
   const target = scenario.target;
-  const shown = maskUrl(target.url);
+  const shown = maskUrl(endpoint);
   const url = loginUrl(
-    target.url,
+    endpoint,
     device.loginCode,
     scenario.devices.password,
     device.hardwareModel,
@@ -123,12 +124,21 @@ function tryConnect(what: string, template: string): Promise<void> {
 }
 
 /**
- * Connects once to every target the scenario names and throws `RunRefused` (exit 3) when one
- * cannot be reached or refuses the credentials. The embedded platform needs no check.
+ * Connects once to every target the scenario names — each of several device URLs with a device
+ * that will use it — and throws `RunRefused` (exit 3) when one cannot be reached or refuses the
+ * credentials. The embedded platform needs no check.
  */
 export async function preflight(scenario: Scenario, planned: readonly PlannedDevice[]): Promise<void> {
   const first = planned[0];
-  if (first) await tryLogin(scenario, first);
+  if (first && scenario.target.kind === 'remote') {
+    const urls = scenario.target.urls;
+    for (const endpoint of urls) {
+      // Planned devices that use this URL: a registry-checked platform knows only its own.
+      const device =
+        urls.length > 1 ? planned.find((d) => targetUrlFor(d.loginCode, urls) === endpoint) : first;
+      await tryLogin(scenario, endpoint, device ?? first);
+    }
+  }
   const push = scenario.devices.push;
   if (push && push.url !== 'embedded') await tryConnect('devices.push.url', push.url);
   for (const [i, load] of scenario.httpLoad.entries())

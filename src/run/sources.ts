@@ -30,8 +30,9 @@ export async function gatherAgents(
   cores: number,
   resources: Resources,
   progress: ProgressDisplay,
+  platformHere = scenario.target.kind === 'embedded',
 ): Promise<Agents | null> {
-  const plan = chooseAgents(options, planned, scenario, cores);
+  const plan = chooseAgents(options, planned, scenario, cores, platformHere);
   if (!plan) return null;
   const hub = resources.add('agents', await AgentHub.open(plan, progress));
   await hub.gather();

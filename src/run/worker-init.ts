@@ -7,6 +7,8 @@ import { resolvePush } from './platform.js';
 
 export interface WorkerInitOptions {
   ivc: RunningIvc | null;
+  /** The device URLs of an embedded platform in several processes (instead of `ivc`). */
+  platformUrls?: string[];
   mediaDir: string;
   deviceTimings?: WorkerInit['timings'];
   crashWorkers?: Record<number, number>;
@@ -20,9 +22,17 @@ export function workerInit(
   devices: PlannedDevice[],
 ): WorkerInit {
   const upgrade = scenario.events.find((e) => e.action === 'upgrade');
+  const urls = options.ivc
+    ? [options.ivc.url]
+    : options.platformUrls
+      ? options.platformUrls
+      : scenario.target.kind === 'remote'
+        ? scenario.target.urls
+        : [''];
   return {
     workerIndex: index,
-    url: options.ivc ? options.ivc.url : scenario.target.kind === 'remote' ? scenario.target.url : '',
+    url: urls[0]!,
+    urls,
     tls:
       scenario.target.kind === 'remote'
         ? { caFile: scenario.target.ca ?? undefined, insecure: scenario.target.insecure }

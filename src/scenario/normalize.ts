@@ -19,7 +19,7 @@ import type { FieldProblem } from './errors.js';
 import { normalizeHttpLoad } from './http-load.js';
 import type { PathSegment } from './locate.js';
 import type { ScenarioFile } from './schema.js';
-import { resolvePassword } from './secrets.js';
+import { maskUrl, resolvePassword } from './secrets.js';
 import { stagesDurationMs } from './stages.js';
 import { normalizeTags } from './tags.js';
 import { checkLoginCode, LOGIN_CODE_PLACEHOLDERS, TemplateError } from './template.js';
@@ -130,7 +130,8 @@ class Normalizer {
 
   run(raw: ScenarioFile): Scenario {
     const target = this.target(raw);
-    const onLoopback = target.kind === 'embedded' || isLoopbackHost(new URL(target.url).hostname);
+    const onLoopback =
+      target.kind === 'embedded' || target.urls.every((u) => isLoopbackHost(new URL(u).hostname));
     const devices = this.devices(raw, target, onLoopback);
     const capacity = raw.capacity ? this.capacity(raw, devices) : null;
     const load = capacity ? capacityLoad(capacity, devices.count) : this.load(raw, devices.count);
@@ -211,8 +212,8 @@ class Normalizer {
 
   target(raw: ScenarioFile): Target {
     const t = raw.target ?? 'embedded';
-    const spec = typeof t === 'string' ? { url: t } : t;
-    const path: PathSegment[] = typeof t === 'string' ? ['target'] : ['target', 'url'];
+    const spec = typeof t === 'string' || Array.isArray(t) ? { url: t } : t;
+    const path: PathSegment[] = typeof t === 'string' || Array.isArray(t) ? ['target'] : ['target', 'url'];
     const tlsOnly = (field: 'ca' | 'insecure') =>
       this.problem(['target', field], `only applies to a wss:// target`, undefined, 'key');
     if (spec.url === 'embedded') {
@@ -220,19 +221,26 @@ class Normalizer {
       if ('insecure' in spec && spec.insecure !== undefined) tlsOnly('insecure');
       return { kind: 'embedded' };
     }
-    let url: URL;
-    try {
-      url = new URL(spec.url);
-    } catch {
-      this.problem(path, 'not a valid URL', 'ws://host:port/ivc or wss://host:port/ivc');
-      return { kind: 'embedded' };
+    const listed = Array.isArray(spec.url) ? spec.url : [spec.url];
+    const urls: string[] = [];
+    for (const [i, text] of listed.entries()) {
+      const at = Array.isArray(spec.url) ? [...path, i] : path;
+      try {
+        new URL(text);
+      } catch {
+        this.problem(at, 'not a valid URL', 'ws://host:port/ivc or wss://host:port/ivc');
+        continue;
+      }
+      if (urls.includes(text)) this.problem(at, `${maskUrl(text)} is listed twice`, 'each URL once');
+      else urls.push(text);
     }
+    if (urls.length === 0) return { kind: 'embedded' };
     const ca = 'ca' in spec ? spec.ca : undefined;
     const insecure = 'insecure' in spec ? spec.insecure : undefined;
-    if (url.protocol === 'ws:') {
+    if (!urls.some((u) => u.startsWith('wss:'))) {
       if (ca !== undefined) tlsOnly('ca');
       if (insecure !== undefined) tlsOnly('insecure');
-      return { kind: 'remote', url: spec.url, ca: null, insecure: false };
+      return { kind: 'remote', url: urls[0]!, urls, ca: null, insecure: false };
     }
     if (ca !== undefined && insecure === true) {
       this.problem(
@@ -244,7 +252,8 @@ class Normalizer {
     }
     return {
       kind: 'remote',
-      url: spec.url,
+      url: urls[0]!,
+      urls,
       ca: ca !== undefined ? this.existing(ca, ['target', 'ca']) : null,
       insecure: insecure ?? false,
     };

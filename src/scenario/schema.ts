@@ -59,22 +59,37 @@ const Count = (min: number, max: number) =>
 const Text = (expected = 'a string') => Type.String({ expected });
 const NonEmpty = (expected: string) => Type.String({ minLength: 1, expected });
 
+/** Several device endpoints of one platform (its access gateways); each device keeps to one. */
+const TargetUrlList = Type.Array(
+  Type.String({ pattern: '^wss?://\\S+$', expected: 'a ws:// or wss:// URL' }),
+  { minItems: 1, expected: 'a list of ws:// or wss:// URLs' },
+);
+
 export const TargetSchema = Type.Union(
   [
     Type.String({ pattern: '^(?:embedded|wss?://\\S+)$' }),
+    TargetUrlList,
     Strict(
       {
-        url: Type.String({
-          pattern: '^(?:embedded|wss?://\\S+)$',
-          expected: '`embedded` or a ws:// or wss:// URL',
-        }),
+        url: Type.Union(
+          [
+            Type.String({
+              pattern: '^(?:embedded|wss?://\\S+)$',
+              expected: '`embedded` or a ws:// or wss:// URL',
+            }),
+            TargetUrlList,
+          ],
+          { expected: '`embedded`, a ws:// or wss:// URL, or a list of them' },
+        ),
         ca: Type.Optional(NonEmpty('a path to a PEM file with the CA certificate(s)')),
         insecure: Type.Optional(Type.Boolean({ expected: 'true or false' })),
       },
       'an object { url, ca, insecure }',
     ),
   ],
-  { expected: '`embedded`, a ws:// or wss:// URL, or { url, ca, insecure }' },
+  {
+    expected: '`embedded`, a ws:// or wss:// URL, a list of them, or { url, ca, insecure }',
+  },
 );
 
 export const PasswordSchema = Type.Union(

@@ -103,7 +103,10 @@ export function maskSecrets(scenario: Scenario): Scenario {
   const copy = structuredClone(scenario);
   maskHttpLoad(copy);
   if (copy.devices.password !== '') copy.devices.password = MASK;
-  if (copy.target.kind === 'remote') copy.target.url = maskUrl(copy.target.url);
+  if (copy.target.kind === 'remote') {
+    copy.target.url = maskUrl(copy.target.url);
+    copy.target.urls = copy.target.urls.map(maskUrl);
+  }
   copy.parameters.overrides = maskOverrides(copy.parameters.overrides);
   if (copy.api) {
     const auth = copy.api.auth;

@@ -24,7 +24,16 @@ export type PlatformEventName =
 
 export type Target =
   | { kind: 'embedded' }
-  | { kind: 'remote'; url: string /** absolute path */; ca: string | null; insecure: boolean };
+  | {
+      kind: 'remote';
+      /** The first of `urls` (a single-URL target has only this one). */
+      url: string;
+      /** Every device endpoint (a platform's access gateways); devices spread by `targetUrlFor`. */
+      urls: string[];
+      /** absolute path */
+      ca: string | null;
+      insecure: boolean;
+    };
 
 /** Where the password came from; safe to print (never the value). */
 export type PasswordSource =
