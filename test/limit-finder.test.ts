@@ -138,3 +138,33 @@ capacity:
     [true, true, true, false],
   );
 });
+
+test('a capacity search whose first step already breaks names no capacity and fails (exit 99), saying start lower', async () => {
+  const result = await runInline(`
+name: limit-finder-none
+target: embedded
+devices:
+  count: 200
+  login_code: "lfn-{index:04}"
+  mix: [{ weight: 1, kind: camera }]
+platform:
+  refuse_logins_after: 50
+capacity:
+  mode: devices
+  start: 100
+  step: 100
+  max: 200
+  ramp: 2s
+  hold: 3s
+  sustain: 2s
+  service_levels:
+    "logins{result:refused}": "rate<0.001"
+`);
+  const c = result.summary.capacity;
+  assert.equal(c?.capacity, null);
+  assert.equal(c?.broke_at, 100);
+  const check = result.summary.checks?.find((k) => k.name === 'capacity step held');
+  assert.ok(check && !check.ok, JSON.stringify(result.summary.checks));
+  assert.match(check.reason, /the first level, 100 devices, already broke .*start lower/);
+  assert.equal(result.exitCode, 99);
+});

@@ -15,10 +15,9 @@ type Device = {
 test("ivtfarm ivc --strict counts a vendor fleet's login pairs as violations", async () => {
   const ivc = startCli(['ivc', '--port', '0', '--strict']);
   let api = '';
-  await eventually('the platform to listen', () => {
-    api = /admin API:\s+(\S+)/.exec(ivc.output())?.[1] ?? '';
-    return api !== '';
-  });
+  // The last line of its banner: the lines before it have been written too.
+  await eventually('the platform to listen', () => /vendor quirks:/.test(ivc.output()));
+  api = /admin API:\s+(\S+)/.exec(ivc.output())?.[1] ?? '';
   assert.match(ivc.output(), /vendor quirks:\s+counted as violations \(--strict\)/);
   const ws = /devices connect to: (\S+)/.exec(ivc.output())![1]!;
   const fleet = startCli(

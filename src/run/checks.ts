@@ -1,12 +1,13 @@
 // The built-in run checks: always on (each can be turned off under `checks:`), judged at the end
 // of the run from its totals, so a run where nothing happened can never pass.
 
+import type { CapacitySummary } from '../capacity/types.js';
 import { parseSeriesKey } from '../metrics/labels.js';
 import type { RunChecks } from '../scenario/types.js';
 
 export interface CheckResult {
   /** Stable name (JUnit test case, summary.json). */
-  name: 'devices came online' | 'devices never online' | 'devices lost';
+  name: 'devices came online' | 'devices never online' | 'devices lost' | 'capacity step held';
   ok: boolean;
   /** Why it passed or failed, in words a person acts on. */
   reason: string;
@@ -20,6 +21,8 @@ export interface CheckInput {
   lost: ReadonlyArray<{ worker: number; devices: number; error: string; who?: string }>;
   /** The limit finder pushes until logins fail: the never-online share is not a fault there. */
   capacitySearch: boolean;
+  /** The limit finder's result (null: no capacity search, or not known, as in a merge). */
+  capacity?: CapacitySummary | null;
 }
 
 /** The checks of a scenario written before `checks:` existed: all on. */
@@ -28,6 +31,7 @@ export const DEFAULT_CHECKS: RunChecks = {
   anyOnline: true,
   neverOnline: 0,
   lostDevices: true,
+  capacityHeld: true,
 };
 
 const pct = (x: number) => `${Number((x * 100).toPrecision(3))} %`;
@@ -109,7 +113,27 @@ export function evaluateChecks(input: CheckInput): CheckResult[] {
           : `${lostDevices} devices lost: ${input.lost.map((l) => `${l.who ?? `worker ${l.worker}`} crashed (${l.error})`).join('; ')}`,
       skipped: false,
     });
+  const capacity = input.capacity;
+  if (capacity) results.push(capacityCheck(capacity, checks.capacityHeld));
   return results;
+}
+
+/** A capacity search that found no level holding names no capacity: it cannot pass. */
+function capacityCheck(c: CapacitySummary, on: boolean): CheckResult {
+  const name = 'capacity step held';
+  if (!on) return off(name, 'capacity_held');
+  if (c.capacity !== null)
+    return {
+      name,
+      ok: true,
+      reason: `capacity ${c.capacity} ${c.unit} (the last step that held)`,
+      skipped: false,
+    };
+  const reason =
+    c.broke_at !== null
+      ? `no step of the capacity search held: the first level, ${c.broke_at} ${c.unit}, already broke (${c.first_broken ?? 'a service level'}); start lower`
+      : `the capacity search ended (${c.ended}) before any step was judged`;
+  return { name, ok: false, reason, skipped: false };
 }
 
 /** Every check held, the lost-devices one aside (it has its own exit code, 97). */

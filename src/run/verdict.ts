@@ -78,6 +78,7 @@ export function judgeRun(f: RunFacts): { exitCode: number; summary: RunSummary }
     counters: totals.counters,
     lost: f.lost,
     capacitySearch: f.scenario.capacity !== null,
+    capacity: f.capacity,
   });
   const exitCode = runExitCode({
     interrupted: f.stop.reason === 'interrupted',

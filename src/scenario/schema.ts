@@ -448,6 +448,7 @@ export const ChecksSchema = Strict({
     }),
   ),
   lost_devices: Type.Optional(Type.Boolean()),
+  capacity_held: Type.Optional(Type.Boolean()),
 });
 
 // `x-…` top-level keys are ignored, as in docker-compose: a place for YAML anchors to share.
