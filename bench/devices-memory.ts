@@ -5,6 +5,7 @@
 
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { WebSocketServer } from 'ws';
 import { deviceSeed, seededRandom } from '../src/core/random.js';
 import { Scheduler } from '../src/core/scheduler.js';
@@ -52,6 +53,16 @@ class Counts implements DeviceObserver {
   alarmRaised(): void {}
 }
 
+/** Committed and used bytes of each V8 heap space, by name. */
+function spaces(): Map<string, { committed: number; used: number }> {
+  return new Map(
+    getHeapSpaceStatistics().map((s) => [
+      s.space_name,
+      { committed: s.physical_space_size, used: s.space_used_size },
+    ]),
+  );
+}
+
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
@@ -78,6 +89,7 @@ async function main(): Promise<void> {
   await sleep(200);
   gc();
   const base = process.memoryUsage();
+  const baseSpaces = spaces();
 
   const devices: SimulatedDevice[] = [];
   const timings = { keepaliveMs: 10_000, startDelayMaxMs: 0 };
@@ -116,6 +128,7 @@ async function main(): Promise<void> {
   await sleep(100);
   gc();
   const mem = process.memoryUsage();
+  const heldSpaces = spaces();
 
   const kb = (bytes: number) => (bytes / 1024 / count).toFixed(2);
   console.log(
@@ -131,6 +144,11 @@ async function main(): Promise<void> {
   console.log(
     `external+buffers/dev  ${kb(mem.external + mem.arrayBuffers - base.external - base.arrayBuffers)} KB`,
   );
+  const perSpace = [...heldSpaces].map(([name, held]) => {
+    const was = baseSpaces.get(name) ?? { committed: 0, used: 0 };
+    return `${name.replace(/_space$/, '')} ${kb(held.used - was.used)}/${kb(held.committed - was.committed)}`;
+  });
+  console.log(`heap spaces used/committed KB per device: ${perSpace.join(', ')}`);
   console.log(
     `keepalives ${kas} in ${heldSeconds.toFixed(1)} s (${(kas / heldSeconds).toFixed(0)}/s), CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms` +
       ` = ${((cpu.user + cpu.system) / Math.max(1, kas)).toFixed(1)} µs per keepalive round trip`,

@@ -3,6 +3,7 @@
  * scheduler for all of them, and ships metric deltas to the coordinator once a second.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { HeapTrimmer } from '../core/heap-trim.js';
 import { deviceSeed, seededRandom } from '../core/random.js';
 import { Scheduler } from '../core/scheduler.js';
 import { SimulatedDevice } from '../device/device.js';
@@ -123,10 +124,22 @@ function spread(
 const alarms = new AlarmGenerator(scheduler, random, () => running, device);
 alarms.setPlan(init.alarms);
 
+/** How many of the running devices are logged in: still while nobody logs in or drops. */
+function onlineCount(): number {
+  let n = 0;
+  for (let i = 0; i < running; i++) if (devices[i]?.isOnline) n++;
+  return n;
+}
+
+// Once logins have settled, the heap the burst left behind is given back (docs/device.md#memory).
+const trimPause = registry.histogram('heap_trim_pause', { worker: String(init.workerIndex) });
+const trimmer = new HeapTrimmer({ trimmed: (_freed, pauseMs) => trimPause.record(pauseMs) });
+
 const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', delta }), {
   beforeTake: () => {
     health.tick();
     media?.tick();
+    if (!stopping) void trimmer.tick(onlineCount());
   },
 });
 

@@ -358,6 +358,14 @@ export const CATALOGUE: readonly MetricDef[] = [
     labels: ['worker'],
     description: 'V8 heap in use per thread.',
   },
+  {
+    name: 'heap_trim_pause',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['worker'],
+    description:
+      'Memory-reducing GCs a device thread ran once its devices settled after a burst (count), and how long each held its event loop.',
+  },
   // --- viewers (src/viewer): players pulling streams back; kind = protocol (rtmp, http-flv, hls)
   {
     name: 'viewer_ttff',
