@@ -11,7 +11,7 @@ import { Session } from 'node:inspector';
 import { getHeapStatistics } from 'node:v8';
 
 export interface HeapTrimOptions {
-  /** Seconds the activity figure must stay unchanged before a trim (default 3). */
+  /** Seconds the activity figure must stay unchanged, with nothing settling, before a trim (default 3). */
   quietTicks?: number;
   /** Growth of the committed heap since the last trim (or the first tick) worth a pause (default 24 MiB)… */
   minGrowthBytes?: number;
@@ -32,9 +32,11 @@ export function committedHeap(): number {
 }
 
 /**
- * Ticked once a second with a figure that changes while devices log in or drop (e.g. how many
- * are online): after it has held still for `quietTicks` and the committed heap has grown enough
- * since the last trim, runs one memory-reducing GC. The pause is that of a full GC of this thread's
+ * Ticked once a second with a figure that changes while devices log in or drop (how many are
+ * online) and whether anything is still settling (a login in flight): after the figure has held
+ * still with nothing settling for `quietTicks` and the committed heap has grown enough since the
+ * last trim, runs one memory-reducing GC. A burst the platform answers slowly holds the online
+ * count still too, so in-flight logins count as activity: the pause never lands mid-burst. The pause is that of a full GC of this thread's
  * heap (tens to hundreds of ms for 10k devices), taken once after a burst, not per tick.
  */
 export class HeapTrimmer {
@@ -65,10 +67,11 @@ export class HeapTrimmer {
   /** Resolves true when this tick trimmed (the GC runs as a task of this thread, soon after). */
   async tick(
     activity: number,
+    settling = false,
     now = performance.now(),
     heap: () => number = committedHeap,
   ): Promise<boolean> {
-    this.quiet = activity === this.lastActivity ? this.quiet + 1 : 0;
+    this.quiet = activity === this.lastActivity && !settling ? this.quiet + 1 : 0;
     this.lastActivity = activity;
     if (this.baseline < 0) this.baseline = heap();
     if (this.busy || this.quiet < this.quietTicks || now - this.lastTrimAt < this.minGapMs) return false;

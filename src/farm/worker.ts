@@ -124,11 +124,16 @@ function spread(
 const alarms = new AlarmGenerator(scheduler, random, () => running, device);
 alarms.setPlan(init.alarms);
 
-/** How many of the running devices are logged in: still while nobody logs in or drops. */
-function onlineCount(): number {
-  let n = 0;
-  for (let i = 0; i < running; i++) if (devices[i]?.isOnline) n++;
-  return n;
+/** Of the running devices, how many are logged in and how many are on their way (a login in flight). */
+function loginActivity(): { online: number; settling: number } {
+  let online = 0;
+  let settling = 0;
+  for (let i = 0; i < running; i++) {
+    const state = devices[i]?.state;
+    if (state === 'online') online++;
+    else if (state === 'connecting' || state === 'waiting') settling++;
+  }
+  return { online, settling };
 }
 
 // Once logins have settled, the heap the burst left behind is given back (docs/device.md#memory).
@@ -139,7 +144,9 @@ const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', del
   beforeTake: () => {
     health.tick();
     media?.tick();
-    if (!stopping) void trimmer.tick(onlineCount());
+    if (stopping) return;
+    const { online, settling } = loginActivity();
+    void trimmer.tick(online, settling > 0);
   },
 });
 
