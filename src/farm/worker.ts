@@ -138,13 +138,17 @@ function loginActivity(): { online: number; settling: number } {
 
 // Once logins have settled, the heap the burst left behind is given back (docs/device.md#memory).
 const trimPause = registry.histogram('heap_trim_pause', { worker: String(init.workerIndex) });
-const trimmer = new HeapTrimmer({ trimmed: (_freed, pauseMs) => trimPause.record(pauseMs) });
+// IVTFARM_HEAP_TRIM=off: no pause at all, for a short hold judged on its lateness tail.
+const trimmer =
+  process.env.IVTFARM_HEAP_TRIM === 'off'
+    ? null
+    : new HeapTrimmer({ trimmed: (_freed, pauseMs) => trimPause.record(pauseMs) });
 
 const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', delta }), {
   beforeTake: () => {
     health.tick();
     media?.tick();
-    if (stopping) return;
+    if (stopping || !trimmer) return;
     const { online, settling } = loginActivity();
     void trimmer.tick(online, settling > 0);
   },
