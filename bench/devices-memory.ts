@@ -1,11 +1,14 @@
 // Memory and CPU per idle simulated device. The platform runs in a child process (a bare ws
 // server answering every request with {}), so this process's RSS is the devices' alone.
 // Bounded: N devices, logged in, held for a fixed time with keepalives flowing, then stopped.
-// Run: npx tsc -p . && node --expose-gc dist/bench/devices-memory.js [devices=10000] [channels=4] [holdSeconds=25]
+// Run: npx tsc -p . && node --expose-gc dist/bench/devices-memory.js [devices=10000] [channels=4] [holdSeconds=25] [trim|no-trim]
+// `trim` (default): once all are online, the heap trim a farm worker runs after a burst (src/core/heap-trim.ts).
 
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { WebSocketServer } from 'ws';
+import { HeapTrimmer } from '../src/core/heap-trim.js';
 import { deviceSeed, seededRandom } from '../src/core/random.js';
 import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
@@ -52,6 +55,16 @@ class Counts implements DeviceObserver {
   alarmRaised(): void {}
 }
 
+/** Committed and used bytes of each V8 heap space, by name. */
+function spaces(): Map<string, { committed: number; used: number }> {
+  return new Map(
+    getHeapSpaceStatistics().map((s) => [
+      s.space_name,
+      { committed: s.physical_space_size, used: s.space_used_size },
+    ]),
+  );
+}
+
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
@@ -62,6 +75,7 @@ async function main(): Promise<void> {
   const count = Number(process.argv[2] ?? 10_000);
   const channels = Number(process.argv[3] ?? 4);
   const holdSeconds = Number(process.argv[4] ?? 25);
+  const trim = process.argv[5] !== 'no-trim';
   if (!(globalThis as { gc?: unknown }).gc) console.warn('run with --expose-gc for stable figures');
 
   const server = fork(fileURLToPath(import.meta.url), ['serve'], { stdio: 'inherit' });
@@ -78,7 +92,19 @@ async function main(): Promise<void> {
   await sleep(200);
   gc();
   const base = process.memoryUsage();
+  const baseSpaces = spaces();
 
+  // As a worker does: the heap measured before the devices, then, once the online count held still
+  // for 3 s, one memory-reducing GC.
+  let trimmed = trim ? 'not needed' : 'off';
+  const trimmer = trim
+    ? new HeapTrimmer({
+        trimmed: (freed, pauseMs) => {
+          trimmed = `${(freed / 2 ** 20).toFixed(0)} MB given back in ${pauseMs.toFixed(0)} ms`;
+        },
+      })
+    : null;
+  await trimmer?.tick(-1);
   const devices: SimulatedDevice[] = [];
   const timings = { keepaliveMs: 10_000, startDelayMaxMs: 0 };
   const started = performance.now();
@@ -104,6 +130,12 @@ async function main(): Promise<void> {
   const deadline = performance.now() + 120_000;
   while (observer.online < count && performance.now() < deadline) await sleep(100);
   const loginSeconds = (performance.now() - started) / 1000;
+  if (trimmer) {
+    for (let i = 0; i < 4; i++) {
+      await trimmer.tick(observer.online, observer.online < count);
+      await sleep(1000);
+    }
+  }
 
   const cpu0 = process.cpuUsage();
   const ka0 = observer.keepalives;
@@ -116,12 +148,13 @@ async function main(): Promise<void> {
   await sleep(100);
   gc();
   const mem = process.memoryUsage();
+  const heldSpaces = spaces();
 
   const kb = (bytes: number) => (bytes / 1024 / count).toFixed(2);
   console.log(
     `devices ${count} × ${channels} channels, online ${observer.online}, login failures ${observer.loginFailures}`,
   );
-  console.log(`all logged in after ${loginSeconds.toFixed(1)} s`);
+  console.log(`all logged in after ${loginSeconds.toFixed(1)} s; heap trim: ${trimmed}`);
   console.log(
     `RSS per device        ${kb(mem.rss - base.rss)} KB   (process RSS ${(mem.rss / 2 ** 20).toFixed(0)} MB)`,
   );
@@ -131,6 +164,11 @@ async function main(): Promise<void> {
   console.log(
     `external+buffers/dev  ${kb(mem.external + mem.arrayBuffers - base.external - base.arrayBuffers)} KB`,
   );
+  const perSpace = [...heldSpaces].map(([name, held]) => {
+    const was = baseSpaces.get(name) ?? { committed: 0, used: 0 };
+    return `${name.replace(/_space$/, '')} ${kb(held.used - was.used)}/${kb(held.committed - was.committed)}`;
+  });
+  console.log(`heap spaces used/committed KB per device: ${perSpace.join(', ')}`);
   console.log(
     `keepalives ${kas} in ${heldSeconds.toFixed(1)} s (${(kas / heldSeconds).toFixed(0)}/s), CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms` +
       ` = ${((cpu.user + cpu.system) / Math.max(1, kas)).toFixed(1)} µs per keepalive round trip`,

@@ -3,6 +3,7 @@
  * scheduler for all of them, and ships metric deltas to the coordinator once a second.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { HeapTrimmer } from '../core/heap-trim.js';
 import { deviceSeed, seededRandom } from '../core/random.js';
 import { Scheduler } from '../core/scheduler.js';
 import { targetUrlFor } from '../core/target-choice.js';
@@ -152,10 +153,33 @@ function spread(
 const alarms = new AlarmGenerator(scheduler, random, () => running, device);
 alarms.setPlan(init.alarms);
 
+/** Of the running devices, how many are logged in and how many are on their way (a login in flight). */
+function loginActivity(): { online: number; settling: number } {
+  let online = 0;
+  let settling = 0;
+  for (let i = 0; i < running; i++) {
+    const state = devices[i]?.state;
+    if (state === 'online') online++;
+    else if (state === 'connecting' || state === 'waiting') settling++;
+  }
+  return { online, settling };
+}
+
+// Once logins have settled, the heap the burst left behind is given back (docs/device.md#memory).
+const trimPause = registry.histogram('heap_trim_pause', { worker: String(init.workerIndex) });
+// IVTFARM_HEAP_TRIM=off: no pause at all, for a short hold judged on its lateness tail.
+const trimmer =
+  process.env.IVTFARM_HEAP_TRIM === 'off'
+    ? null
+    : new HeapTrimmer({ trimmed: (_freed, pauseMs) => trimPause.record(pauseMs) });
+
 const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', delta }), {
   beforeTake: () => {
     health.tick();
     media?.tick();
+    if (stopping || !trimmer) return;
+    const { online, settling } = loginActivity();
+    void trimmer.tick(online, settling > 0);
   },
 });
 

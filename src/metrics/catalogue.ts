@@ -425,6 +425,14 @@ export const CATALOGUE: readonly MetricDef[] = [
     labels: ['worker'],
     description: 'V8 heap in use per thread.',
   },
+  {
+    name: 'heap_trim_pause',
+    kind: 'histogram',
+    unit: 'ms',
+    labels: ['worker'],
+    description:
+      'Memory-reducing GCs a device thread ran once its devices settled after a burst (count), and how long each held its event loop.',
+  },
   // --- the platform's own HTTP API (`api:`, src/api) and the streams its users order through it
   {
     name: 'api_duration',
