@@ -665,6 +665,11 @@ program
       );
       console.log(`monitor page:       ${ivc.httpUrl}/?login_code=<code>`);
       if (ivc.rtmpUrl) console.log(`RTMP ingest:        ${ivc.rtmpUrl}`);
+      // What the ingest received, played back (RTMP play on the ingest's own port, and HTTP-FLV).
+      const { startEmbeddedPlayback } = await import('./run/platform.js');
+      const playback = 'platform' in ivc ? await startEmbeddedPlayback(ivc) : null;
+      if (playback?.playback.flvUrl)
+        console.log(`HTTP-FLV playback:  ${playback.playback.flvUrl}/<stream>.flv (RTMP play: the ingest URL)`);
       if (opts.apiUser) console.log(`user API:           ${ivc.httpUrl}/api/login (user ${opts.apiUser})`);
       console.log(
         `logins checked by:  ${checks.length > 0 ? checks.join(', ') : 'nothing (every login accepted)'}`,
@@ -672,7 +677,8 @@ program
       console.log(
         `vendor quirks:      ${opts.strict ? 'counted as violations (--strict)' : 'counted apart from violations'}`,
       );
-      const stop = () => void ivc.close().then(() => process.exit(0));
+      const stop = () =>
+        void Promise.all([playback?.close(), ivc.close()]).then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },
