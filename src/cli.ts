@@ -669,7 +669,9 @@ program
       const { startEmbeddedPlayback } = await import('./run/platform.js');
       const playback = 'platform' in ivc ? await startEmbeddedPlayback(ivc) : null;
       if (playback?.playback.flvUrl)
-        console.log(`HTTP-FLV playback:  ${playback.playback.flvUrl}/<stream>.flv (RTMP play: the ingest URL)`);
+        console.log(
+          `HTTP-FLV playback:  ${playback.playback.flvUrl}/<stream>.flv (RTMP play: the ingest URL)`,
+        );
       if (opts.apiUser) console.log(`user API:           ${ivc.httpUrl}/api/login (user ${opts.apiUser})`);
       console.log(
         `logins checked by:  ${checks.length > 0 ? checks.join(', ') : 'nothing (every login accepted)'}`,
@@ -677,8 +679,7 @@ program
       console.log(
         `vendor quirks:      ${opts.strict ? 'counted as violations (--strict)' : 'counted apart from violations'}`,
       );
-      const stop = () =>
-        void Promise.all([playback?.close(), ivc.close()]).then(() => process.exit(0));
+      const stop = () => void Promise.all([playback?.close(), ivc.close()]).then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     },
