@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { RunSummary } from '../src/core/summary-types.js';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/nginx-rtmp.js';
 import { type Running, startCli } from './cli-process.js';
 
 /**
@@ -16,15 +16,6 @@ import { type Running, startCli } from './cli-process.js';
 const DEVICE_PASSWORD = 'user-api-run-device-pw';
 const API_PASSWORD = 'user-api-run-operator-pw-7';
 const env = { IVC_PASSWORD: DEVICE_PASSWORD, IVC_API_PASSWORD: API_PASSWORD };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const API_BLOCK = `
 api:

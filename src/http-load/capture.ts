@@ -3,29 +3,42 @@
 // headers or body — a login, then requests with its token, per connection. The path is a plain
 // JSON path: `$`, then `.name` or `[index]` steps.
 
+import { type PathStep, parseJsonPath, readJsonPath } from '../api/capture.js';
+
 export const CAPTURE_PATH = '^\\$(?:\\.[A-Za-z_][A-Za-z0-9_-]*|\\[\\d+\\])*$';
 export const CAPTURE_NAME = '^[A-Za-z_][A-Za-z0-9_]*$';
 
-/** The value at `path` in a JSON text, as a string; null when the text or the path does not lead to one. */
-export function capture(body: string, path: string): string | null {
+/**
+ * The value at `path` (parsed once with the `api:` block's JSON path reader) in a JSON text, as a
+ * string; null when the text or the path does not lead to a string or number.
+ */
+export function capture(body: string, path: string | readonly PathStep[]): string | null {
   let value: unknown;
   try {
     value = JSON.parse(body);
   } catch {
     return null;
   }
-  for (const m of path.slice(1).matchAll(/\.([^.[]+)|\[(\d+)\]/g)) {
-    if (value === null || typeof value !== 'object') return null;
-    value =
-      m[1] !== undefined ? (value as Record<string, unknown>)[m[1]] : (value as unknown[])[Number(m[2])];
-  }
+  value = readJsonPath(value, typeof path === 'string' ? parseJsonPath(path) : path);
   if (value === null || value === undefined || typeof value === 'object') return null;
   return String(value);
 }
 
-/** `{name}` replaced by the captured value, for the names captured so far; other braces stay. */
-export function fill(text: string, values: Readonly<Record<string, string>>): string {
-  return text.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => values[name] ?? whole);
+const NO_VALUES: Readonly<Record<string, string>> = {};
+
+/**
+ * `{name}` replaced by the captured value (or, failing that, the run's value), for the names
+ * known so far; other braces stay.
+ */
+export function fill(
+  text: string,
+  values: Readonly<Record<string, string>>,
+  fallback: Readonly<Record<string, string>> = NO_VALUES,
+): string {
+  return text.replace(
+    /\{([A-Za-z_][A-Za-z0-9_]*)\}/g,
+    (whole, name: string) => values[name] ?? fallback[name] ?? whole,
+  );
 }
 
 /** Names a text refers to as `{name}`. */

@@ -4,6 +4,7 @@
 // delta carries them into the run's aggregator like any worker's.
 
 import autocannon from 'autocannon';
+import { parseJsonPath } from '../api/capture.js';
 import type {
   CounterHandle,
   Family,
@@ -99,7 +100,8 @@ export function requestOptions(r: HttpRequestSpec, capturedBefore: ReadonlySet<s
     headers: r.headers,
     ...(r.body !== null ? { body: r.body } : {}),
   };
-  const captures = Object.entries(r.capture);
+  // Paths parsed once here, not on every answer.
+  const captures = Object.entries(r.capture).map(([name, path]) => [name, parseJsonPath(path)] as const);
   if (captures.length > 0) {
     request.onResponse = (_status: number, body: string, context: object) => {
       const values = context as Captured;
@@ -115,16 +117,18 @@ export function requestOptions(r: HttpRequestSpec, capturedBefore: ReadonlySet<s
   );
   if (uses.size > 0) {
     request.setupRequest = (req: autocannon.Request, context: object) => {
-      const values: Captured = { ...runValues, ...(context as Captured) };
+      const values = context as Captured;
       // A falsy request (typed as a Request by @types/autocannon) starts the sequence over.
-      for (const name of uses) if (values[name] === undefined) return null as unknown as autocannon.Request;
+      for (const name of uses)
+        if (values[name] === undefined && runValues[name] === undefined)
+          return null as unknown as autocannon.Request;
       const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(r.headers)) headers[k] = fill(v, values);
+      for (const [k, v] of Object.entries(r.headers)) headers[k] = fill(v, values, runValues);
       return {
         ...req,
-        path: fill(r.path, values),
+        path: fill(r.path, values, runValues),
         headers,
-        ...(r.body !== null ? { body: fill(r.body, values) } : {}),
+        ...(r.body !== null ? { body: fill(r.body, values, runValues) } : {}),
       };
     };
   }
