@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromJsonLine, type SecondSample } from '../src/metrics/aggregator.js';
@@ -12,14 +11,9 @@ import { type CliResult, runCli, scenarioFile } from './farm-support.js';
 
 export const TOKEN = 'agent-Token-3f9c1e77';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/free-port.js';
+
+export { freePort };
 
 export type Agent = Running;
 

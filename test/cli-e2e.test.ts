@@ -1,21 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { eventually } from '../support/eventually.js';
+import { freePort } from '../support/free-port.js';
 import { type Running, startCli as start } from './cli-process.js';
 
 const cli = new URL('../src/cli.js', import.meta.url).pathname;
 const PASSWORD = 'e2e-Secret-pw-123';
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface ApiChannel {
   channel: number;

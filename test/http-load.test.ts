@@ -16,6 +16,7 @@ import { MetricsRegistry } from '../src/metrics/registry.js';
 import { writeHtmlReport } from '../src/report/html.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { maskSecrets } from '../src/scenario/secrets.js';
+import { freePort } from '../support/free-port.js';
 import { runInline, scenarioFrom } from './farm-support.js';
 import { handles, handlesSettle } from './handles-support.js';
 
@@ -51,14 +52,6 @@ class CountingApi {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 function counters(summaryPath: string): Record<string, number> {

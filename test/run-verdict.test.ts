@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -11,18 +10,10 @@ import { startIvc } from '../src/ivc/server.js';
 import { formatSummary } from '../src/report/console.js';
 import { writeRunReports } from '../src/report/index.js';
 import { RunRefused } from '../src/run/exit-codes.js';
+import { freePort } from '../support/free-port.js';
 import { runCli, runInline, scenarioFile } from './farm-support.js';
 
 const PASSWORD = 'Verdict-pw-8123';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const remote = (url: string, extra = '') => `
 name: verdict
