@@ -3,6 +3,7 @@
 // headers or body — a login, then requests with its token, per connection. The path is a plain
 // JSON path: `$`, then `.name` or `[index]` steps.
 
+import { placeholdersOf } from '../api/actions.js';
 import { type PathStep, parseJsonPath, readJsonPath } from '../api/capture.js';
 
 export const CAPTURE_PATH = '^\\$(?:\\.[A-Za-z_][A-Za-z0-9_-]*|\\[\\d+\\])*$';
@@ -43,5 +44,5 @@ export function fill(
 
 /** Names a text refers to as `{name}`. */
 export function placeholders(text: string): string[] {
-  return [...text.matchAll(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!);
+  return [...placeholdersOf(text)];
 }
