@@ -25,8 +25,8 @@ capacity:
   start: 8
   step: 8
   max: 40
-  ramp: 3s
-  hold: 5s
+  ramp: 2s
+  hold: 8s
   sustain: 3s
 ${extra}`;
 }
@@ -41,7 +41,7 @@ test('streams capacity by standing pushes against nginx-rtmp: the devices climb 
     const cap = summary.capacity;
     assert.ok(cap, 'a capacity section');
     assert.equal(cap.unit, 'streams');
-    const steps = JSON.stringify(cap.steps.map((s) => [s.level, s.held, s.broken]));
+    const steps = JSON.stringify(cap.steps.map((s) => [s.level, s.held, s.broken, s.no_data]));
     assert.equal(cap.ended, 'broken', steps);
     assert.ok(
       cap.capacity !== null && cap.capacity >= 8 && cap.capacity <= 16,
@@ -70,4 +70,8 @@ test('streams capacity by standing pushes: a mix pushing unequal counts, or a pa
   assert.equal(problemAt(partial, 'devices.push.fraction')?.line, 8);
   const tooMany = problemAt(scenario(1935).replace('max: 40', 'max: 48'), 'capacity.max');
   assert.match(tooMany?.message ?? '', /20 × 2 = 40/);
+  // Shorter than a stream's first bitrate sample after the ramp: the step could never be judged.
+  const short = problemAt(scenario(1935).replace('hold: 8s', 'hold: 5s'), 'capacity.hold');
+  assert.match(short?.message ?? '', /bitrate_achieved_ratio.*first measured 5 s after/);
+  assert.equal(short?.line, 15);
 });

@@ -39,11 +39,20 @@ export const API_SERVICE_LEVELS: Readonly<Record<string, string>> = {
   'http_requests{result:failed}': 'rate<0.01',
 };
 
-export function defaultServiceLevels(mode: CapacityPlan['mode']): Record<string, string> {
+/**
+ * `standingPushes`: the streams are the devices' own pushes, no platform orders them, so a hold
+ * has no RPC to judge `rpc_errors` on.
+ */
+export function defaultServiceLevels(
+  mode: CapacityPlan['mode'],
+  { standingPushes = false }: { standingPushes?: boolean } = {},
+): Record<string, string> {
   if (mode === 'api_rate') return { ...API_SERVICE_LEVELS };
   if (mode === 'devices') return { ...DEFAULT_SERVICE_LEVELS, keepalive_rtt: 'p(99)<500' };
   if (mode === 'viewers') return { ...VIEWER_SERVICE_LEVELS };
-  return { ...(mode === 'streams' ? STREAM_SERVICE_LEVELS : DEFAULT_SERVICE_LEVELS) };
+  if (mode !== 'streams') return { ...DEFAULT_SERVICE_LEVELS };
+  const { rpc_errors: _ordersOnly, ...withoutOrders } = STREAM_SERVICE_LEVELS;
+  return standingPushes ? withoutOrders : { ...STREAM_SERVICE_LEVELS };
 }
 
 /** Devices mode: share of the devices online that reconnect per second during each hold. */

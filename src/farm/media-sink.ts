@@ -18,14 +18,9 @@ import type {
   HistogramHandle,
   MetricsRegistry,
 } from '../metrics/registry.js';
+import { BITRATE_WINDOW_S } from '../metrics/catalogue.js';
 import type { StreamMarks } from './order-notices.js';
 import { RecordingMetrics } from './recording-metrics.js';
-
-/**
- * Each second, each live stream's achieved bitrate is recorded over the trailing window of this
- * many seconds: one second alone swings with the GOP (a key frame is several times a P frame).
- */
-const BITRATE_WINDOW_S = 5;
 
 interface LiveStream {
   quality: Quality;

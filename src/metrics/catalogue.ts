@@ -6,6 +6,13 @@ import { ALARM_TYPE_NAMES } from '../core/alarm-types.js';
 import { DISCONNECT_REASONS } from '../core/disconnect-reasons.js';
 import type { LabelKey, Labels } from './labels.js';
 
+/**
+ * Each second, each live stream's achieved bitrate is recorded over the trailing window of this
+ * many seconds: one second alone swings with the GOP (a key frame is several times a P frame).
+ * A stream's first sample is therefore taken this long after it went live.
+ */
+export const BITRATE_WINDOW_S = 5;
+
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
 export type MetricUnit = 'ms' | 'bytes' | 'ratio' | 'percent' | 'count';
 
@@ -235,7 +242,8 @@ export const CATALOGUE: readonly MetricDef[] = [
     kind: 'histogram',
     unit: 'ratio',
     labels: ['quality'],
-    description: 'Per stream and second: bytes actually written × 8 / nominal bitrate (1 = on time).',
+    description:
+      'Per stream and second: bytes actually written × 8 / nominal bitrate over the last 5 s (1 = on time); a stream is first sampled 5 s after it went live.',
   },
   {
     name: 'pacing_lag',

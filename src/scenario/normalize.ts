@@ -12,6 +12,7 @@ import { formatDuration, parseDuration, UnitError } from '../core/duration.js';
 import { QUALITIES } from '../core/quality.js';
 import { closest } from '../core/suggest.js';
 import { parseBitrate, parseRate, parseSize } from '../core/units.js';
+import { BITRATE_WINDOW_S } from '../metrics/catalogue.js';
 import type { ThresholdsConfig } from '../metrics/thresholds.js';
 import { expandAddress, isLoopbackHost } from './addresses.js';
 import { normalizeApi } from './api.js';
@@ -493,7 +494,7 @@ class Normalizer {
         `a \`max\` of at most start + ${MAX_CAPACITY_STEPS - 1} × step`,
       );
     }
-    const levels = c.service_levels ?? defaultServiceLevels(mode);
+    const levels = c.service_levels ?? defaultServiceLevels(mode, { standingPushes: streamsPerDevice !== null });
     if (c.service_levels) {
       this.problems.push(
         ...checkThresholds(c.service_levels, { model: 'closed', stages: [] }, ['capacity', 'service_levels']),
@@ -519,6 +520,17 @@ class Normalizer {
     };
     if (plan.holdMs <= 0)
       this.problem(['capacity', 'hold'], 'must be longer than 0', 'a duration such as 30s');
+    // A stream is first sampled BITRATE_WINDOW_S after it went live, and a stream of the step's
+    // ramp may go live at its end, up to the publish start limit (2 s) later.
+    const minBitrateHoldMs = (BITRATE_WINDOW_S + 3) * 1000;
+    const bitrateJudged = plan.serviceLevels.some((l) => l.metric.startsWith('bitrate_achieved_ratio'));
+    if (bitrateJudged && plan.holdMs > 0 && plan.holdMs < minBitrateHoldMs) {
+      this.problem(
+        ['capacity', 'hold'],
+        `is too short for the service level bitrate_achieved_ratio: a stream is first measured ${BITRATE_WINDOW_S} s after it went live, so a step's last streams would have no sample and the step would stay unjudged`,
+        `at least ${minBitrateHoldMs / 1000}s`,
+      );
+    }
     if (plan.sustainMs > plan.holdMs) {
       this.problem(
         ['capacity', 'sustain'],
