@@ -8,8 +8,13 @@ import type { AgentPlan } from './hub.js';
 
 /** Device sockets one process may hold: 20,000 open files here, less room for media and files. */
 export const DEFAULT_DEVICES_PER_PROCESS = 15_000;
-/** Connections per source address towards one target: the ephemeral range (28,232 ports) with room to spare. */
-export const DEVICES_PER_SOURCE_ADDRESS = 20_000;
+/**
+ * Connections per source address. A socket given a source address binds before it connects, and
+ * bind picks its port among the address's ports free towards every target (28,232 here), trying
+ * odd ports first: its kernel time per socket grows with the ports taken — 0.05 ms up to 7,000
+ * sockets on one address, ~1 ms from 8,000, 2–3 ms from 15,000 (bench/bind-scan.ts, docs/distributed.md).
+ */
+export const DEVICES_PER_SOURCE_ADDRESS = 5_000;
 
 export interface AgentRunOptions {
   /** `--listen HOST:PORT --expect-agents N`: wait for N remote agents. */
