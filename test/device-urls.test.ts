@@ -9,6 +9,7 @@ import { targetUrlFor } from '../src/core/target-choice.js';
 import { eventually } from '../support/eventually.js';
 import { startCli } from './cli-process.js';
 import { runCli } from './farm-support.js';
+import { startIvcProcesses } from './ivc-processes-support.js';
 
 const PASSWORD = 'gateways-pw-7';
 const DEVICES = 20;
@@ -21,17 +22,7 @@ async function getJson<T>(url: string): Promise<T> {
 }
 
 test('device --url A,B --url C: every device online on the URL a run would pick for it', async () => {
-  const ivc = startCli(['ivc', '--processes', '3', '--port', '0'], { IVC_PASSWORD: PASSWORD });
-  const started = await eventually(
-    'the platform processes listening',
-    () => {
-      const out = ivc.output();
-      const urls = /devices connect to: (.+)/.exec(out)?.[1]?.trim().split(' ');
-      const admin = /admin API: +(http:\/\/[^/]+)/.exec(out)?.[1];
-      return urls && admin ? { urls, admin } : null;
-    },
-    30_000,
-  );
+  const started = await startIvcProcesses(3, [], { IVC_PASSWORD: PASSWORD });
   const urls = started.urls;
   assert.equal(urls.length, 3);
   const expected = urls.map((url) => codes.filter((c) => targetUrlFor(c, urls) === url).length);
@@ -82,8 +73,8 @@ test('device --url A,B --url C: every device online on the URL a run would pick 
 
   fleet.child.kill('SIGINT');
   assert.equal(await fleet.exited, 0, fleet.output());
-  ivc.child.kill('SIGINT');
-  assert.equal(await ivc.exited, 0);
+  started.ivc.child.kill('SIGINT');
+  assert.equal(await started.ivc.exited, 0);
 });
 
 test('device --url: a bad or repeated URL in the list is a usage error naming it', async () => {
