@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { targetUrlFor } from '../src/core/target-choice.js';
 import { eventually } from '../support/eventually.js';
+import { freePort } from './agents-support.js';
 import { startCli } from './cli-process.js';
 import { runCli } from './farm-support.js';
 import { startIvcProcesses } from './ivc-processes-support.js';
@@ -95,4 +96,38 @@ test('device --url: a bad or repeated URL in the list is a usage error naming it
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, message);
   }
+});
+
+test('device --url LIVE,DEAD: the live gateway gets its devices, the dead one is named', async () => {
+  const ivc = startCli(['ivc', '--port', '0'], { IVC_PASSWORD: PASSWORD });
+  const platform = await eventually(
+    'the platform listening',
+    () => {
+      const out = ivc.output();
+      const url = /devices connect to: (\S+)/.exec(out)?.[1];
+      const admin = /admin API: +(http:\/\/[^/]+)/.exec(out)?.[1];
+      return url && admin ? { url, admin } : null;
+    },
+    30_000,
+  );
+  const deadPort = await freePort();
+  const dead = `ws://127.0.0.1:${deadPort}/ivc`;
+  const urls = [platform.url, dead];
+  const live = codes.filter((c) => targetUrlFor(c, urls) === platform.url).length;
+  assert.ok(live > 0 && live < DEVICES, `devices on both URLs: ${live} of ${DEVICES} on the live one`);
+  const fleet = startCli(
+    ['device', '--url', urls.join(','), '-n', String(DEVICES), '--login-code', 'du-{index:03}', '--no-media'],
+    { IVT_PASSWORD: PASSWORD },
+  );
+  await eventually(
+    'the live gateway devices online, the dead gateway named',
+    async () =>
+      (await getJson<{ online: number }>(`${platform.admin}/api/stats`)).online === live &&
+      fleet.output().includes(`cannot connect to 127.0.0.1:${deadPort}: connection refused`),
+    20_000,
+    100,
+  );
+  fleet.child.kill('SIGINT');
+  assert.equal(await fleet.exited, 0, fleet.output());
+  ivc.child.kill('SIGINT');
 });
