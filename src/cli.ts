@@ -60,7 +60,8 @@ function portNumber(name: string) {
   };
 }
 
-function wsUrl(text: string): string {
+/** Throws the usage error for a `--url` that is not a plain ws:// or wss:// URL. */
+function checkWsUrl(text: string): void {
   let url: URL;
   try {
     url = new URL(text);
@@ -71,8 +72,24 @@ function wsUrl(text: string): string {
     throw new InvalidArgumentError(`"${text}" must start with ws:// or wss:// (got ${url.protocol}//)`);
   }
   if (url.search)
-    throw new InvalidArgumentError('give the URL without a query: the login fields are added by the device');
-  return url.toString();
+    throw new InvalidArgumentError(
+      `"${url.origin}${url.pathname}…" has a query: give the URL without one (the device adds the login fields)`,
+    );
+}
+
+/**
+ * `ivtfarm device --url`, repeatable and/or comma-separated: each URL checked by `checkWsUrl`, each
+ * once. Kept as typed, like a scenario's `target:` list, so a device hashes to the same URL as in a run.
+ */
+function wsUrlList(text: string, previous: string[] | undefined): string[] {
+  const urls = [...(previous ?? [])];
+  for (const entry of text.split(',').map((part) => part.trim())) {
+    if (entry === '') throw new InvalidArgumentError(`an empty entry in the URL list "${text}"`);
+    checkWsUrl(entry);
+    if (urls.includes(entry)) throw new InvalidArgumentError(`${entry} is given twice (list each URL once)`);
+    urls.push(entry);
+  }
+  return urls;
 }
 
 /** `HOST:PORT` for a listening socket (`[::1]:7000` for IPv6). */
@@ -131,7 +148,8 @@ function readPassword(
 }
 
 /** `ivtfarm device` flags: the fleet's options, with the password's source instead of the password. */
-type DeviceFlags = Omit<FleetOptions, 'password' | 'out' | 'until' | 'statusEveryMs'> & {
+type DeviceFlags = Omit<FleetOptions, 'urls' | 'password' | 'out' | 'until' | 'statusEveryMs'> & {
+  url: string[];
   passwordEnv?: string;
   passwordFile?: string;
 };
@@ -690,7 +708,11 @@ program
   .description(
     'run N simulated devices (cameras or NVRs) against a platform URL, in this process; they push RTMP, upload cloud recordings and alarm pictures for real (--no-media: signalling only)',
   )
-  .requiredOption('--url <url>', 'platform device endpoint, e.g. ws://127.0.0.1:8080/ivc', wsUrl)
+  .requiredOption(
+    '--url <url>',
+    "platform device endpoint, e.g. ws://127.0.0.1:8080/ivc; several (repeat it, or comma-separated) spread the devices as a run's target list does",
+    wsUrlList,
+  )
   .option('-n, --count <n>', 'number of devices', positiveInt('--count'), 1)
   .option('--channels <n>', 'channels per device: 1 = camera, more = NVR', positiveInt('--channels'), 1)
   .option(
@@ -755,7 +777,8 @@ program
         'no device password: set IVT_PASSWORD, or use --password-env NAME / --password-file FILE',
       );
     }
-    await runDevices({ ...opts, password, out: process.stderr }).catch((error: unknown) => {
+    const { url: urls, ...flags } = opts;
+    await runDevices({ ...flags, urls, password, out: process.stderr }).catch((error: unknown) => {
       if (error instanceof CatalogueError) throw new UserError(`${error.message} (or run with --no-media)`);
       throw error;
     });

@@ -16,6 +16,7 @@ import { eventually } from '../support/eventually.js';
 import { freePort, runDir } from './agents-support.js';
 import { startCli } from './cli-process.js';
 import { anyMix, runCli, scenarioFile } from './farm-support.js';
+import { startIvcProcesses } from './ivc-processes-support.js';
 
 const PASSWORD = 'gateway-pw-81';
 const DEVICES = 30;
@@ -56,20 +57,8 @@ interface Stats {
 }
 
 test('ivc --processes 3: devices spread over the processes, one admin API and /api/stats for all, commands reach any process', async () => {
-  const ivc = startCli(['ivc', '--processes', '3', '--port', '0', '--rtmp-port', '0'], {
-    IVC_PASSWORD: PASSWORD,
-  });
-  const started = await eventually(
-    'the platform processes listening',
-    () => {
-      const out = ivc.output();
-      const urls = /devices connect to: (.+)/.exec(out)?.[1]?.trim().split(' ');
-      const admin = /admin API: +(http:\/\/[^/]+)/.exec(out)?.[1];
-      const rtmp = /RTMP ingest: +(\S+)/.exec(out)?.[1];
-      return urls && admin && rtmp ? { urls, admin, rtmp } : null;
-    },
-    60_000,
-  );
+  const started = await startIvcProcesses(3, ['--rtmp-port', '0'], { IVC_PASSWORD: PASSWORD });
+  const ivc = started.ivc;
   assert.equal(started.urls.length, 3);
   assert.equal(new Set(started.urls).size, 3);
   const gateways = await getJson<{ device_urls: string[] }>(`${started.admin}/api/gateways`);

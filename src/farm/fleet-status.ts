@@ -20,7 +20,8 @@ export class FleetObserver extends DeviceMetrics {
   constructor(
     registry: MetricsRegistry,
     private readonly out: NodeJS.WritableStream,
-    private readonly target: string,
+    /** The `host:port` a device connects to (named when it cannot). */
+    private readonly targetOf: (d: DeviceIdentity) => string,
   ) {
     super(registry, 'fleet');
   }
@@ -34,15 +35,17 @@ export class FleetObserver extends DeviceMetrics {
       );
       return;
     }
+    const target = this.targetOf(d);
     const why =
       failure.reason === 'connection_refused'
-        ? `cannot connect to ${this.target}: connection refused — is the platform running on that port?`
+        ? `cannot connect to ${target}: connection refused — is the platform running on that port?`
         : failure.reason === 'timeout'
-          ? `no answer from ${this.target} within the handshake timeout`
+          ? `no answer from ${target} within the handshake timeout`
           : failure.reason === 'tls'
-            ? `TLS handshake with ${this.target} failed (use --ca FILE or --insecure for a test certificate)`
-            : `cannot connect to ${this.target} (${failure.reason})`;
-    this.explainOnce(`failed ${failure.reason}`, `${why}; retrying with back-off`);
+            ? `TLS handshake with ${target} failed (use --ca FILE or --insecure for a test certificate)`
+            : `cannot connect to ${target} (${failure.reason})`;
+    // Once per kind and endpoint: each dead gateway of several is named.
+    this.explainOnce(`failed ${failure.reason} ${target}`, `${why}; retrying with back-off`);
   }
 
   override disconnected(d: DeviceIdentity, reason: DisconnectReason, detail: string): void {

@@ -1,10 +1,12 @@
 import { Scheduler } from '../core/scheduler.js';
+import { targetUrlFor } from '../core/target-choice.js';
 import { SimulatedDevice } from '../device/device.js';
 import { type MediaSink, noMediaPath } from '../device/media-sink.js';
 import type { VendorTraits } from '../device/profile.js';
 import { defaultMediaDir, QUALITIES, type Quality } from '../media/catalogue.js';
 import { MetricsRegistry } from '../metrics/registry.js';
 import { startDeltaTicker } from '../metrics/ticker.js';
+import { maskUrl } from '../scenario/secrets.js';
 import { compileLoginCode } from '../scenario/template.js';
 import { AlarmGenerator } from './alarm-generator.js';
 import { FleetObserver, FleetTotals, fleetLine } from './fleet-status.js';
@@ -15,7 +17,8 @@ import { within } from './within.js';
 export { refusalMeaning } from './fleet-status.js';
 
 export interface FleetOptions {
-  url: string;
+  /** The platform's device endpoints (access gateways); each device takes `targetUrlFor` of them. */
+  urls: string[];
   count: number;
   channels: number;
   loginCode: string;
@@ -58,7 +61,11 @@ export async function runDevices(options: FleetOptions): Promise<void> {
   const scheduler = new Scheduler();
   const registry = new MetricsRegistry({ source: 'fleet' });
   const totals = new FleetTotals();
-  const observer = new FleetObserver(registry, options.out, new URL(options.url).host);
+  const observer = new FleetObserver(
+    registry,
+    options.out,
+    (d) => new URL(targetUrlFor(d.loginCode, options.urls)).host,
+  );
   const addresses = options.sourceAddress ?? [];
   const sink = options.media
     ? createMediaSink(
@@ -73,7 +80,9 @@ export async function runDevices(options: FleetOptions): Promise<void> {
   const media = sink
     ? `media from ${sink.catalogue.dir}`
     : 'no media (--no-media: RTMPPublish and StartCloudRecord answer 101)';
-  options.out.write(`starting ${options.count} ${kind} device(s) against ${options.url}; ${media}\n`);
+  options.out.write(
+    `starting ${options.count} ${kind} device(s) against ${spread(devices, options.urls)}; ${media}\n`,
+  );
   for (const d of devices) d.start();
   const alarms = new AlarmGenerator(
     scheduler,
@@ -130,11 +139,12 @@ function buildDevices(
   const devices: SimulatedDevice[] = [];
   for (let i = 0; i < options.count; i++) {
     const index = options.firstIndex + i;
+    const loginCode = code(index, 0);
     devices.push(
       new SimulatedDevice(
         {
-          url: options.url,
-          loginCode: code(index, 0),
+          url: targetUrlFor(loginCode, options.urls),
+          loginCode,
           password: options.password,
           index,
           kind,
@@ -154,6 +164,17 @@ function buildDevices(
     );
   }
   return devices;
+}
+
+/** The banner's target: the URL, or each URL with how many devices go to it (in the order given). */
+function spread(devices: readonly SimulatedDevice[], urls: readonly string[]): string {
+  if (urls.length === 1) return maskUrl(urls[0]!);
+  const counts = new Map(urls.map((u) => [u, 0]));
+  for (const d of devices) {
+    const url = targetUrlFor(d.loginCode, urls);
+    counts.set(url, counts.get(url)! + 1);
+  }
+  return `${urls.length} URLs: ${urls.map((u) => `${maskUrl(u)} (${counts.get(u)} devices)`).join(', ')}`;
 }
 
 function ladderBitrates(sink: FarmMediaSink): Record<Quality, number> {

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
 import type { AdminGuard } from './admin-guard.js';
 import { CommandError, type IvcCommands, ingestStreamName, type RecordOrder } from './commands.js';
 import { conformanceRules } from './conformance.js';
@@ -249,25 +250,37 @@ function parseJsonCommand(body: string, key: 'req' | 'event'): { name: string; p
 function deviceView(platform: IvcPlatform, record: DeviceRecord): Record<string, unknown> {
   const view = record.toJSON();
   view.channels = record.channels.map((ch) => {
-    const stream =
-      ch.stream_id && platform.ingest ? platform.ingest.stream(ingestStreamName(ch.stream_id)) : null;
     const recording = ch.record_session ? platform.recordings.describe(ch.record_session) : null;
     return {
       ...ch,
-      ...(stream
-        ? {
-            rtmp_in: {
-              bytes: stream.bytes,
-              bitrate: stream.bitrate,
-              live: stream.endedAt === null,
-              violations: stream.violations,
-            },
-          }
-        : {}),
+      ...rtmpInOf(platform.ingest, ch.stream_id),
       ...(recording
         ? { record_in: { segments: recording.segments, bytes: recording.bytes, fails: recording.fails } }
         : {}),
     };
   });
   return view;
+}
+
+/**
+ * `{rtmp_in}` of a channel: what `ingest` received on the stream of its `stream_id`; nothing
+ * without an ingest or a stream. Also the front's, whose children have no ingest (front.ts).
+ */
+export function rtmpInOf(
+  ingest: RtmpIngestServer | null,
+  streamId: unknown,
+): { rtmp_in?: { bytes: number; bitrate: number; live: boolean; violations: number } } {
+  const stream =
+    typeof streamId === 'string' && streamId !== '' && ingest
+      ? ingest.stream(ingestStreamName(streamId))
+      : null;
+  if (!stream) return {};
+  return {
+    rtmp_in: {
+      bytes: stream.bytes,
+      bitrate: stream.bitrate,
+      live: stream.endedAt === null,
+      violations: stream.violations,
+    },
+  };
 }

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { targetUrlFor } from '../core/target-choice.js';
 import type { RtmpIngestServer } from '../media/rtmp/ingest-server.js';
-import { adminMethodsFor, browserSession } from './admin-api.js';
+import { adminMethodsFor, browserSession, rtmpInOf } from './admin-api.js';
 import { AdminGuard } from './admin-guard.js';
 import { conformanceRules } from './conformance.js';
 import { type FrontChild, PlatformChildren } from './front-children.js';
@@ -56,6 +56,20 @@ export async function startFront(
   const ingest: RtmpIngestServer | null = o.rtmpIngest ? await startIngest(o.host, o.rtmpIngest) : null;
   const monitors = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 });
 
+  /**
+   * A child's device record with each channel's `rtmp_in` from the front's ingest (a child has no
+   * ingest), placed as one platform places it: the record reads the same in one process or several.
+   */
+  const withIngest = (record: Record<string, unknown>): Record<string, unknown> => {
+    if (!ingest || !Array.isArray(record.channels)) return record;
+    const channels = (record.channels as Array<Record<string, unknown>>).map(({ record_in, ...ch }) => ({
+      ...ch,
+      ...rtmpInOf(ingest, ch.stream_id),
+      ...(record_in === undefined ? {} : { record_in }),
+    }));
+    return { ...record, channels };
+  };
+
   const device = async (
     req: IncomingMessage,
     res: ServerResponse,
@@ -72,7 +86,7 @@ export async function startFront(
     const body = req.method === 'POST' ? (await readBody(req, MAX_BODY)).toString() : undefined;
     const found = await platform.home(loginCode);
     if (parts.length === 2) {
-      if (found) sendJson(res, 200, { ...found.record, process: found.child.index });
+      if (found) sendJson(res, 200, { ...withIngest(found.record), process: found.child.index });
       else sendError(res, 404, `unknown device ${loginCode.slice(0, 300)}`);
       return;
     }
@@ -109,7 +123,9 @@ export async function startFront(
       else sendError(res, 404, `unknown recording ${parts[1]!.slice(0, 300)}`);
     } else if (parts.length === 1) {
       const page = await platform.devicesPage(url.searchParams);
-      sendJson(res, page.status, page.body);
+      const body = page.body as { devices?: Array<Record<string, unknown>> };
+      if (page.status === 200 && body.devices) body.devices = body.devices.map(withIngest);
+      sendJson(res, page.status, body);
     } else await device(req, res, parts, url);
   };
 
