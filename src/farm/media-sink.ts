@@ -11,6 +11,7 @@ import { type Catalogue, loadCatalogue, type Quality } from '../media/catalogue.
 import { CloudRecorder, sharedAlarmJpeg, uploadAlarmPicture } from '../media/recorder/index.js';
 import type { RtmpPublisher } from '../media/rtmp/publisher.js';
 import { type PublishTask, RtmpPublisherPool } from '../media/rtmp/publisher-pool.js';
+import { BITRATE_WINDOW_S } from '../metrics/catalogue.js';
 import type {
   CounterHandle,
   Family,
@@ -18,7 +19,6 @@ import type {
   HistogramHandle,
   MetricsRegistry,
 } from '../metrics/registry.js';
-import { BITRATE_WINDOW_S } from '../metrics/catalogue.js';
 import type { StreamMarks } from './order-notices.js';
 import { RecordingMetrics } from './recording-metrics.js';
 

@@ -494,7 +494,8 @@ class Normalizer {
         `a \`max\` of at most start + ${MAX_CAPACITY_STEPS - 1} × step`,
       );
     }
-    const levels = c.service_levels ?? defaultServiceLevels(mode, { standingPushes: streamsPerDevice !== null });
+    const levels =
+      c.service_levels ?? defaultServiceLevels(mode, { standingPushes: streamsPerDevice !== null });
     if (c.service_levels) {
       this.problems.push(
         ...checkThresholds(c.service_levels, { model: 'closed', stages: [] }, ['capacity', 'service_levels']),
