@@ -45,6 +45,28 @@ async function rssKb(pid: number): Promise<number> {
 
 const openFiles = async (pid: number) => (await readdir(`/proc/${pid}/fd`)).length;
 
+/** `pid` and every process below it (the farm's local agents are its children). */
+async function processTree(pid: number): Promise<number[]> {
+  const parents = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid) parents.set(Number(entry), ppid);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++)
+    for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+async function treeCpuSeconds(pid: number): Promise<number> {
+  const cpu = await Promise.all(
+    (await processTree(pid)).map((p) => procCpuSeconds(p, CLK_TCK).catch(() => 0)),
+  );
+  return cpu.reduce((a, b) => a + b, 0);
+}
+
 const ivc = start([
   'ivc',
   '--processes',
@@ -89,13 +111,16 @@ const started = Date.now();
 const farm = start(['run', scenario, '--out', join(dir, 'reports'), '--quiet']);
 const farmExit = new Promise<number | null>((resolve) => farm.child.on('exit', resolve));
 
-// While the load holds: the platform's own view, every 2 s; CPU over the steady part of the hold.
+// While the load holds: the platform's own view, every 2 s; CPU over the steady part of the hold;
+// a progress line every 10 s (a 100k run takes 10 minutes, and where it stalls is the finding).
 let maxOnline = 0;
+let lastProgress: { at: number; platform: number[]; farm: number } | null = null;
 let allOnlineAt: number | null = null;
 let peak: Stats | null = null;
 let peakFiles: number[] = [];
-let cpuFrom: { at: number; cpu: number[]; keepalives: number } | null = null;
-let cpuTo: { at: number; cpu: number[]; keepalives: number } | null = null;
+type CpuSample = { at: number; cpu: number[]; farm: number; keepalives: number };
+let cpuFrom: CpuSample | null = null;
+let cpuTo: CpuSample | null = null;
 let farmDone = false;
 void farmExit.then(() => {
   farmDone = true;
@@ -109,10 +134,21 @@ while (!farmDone) {
     continue;
   }
   maxOnline = Math.max(maxOnline, s.online);
+  const farmCpu = farm.child.pid ? await treeCpuSeconds(farm.child.pid) : 0;
+  const cpu = await Promise.all(pids.map((pid) => procCpuSeconds(pid, CLK_TCK).catch(() => 0)));
+  if (!lastProgress || Date.now() - lastProgress.at >= 10_000) {
+    if (lastProgress) {
+      const secs = (Date.now() - lastProgress.at) / 1000;
+      const pct = (now: number, then: number) => `${Math.round(((now - then) / secs) * 100)}`;
+      console.log(
+        `${String(Math.round((Date.now() - started) / 1000)).padStart(4)} s  online ${s.online} (${s.processes.map((p) => p.online).join('/')})  platform CPU % ${cpu.map((c, i) => pct(c, lastProgress!.platform[i]!)).join('/')}  farm CPU % ${pct(farmCpu, lastProgress.farm)}`,
+      );
+    }
+    lastProgress = { at: Date.now(), platform: cpu, farm: farmCpu };
+  }
   if (s.online >= opts.devices) {
     allOnlineAt ??= Date.now();
-    const cpu = await Promise.all(pids.map((pid) => procCpuSeconds(pid, CLK_TCK).catch(() => 0)));
-    const sample = { at: Date.now(), cpu, keepalives: s.keepalives };
+    const sample = { at: Date.now(), cpu, farm: farmCpu, keepalives: s.keepalives };
     // Steady: from 10 s after all came online (the login burst settled).
     if (Date.now() - allOnlineAt >= 10_000) {
       cpuFrom ??= sample;
@@ -146,6 +182,7 @@ console.log(
     `platform RSS:        ${rssBefore.map((r) => Math.round(r / 1024)).join(' / ')} MB before → ${rssHeld.map((r) => Math.round(r / 1024)).join(' / ')} MB held; front ${peak?.front.rss_mb ?? '?'} MB`,
     `RSS per device:      ${(rssGrowKb / Math.max(1, maxOnline)).toFixed(1)} KB (platform side, all processes)`,
     `platform CPU:        ${cpuPct.map((c) => `${c.toFixed(1)} %`).join(' / ')} of a core over ${seconds.toFixed(0)} s held; ${((cpuSum * 10_000) / Math.max(1, maxOnline)).toFixed(1)} % per 10k devices`,
+    `farm CPU:            ${seconds > 0 ? (((cpuTo!.farm - cpuFrom!.farm) / seconds) * 100).toFixed(1) : '?'} % of a core over the same seconds (the run and its agents); ${seconds > 0 ? ((((cpuTo!.farm - cpuFrom!.farm) / seconds) * 100 * 10_000) / Math.max(1, maxOnline)).toFixed(1) : '?'} % per 10k devices`,
     `keepalives:          ${seconds > 0 ? Math.round((cpuTo!.keepalives - cpuFrom!.keepalives) / seconds) : '?'} /s at the platform`,
     `farm:                exit ${code}, logins ok ${Object.entries(
       summary.metrics.counters as Record<string, number>,
