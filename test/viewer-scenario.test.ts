@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { formatSummary } from '../src/report/console.js';
 import { writeRunReports } from '../src/report/index.js';
+import { DEFAULT_CHECKS, evaluateChecks } from '../src/run/checks.js';
 import type { RunObserver, SecondTick } from '../src/run/observer.js';
 import { parseScenario } from '../src/scenario/load.js';
 import { eventually } from '../support/eventually.js';
@@ -155,10 +156,44 @@ thresholds:
   assert.ok((summary.viewers?.['http-flv']?.delay_ms?.count ?? 0) >= 15);
   const during = summary.thresholds.find((r) => r.metric === 'viewer_delay{kind:http-flv}');
   assert.ok(during?.ok && during.observed !== null, JSON.stringify(during));
+  const viewersLost = summary.checks?.find((c) => c.name === 'viewers lost');
+  assert.deepEqual(
+    [viewersLost?.ok, viewersLost?.reason],
+    [true, 'no player was lost to a crashed viewer thread'],
+  );
   const files = await writeRunReports(dir, ['html']);
   const html = readFileSync(files.html!, 'utf8');
   // No stall, no stall chart (the nginx test has one).
   for (const id of ['viewer-delay', 'viewer-ttff', 'viewers']) assert.ok(html.includes(`"id":"${id}"`), id);
+});
+
+test('a viewer thread that crashes fails the verdict: its players are counted lost (checks.lost_viewers)', async () => {
+  const { summary, exitCode } = await runInline(
+    `${pushingCameras('viewers-crash', 2, 'embedded')}
+stages:
+  - { duration: 1s, target: 2 }
+  - { duration: 4s, target: 2 }
+viewers:
+  - { url: embedded, protocol: rtmp, per_stream: 2, start: 1s }
+`,
+    { crashViewerThreads: { 0: 2500 } },
+  );
+  assert.equal(exitCode, 99);
+  const lost = summary.checks?.find((c) => c.name === 'viewers lost');
+  assert.equal(lost?.ok, false);
+  assert.equal(lost?.reason, '4 players lost: viewer thread 0 crashed (injected viewer thread crash)');
+  assert.ok(lost && summary.run.reasons?.includes(lost.reason), JSON.stringify(summary.run.reasons));
+  // Devices were fine: only the viewers' check fails.
+  assert.ok(summary.checks?.filter((c) => c.name !== 'viewers lost').every((c) => c.ok));
+  // `checks.lost_viewers: false` shows the check as off, never judged.
+  const off = evaluateChecks({
+    checks: { ...DEFAULT_CHECKS, lostViewers: false },
+    counters: new Map(),
+    lost: [],
+    lostViewers: [{ thread: 0, players: 4, error: 'x' }],
+    capacitySearch: false,
+  }).find((c) => c.name === 'viewers lost');
+  assert.deepEqual([off?.ok, off?.skipped, off?.reason], [true, true, 'off (checks.lost_viewers: false)']);
 });
 
 test('capacity mode viewers: steps players until a server that runs out of connections breaks, and names the capacity', async (t) => {

@@ -159,7 +159,15 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       scenario.viewers.length > 0
         ? resources.add(
             'viewers',
-            new ViewerFleet(scenario, planViewers(scenario, planned, playback), aggregator, progress, shard),
+            new ViewerFleet(
+              scenario,
+              planViewers(scenario, planned, playback),
+              aggregator,
+              progress,
+              shard,
+              undefined,
+              options.crashViewerThreads,
+            ),
           )
         : null;
     const stairs = scenario.capacity ? capacityStages(scenario.capacity) : null;
@@ -268,6 +276,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       planned: planned.length,
       shard,
       lost: fleet.lost,
+      lostViewers: viewers?.lost ?? null,
       platform,
     });
     const summaryPath = output.writeJson('summary.json', summary);

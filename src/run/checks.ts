@@ -7,7 +7,12 @@ import type { RunChecks } from '../scenario/types.js';
 
 export interface CheckResult {
   /** Stable name (JUnit test case, summary.json). */
-  name: 'devices came online' | 'devices never online' | 'devices lost' | 'capacity step held';
+  name:
+    | 'devices came online'
+    | 'devices never online'
+    | 'devices lost'
+    | 'viewers lost'
+    | 'capacity step held';
   ok: boolean;
   /** Why it passed or failed, in words a person acts on. */
   reason: string;
@@ -19,6 +24,8 @@ export interface CheckInput {
   checks: RunChecks;
   counters: ReadonlyMap<string, number>;
   lost: ReadonlyArray<{ worker: number; devices: number; error: string; who?: string }>;
+  /** Players gone with crashed viewer threads; null or absent: the run has no viewers (no check). */
+  lostViewers?: ReadonlyArray<{ thread: number; players: number; error: string }> | null;
   /** The limit finder pushes until logins fail: the never-online share is not a fault there. */
   capacitySearch: boolean;
   /** The limit finder's result (null: no capacity search, or not known, as in a merge). */
@@ -31,6 +38,7 @@ export const DEFAULT_CHECKS: RunChecks = {
   anyOnline: true,
   neverOnline: 0,
   lostDevices: true,
+  lostViewers: true,
   capacityHeld: true,
 };
 
@@ -113,9 +121,26 @@ export function evaluateChecks(input: CheckInput): CheckResult[] {
           : `${lostDevices} devices lost: ${input.lost.map((l) => `${l.who ?? `worker ${l.worker}`} crashed (${l.error})`).join('; ')}`,
       skipped: false,
     });
+  if (input.lostViewers) results.push(viewersLostCheck(input.lostViewers, checks.lostViewers));
   const capacity = input.capacity;
   if (capacity) results.push(capacityCheck(capacity, checks.capacityHeld));
   return results;
+}
+
+/** A viewer thread that crashed took its players with it: what they would have seen is unknown. */
+function viewersLostCheck(lost: NonNullable<CheckInput['lostViewers']>, on: boolean): CheckResult {
+  const name = 'viewers lost';
+  if (!on) return off(name, 'lost_viewers');
+  const players = lost.reduce((n, l) => n + l.players, 0);
+  return {
+    name,
+    ok: lost.length === 0,
+    reason:
+      lost.length === 0
+        ? 'no player was lost to a crashed viewer thread'
+        : `${players} players lost: ${lost.map((l) => `viewer thread ${l.thread} crashed (${l.error})`).join('; ')}`,
+    skipped: false,
+  };
 }
 
 /** A capacity search that found no level holding names no capacity: it cannot pass. */

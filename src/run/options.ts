@@ -22,6 +22,8 @@ export interface RunOptions {
   interrupt?: Promise<string>;
   /** Test fault injection: these workers crash after the given ms. */
   crashWorkers?: Record<number, number>;
+  /** Test fault injection: these viewer threads crash after the given ms. */
+  crashViewerThreads?: Record<number, number>;
   /** What to do when a worker dies: keep going with the others (default) or stop the run. */
   onWorkerCrash?: 'continue' | 'abort';
   /** More outputs, after the built-in ones (each sees every closed second). */

@@ -21,6 +21,7 @@ import type { ApiOrders } from './api-orders.js';
 import { checksPassed, devicesLostJudged, evaluateChecks } from './checks.js';
 import { runExitCode } from './exit-codes.js';
 import type { StopSignal } from './stop.js';
+import type { LostViewers } from './viewers.js';
 import type { LostWorker } from './workers.js';
 
 export interface RunFacts {
@@ -38,6 +39,8 @@ export interface RunFacts {
   planned: number;
   shard: Shard;
   lost: LostWorker[];
+  /** Players gone with crashed viewer threads; null: the run has no viewers. */
+  lostViewers: LostViewers[] | null;
   platform: RunSummary['platform'];
 }
 
@@ -77,6 +80,7 @@ export function judgeRun(f: RunFacts): { exitCode: number; summary: RunSummary }
     checks: f.scenario.checks,
     counters: totals.counters,
     lost: f.lost,
+    lostViewers: f.lostViewers,
     capacitySearch: f.scenario.capacity !== null,
     capacity: f.capacity,
   });

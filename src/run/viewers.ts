@@ -26,6 +26,14 @@ export function groupTargetAt(group: ViewerGroup, players: number, elapsedMs: nu
   return group.rampMs > 0 ? Math.min(players, (players * t) / group.rampMs) : players;
 }
 
+/** Players gone with a viewer thread that crashed. */
+export interface LostViewers {
+  thread: number;
+  /** The players the thread was planned to run. */
+  players: number;
+  error: string;
+}
+
 export class ViewerFleet {
   private readonly pool = new WorkerPool<ToViewerWorker, FromViewerWorker>(
     new URL('../viewer/worker.js', import.meta.url),
@@ -35,6 +43,8 @@ export class ViewerFleet {
   private readonly allReady: Promise<void>;
   private readonly threads: number;
   private readonly counts: number[];
+  /** Threads that crashed, and the players they took with them (judged by the viewers-lost check). */
+  readonly lost: LostViewers[] = [];
 
   /** `players[g]`: group g's planned URLs in ramp order. */
   constructor(
@@ -44,6 +54,8 @@ export class ViewerFleet {
     progress: Pick<ProgressDisplay, 'log'>,
     private readonly shard: Shard = { index: 0, count: 1 },
     threads?: number,
+    /** Test fault injection: these threads crash after the given ms. */
+    crashThreads: Record<number, number> = {},
   ) {
     this.counts = players.map((p) => p.length);
     const total = this.counts.reduce((a, b) => a + b, 0);
@@ -58,11 +70,16 @@ export class ViewerFleet {
         if (this.readyWorkers.size >= this.pool.aliveCount) resolveReady();
       } else sink.add(message.delta);
     });
+    const perThread: number[] = [];
     this.pool.on('exit', (exit) => {
       if (!exit.error) return;
       sink.removeSource(`viewers-${exit.index}`);
       if (this.readyWorkers.size >= this.pool.aliveCount) resolveReady();
-      progress.log(`viewer thread ${exit.index} crashed (${exit.error.message}); its players are gone`);
+      const players = perThread[exit.index] ?? 0;
+      this.lost.push({ thread: exit.index, players, error: exit.error.message });
+      progress.log(
+        `viewer thread ${exit.index} crashed (${exit.error.message}); its ${players} players are gone`,
+      );
     });
     const capacity = scenario.capacity;
     if (capacity?.mode === 'viewers' && capacity.max > total)
@@ -79,7 +96,8 @@ export class ViewerFleet {
         liveEdgeSegments: g.liveEdgeSegments,
       }));
       const count = groups.reduce((n, g) => n + g.urls.length, 0);
-      this.pool.spawn(w, count, { workerIndex: w, groups });
+      perThread[w] = count;
+      this.pool.spawn(w, count, { workerIndex: w, groups, crashAfterMs: crashThreads[w] });
     }
   }
 

@@ -193,6 +193,7 @@ class Normalizer {
         anyOnline: raw.checks?.any_online ?? true,
         neverOnline: raw.checks?.never_online === false ? null : (raw.checks?.never_online ?? 0),
         lostDevices: raw.checks?.lost_devices ?? true,
+        lostViewers: raw.checks?.lost_viewers ?? true,
         capacityHeld: raw.checks?.capacity_held ?? true,
       },
       output: { dir: resolve(this.ctx.cwd, raw.output?.dir ?? DEFAULTS.outputDir) },

@@ -448,6 +448,7 @@ export const ChecksSchema = Strict({
     }),
   ),
   lost_devices: Type.Optional(Type.Boolean()),
+  lost_viewers: Type.Optional(Type.Boolean()),
   capacity_held: Type.Optional(Type.Boolean()),
 });
 

@@ -311,6 +311,8 @@ export interface RunChecks {
   neverOnline: number | null;
   /** Fail when devices were lost to a crashed worker. */
   lostDevices: boolean;
+  /** Fail when players were lost to a crashed viewer thread. */
+  lostViewers: boolean;
   /** Fail a capacity search in which no step held (it names no capacity). */
   capacityHeld: boolean;
 }

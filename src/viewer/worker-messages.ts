@@ -15,6 +15,8 @@ export interface ViewerThreadGroup {
 export interface ViewerWorkerInit {
   workerIndex: number;
   groups: ViewerThreadGroup[];
+  /** Test fault injection: the thread crashes this many ms after it started. */
+  crashAfterMs?: number;
 }
 
 export type ToViewerWorker =

@@ -83,3 +83,9 @@ port.on('message', (message: ToViewerWorker) => {
 });
 
 post({ type: 'ready' });
+
+if (init.crashAfterMs !== undefined) {
+  setTimeout(() => {
+    throw new Error('injected viewer thread crash');
+  }, init.crashAfterMs);
+}
