@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { refreshMarginMs } from '../src/api/client.js';
 import { ApiAuthError, ApiClient, type ApiObserver, type ApiPlan } from '../src/api/index.js';
 import { Scheduler } from '../src/core/scheduler.js';
 import { SimulatedDevice } from '../src/device/device.js';
@@ -134,12 +135,20 @@ describe('ApiClient against the reference platform user API', () => {
     }
   });
 
+  test("a token is renewed 30 s before it ends, or 10 % of its lifetime, but with a second of the run's token checks left", () => {
+    assert.equal(refreshMarginMs(3_600_000), 30_000);
+    assert.equal(refreshMarginMs(60_000), 6_000);
+    // 4 s tokens checked once a second: renewed 2 s before they end, never after.
+    assert.equal(refreshMarginMs(4_000), 2_000);
+    assert.equal(refreshMarginMs(1_500), 750);
+  });
+
   test('a token past its lifetime is refreshed by a new login before the next call', async () => {
     const client = new ApiClient(plan());
     try {
       assert.equal((await client.call('list_live', {})).status, 200);
       assert.equal(client.logins, 1);
-      // The platform's tokens live 1.5 s; the client renews at 90 % of that.
+      // The platform's tokens live 1.5 s; the client renews at half of that.
       await new Promise((r) => setTimeout(r, TOKEN_TTL_MS + 200));
       assert.equal((await client.call('list_live', {})).status, 200);
       assert.equal(client.logins, 2);

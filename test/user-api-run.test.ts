@@ -55,8 +55,9 @@ function run(
   file: string,
   out: string,
   extraEnv: Record<string, string> = {},
+  args: string[] = [],
 ): Promise<{ code: number | null; output: string }> {
-  const r = startCli(['run', file, '--out', out], { ...env, ...extraEnv });
+  const r = startCli(['run', file, '--out', out, ...args], { ...env, ...extraEnv });
   return r.exited.then((code) => ({ code, output: r.output() }));
 }
 
@@ -264,7 +265,7 @@ async function startPlatformWithTtl(
 }
 
 describe('capacity streams mode against a separately started platform (through its user API)', () => {
-  test('live views opened through the API climb until the platform refuses streams; capacity within one step', async () => {
+  test('live views opened through the API climb until the platform refuses streams; capacity within one step (devices in 2 agent processes)', async () => {
     const { ivc, port } = await startPlatformWithTtl(60_000, ['--max-streams', '12']);
     const { dir, file } = writeScenario(
       'capacity.yaml',
@@ -288,9 +289,16 @@ capacity:
         .replace(/stages:\n(?: {2}- .*\n)+/, '')
         .replace('count: 60', 'count: 30'),
     );
-    const { output } = await run(file, join(dir, 'out'));
+    // The devices run in two local agents: their logins and stream marks reach the controller,
+    // which picks the channels it opens live views on.
+    const { output } = await run(file, join(dir, 'out'), {}, ['--agents', '2']);
     const runDir = join(dir, 'out', readdirSync(join(dir, 'out'))[0]!);
     const s = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as RunSummary;
+    assert.deepEqual(
+      Object.keys(s.metrics.gauges).filter((k) => k.startsWith('cpu_percent{worker:agent-')),
+      ['cpu_percent{worker:agent-0}', 'cpu_percent{worker:agent-1}'],
+      'two agent processes',
+    );
     const c = s.capacity;
     assert.ok(c, output);
     assert.equal(c.unit, 'streams');

@@ -98,6 +98,8 @@ export async function runAgent(options: AgentOptions): Promise<number> {
       { log: (line: string) => send({ type: 'log', level: 'warn', message: line }) },
       stop,
       false,
+      // Orders through the platform's API are chosen by the controller from its devices' notices.
+      (notice) => send({ type: 'notice', notice }),
     );
     running.pool.on('exit', (exit) => {
       if (exit.error)

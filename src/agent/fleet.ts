@@ -4,6 +4,7 @@
 // agent that closes its connection or falls silent is handled like a crashed worker thread.
 
 import type { ToWorker, WorkerInit } from '../farm/messages.js';
+import type { OrderNotice } from '../farm/order-notices.js';
 import type { PlannedDevice } from '../farm/plan.js';
 import type { ProgressDisplay } from '../farm/progress.js';
 import type { DeltaSink, DeviceSource, LostWorker } from '../run/source.js';
@@ -32,6 +33,8 @@ export interface AgentFleetOptions {
   silenceMs: number;
   abortOnCrash: boolean;
   workersPerAgent: number | null;
+  /** Logins, orders received and streams live, when the run orders through the platform's API. */
+  onNotice?: (notice: OrderNotice) => void;
 }
 
 type InitFor = (slice: number, devices: PlannedDevice[]) => WorkerInit;
@@ -97,7 +100,8 @@ export class AgentFleet implements DeviceSource {
     sink: DeltaSink,
     progress: ProgressDisplay,
     stop: StopSignal,
-    options: Pick<AgentPlan, 'silenceMs' | 'local'> & { abortOnCrash: boolean },
+    options: Pick<AgentPlan, 'silenceMs' | 'local'> &
+      Pick<AgentFleetOptions, 'onNotice'> & { abortOnCrash: boolean },
   ): AgentFleet {
     const target = init(0, []).url;
     const shares = roundRobin(spreadLoopbackSources(planned, target), hub.count);
@@ -105,6 +109,7 @@ export class AgentFleet implements DeviceSource {
       silenceMs: options.silenceMs,
       abortOnCrash: options.abortOnCrash,
       workersPerAgent: options.local?.workersPerAgent ?? null,
+      ...(options.onNotice ? { onNotice: options.onNotice } : {}),
     });
   }
 
@@ -150,6 +155,9 @@ export class AgentFleet implements DeviceSource {
         state.sources.add(delta.source);
         break;
       }
+      case 'notice':
+        this.options.onNotice?.(message.notice);
+        break;
       case 'ready':
         state.ready = true;
         break;

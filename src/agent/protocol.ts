@@ -3,6 +3,7 @@
 // except `init.worker.password`, the devices' login password, which an agent needs to log in.
 
 import type { ToWorker, WorkerInit } from '../farm/messages.js';
+import type { OrderNotice } from '../farm/order-notices.js';
 import type { HistogramDelta, MetricsDelta } from '../metrics/delta.js';
 
 /** Path of the controller's agent endpoint. */
@@ -33,6 +34,8 @@ export type FromAgent =
   | { type: 'hello'; slice: number | null; host: string }
   | { type: 'ready'; devices: number }
   | { type: 'metrics'; delta: WireDelta }
+  /** A login, a loss or a stream mark of a device, when the run orders through the platform's API. */
+  | { type: 'notice'; notice: OrderNotice }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** One of the agent's worker threads died: its devices are lost. */
   | { type: 'lost'; source: string; devices: number; error: string }

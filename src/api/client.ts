@@ -43,8 +43,21 @@ export class ApiAuthError extends Error {
 
 /** Answers are read up to this size (a list of streams is small; a runaway answer is cut). */
 const MAX_ANSWER_BYTES = 1024 * 1024;
-/** A token is renewed this long before it expires (or at 90 % of a shorter lifetime). */
+/** A token is renewed this long before it expires (or at 90 % of a shorter lifetime)… */
 const REFRESH_MARGIN_MS = 30_000;
+/**
+ * …but never less than this (or half a shorter lifetime): the run looks at its token once a
+ * second for the HTTP load, so a short-lived token must be renewed while a second is still left.
+ */
+const MIN_REFRESH_MARGIN_MS = 2_000;
+
+/** How long before its expiry a token of this lifetime is renewed. */
+export function refreshMarginMs(lifetimeMs: number): number {
+  return Math.min(
+    REFRESH_MARGIN_MS,
+    Math.max(lifetimeMs * 0.1, Math.min(lifetimeMs / 2, MIN_REFRESH_MARGIN_MS)),
+  );
+}
 
 export interface ApiClientOptions {
   observer?: ApiObserver;
@@ -178,9 +191,7 @@ export class ApiClient {
     const lifetimeMs = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn * 1000 : auth.ttlMs;
     const now = this.now();
     this.tokenExpiresAt =
-      lifetimeMs === null
-        ? Number.POSITIVE_INFINITY
-        : now + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs * 0.1);
+      lifetimeMs === null ? Number.POSITIVE_INFINITY : now + lifetimeMs - refreshMarginMs(lifetimeMs);
     this.token = token;
     this.logins++;
   }

@@ -9,7 +9,6 @@ import { Aggregator } from '../metrics/aggregator.js';
 import { thresholdWindows } from '../metrics/thresholds.js';
 import { WindowTotals } from '../metrics/window-totals.js';
 import { openApiSide } from '../run/api-side.js';
-import { ExitCode, RunRefused } from '../run/exit-codes.js';
 import { LoadShape, loadDurationMs } from '../run/load-shape.js';
 import { startMainMetrics } from '../run/main-metrics.js';
 import { ObserverPipeline, type RunObserver } from '../run/observer.js';
@@ -43,6 +42,7 @@ import { maskSecrets } from '../scenario/secrets.js';
 import { thresholdsOf } from '../scenario/thresholds.js';
 import type { Scenario } from '../scenario/types.js';
 import { type EmbeddedPlayback, planViewers } from '../viewer/plan.js';
+import type { OrderNotice } from './order-notices.js';
 import { type PlannedDevice, planDevices } from './plan.js';
 import { PlatformDriver } from './platform-driver.js';
 import { RunOutput } from './run-output.js';
@@ -96,12 +96,6 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
       platformProcesses === 1,
     );
 
-    if (agents && api?.orders)
-      throw new RunRefused(
-        'orders through the platform API need the devices in this process (no agents): their logins and stream marks come from its worker threads',
-        ExitCode.UsageError,
-      );
-
     // ---- the run directory, the platform, the media ladder ----
     const startedAt = new Date();
     const output = resources.add(
@@ -139,10 +133,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
         devices,
       );
     const abortOnCrash = (options.onWorkerCrash ?? scenario.onWorkerCrash) === 'abort';
+    // Orders through the platform's API pick online channels from the devices' logins and marks.
+    const onNotice = api?.orders ? (notice: OrderNotice) => api.orders!.notice(notice) : undefined;
+    if (onNotice && agents && !agents.plan.local)
+      progress.log(
+        'remote agents: order_delivery_duration and time_to_live include the clock offset between their machines and this one (keep them on NTP)',
+      );
     const fleet = resources.add(
       'workers',
       agents
-        ? agentSource(agents, planned, init, aggregator, progress, stop, abortOnCrash)
+        ? agentSource(agents, planned, init, aggregator, progress, stop, abortOnCrash, onNotice)
         : new FleetWorkers(
             roundRobin(planned, workerCount),
             init,
@@ -150,7 +150,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions): Prom
             progress,
             stop,
             abortOnCrash,
-            api?.orders ? (notice) => api.orders!.notice(notice) : undefined,
+            onNotice,
           ),
     );
     const main = resources.add('main-thread metrics', startMainMetrics(aggregator));

@@ -5,6 +5,7 @@ import { type AgentRunOptions, chooseAgents } from '../agent/choose.js';
 import { AgentFleet } from '../agent/fleet.js';
 import { AgentHub } from '../agent/hub.js';
 import type { WorkerInit } from '../farm/messages.js';
+import type { OrderNotice } from '../farm/order-notices.js';
 import type { PlannedDevice } from '../farm/plan.js';
 import type { ProgressDisplay } from '../farm/progress.js';
 import type { Scenario } from '../scenario/types.js';
@@ -48,9 +49,11 @@ export function agentSource(
   progress: ProgressDisplay,
   stop: StopSignal,
   abortOnCrash: boolean,
+  onNotice?: (notice: OrderNotice) => void,
 ): DeviceSource {
   return AgentFleet.forPlan(agents.hub, planned, init, sink, progress, stop, {
     ...agents.plan,
     abortOnCrash,
+    ...(onNotice ? { onNotice } : {}),
   });
 }
