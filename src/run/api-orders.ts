@@ -61,6 +61,8 @@ export class ApiOrders {
   private readonly records: OrderBook;
   /** Online devices: login code → channels it may be ordered on (those not pushing by themselves). */
   private readonly online = new Map<string, number[]>();
+  /** Online devices: login code → all their channels (an event names any of them). */
+  private readonly channelCounts = new Map<string, number>();
   private readonly sent: Sent[] = [];
   private livesSeen = 0;
   /** Ordered streams that went live, until they end: their quality, to judge what they sent. */
@@ -178,6 +180,7 @@ export class ApiOrders {
     const free: number[] = [];
     for (let ch = pushing; ch < channels; ch++) free.push(ch);
     this.online.set(loginCode, free);
+    this.channelCounts.set(loginCode, channels);
     if (this.stopped) return;
     for (const channel of free) {
       for (const book of [this.publishes, this.records]) {
@@ -192,6 +195,7 @@ export class ApiOrders {
   private deviceOffline(loginCode: string): void {
     const channels = this.online.get(loginCode) ?? [];
     this.online.delete(loginCode);
+    this.channelCounts.delete(loginCode);
     for (const book of [this.publishes, this.records]) {
       for (const channel of channels) {
         const key = `${loginCode}/${channel}`;
@@ -248,13 +252,12 @@ export class ApiOrders {
 
   private sendEvent(event: PlatformEvent): void {
     let sent = 0;
-    for (const loginCode of this.online.keys()) {
+    for (const [loginCode, channels] of this.channelCounts) {
       if (this.random() >= event.fraction) continue;
       sent++;
-      this.track(
-        this.client.call(event.action!, { login_code: loginCode, channel: 0, quality: 'sd' }),
-        () => {},
-      );
+      // An NVR's event is about one of its cameras, any of them.
+      const channel = Math.floor(this.random() * channels);
+      this.track(this.client.call(event.action!, { login_code: loginCode, channel, quality: 'sd' }), () => {});
     }
     this.events[event.event] = (this.events[event.event] ?? 0) + sent;
   }
