@@ -257,7 +257,10 @@ export class ApiOrders {
       sent++;
       // An NVR's event is about one of its cameras, any of them.
       const channel = Math.floor(this.random() * channels);
-      this.track(this.client.call(event.action!, { login_code: loginCode, channel, quality: 'sd' }), () => {});
+      this.track(
+        this.client.call(event.action!, { login_code: loginCode, channel, quality: 'sd' }),
+        () => {},
+      );
     }
     this.events[event.event] = (this.events[event.event] ?? 0) + sent;
   }
