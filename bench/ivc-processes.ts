@@ -17,7 +17,7 @@ import { eventually } from '../support/eventually.js';
 import { int, procCpuSeconds, sleep } from './bench-args.js';
 
 const opts = new Command()
-  .option('--processes <n>', 'platform processes', int(1, 16), 3)
+  .option('--processes <n>', 'platform processes', int(2, 16), 3)
   .option('--devices <n>', 'NVRs', int(1, 120_000), 9_000)
   .option('--channels <n>', 'channels per NVR', int(1, 64), 4)
   .option('--ramp <s>', 'ramp to all devices, seconds', int(1, 600), 30)
@@ -114,6 +114,9 @@ const farmExit = new Promise<number | null>((resolve) => farm.child.on('exit', r
 // While the load holds: the platform's own view, every 2 s; CPU over the steady part of the hold;
 // a progress line every 10 s (a 100k run takes 10 minutes, and where it stalls is the finding).
 let maxOnline = 0;
+let burstCpu: { farm: number; platform: number; logins: number } | null = null;
+/** The first sample with a device online: the login burst's CPU is counted from here. */
+let burstFrom: { farm: number; platform: number; online: number } | null = null;
 let lastProgress: { at: number; platform: number[]; farm: number } | null = null;
 let allOnlineAt: number | null = null;
 let peak: Stats | null = null;
@@ -136,6 +139,8 @@ while (!farmDone) {
   maxOnline = Math.max(maxOnline, s.online);
   const farmCpu = farm.child.pid ? await treeCpuSeconds(farm.child.pid) : 0;
   const cpu = await Promise.all(pids.map((pid) => procCpuSeconds(pid, CLK_TCK).catch(() => 0)));
+  if (!burstFrom && s.online > 0)
+    burstFrom = { farm: farmCpu, platform: cpu.reduce((n, c) => n + c, 0), online: s.online };
   if (!lastProgress || Date.now() - lastProgress.at >= 10_000) {
     if (lastProgress) {
       const secs = (Date.now() - lastProgress.at) / 1000;
@@ -147,7 +152,16 @@ while (!farmDone) {
     lastProgress = { at: Date.now(), platform: cpu, farm: farmCpu };
   }
   if (s.online >= opts.devices) {
-    allOnlineAt ??= Date.now();
+    if (allOnlineAt === null) {
+      allOnlineAt = Date.now();
+      const platform = cpu.reduce((n, c) => n + c, 0);
+      if (burstFrom)
+        burstCpu = {
+          farm: farmCpu - burstFrom.farm,
+          platform: platform - burstFrom.platform,
+          logins: s.online - burstFrom.online,
+        };
+    }
     const sample = { at: Date.now(), cpu, farm: farmCpu, keepalives: s.keepalives };
     // Steady: from 10 s after all came online (the login burst settled).
     if (Date.now() - allOnlineAt >= 10_000) {
@@ -183,6 +197,7 @@ console.log(
     `RSS per device:      ${(rssGrowKb / Math.max(1, maxOnline)).toFixed(1)} KB (platform side, all processes)`,
     `platform CPU:        ${cpuPct.map((c) => `${c.toFixed(1)} %`).join(' / ')} of a core over ${seconds.toFixed(0)} s held; ${((cpuSum * 10_000) / Math.max(1, maxOnline)).toFixed(1)} % per 10k devices`,
     `farm CPU:            ${seconds > 0 ? (((cpuTo!.farm - cpuFrom!.farm) / seconds) * 100).toFixed(1) : '?'} % of a core over the same seconds (the run and its agents); ${seconds > 0 ? ((((cpuTo!.farm - cpuFrom!.farm) / seconds) * 100 * 10_000) / Math.max(1, maxOnline)).toFixed(1) : '?'} % per 10k devices`,
+    `login burst CPU:     ${burstCpu && burstCpu.logins > 0 ? `farm ${burstCpu.farm.toFixed(1)} + platform ${burstCpu.platform.toFixed(1)} CPU-s for ${burstCpu.logins} logins (first device online → all online): ${(((burstCpu.farm + burstCpu.platform) * 1000) / burstCpu.logins).toFixed(2)} ms per login (farm ${((burstCpu.farm * 1000) / burstCpu.logins).toFixed(2)}, platform ${((burstCpu.platform * 1000) / burstCpu.logins).toFixed(2)}; the keepalives of those already online included)` : 'not measured (all online within one 2 s sample, or never)'}`,
     `keepalives:          ${seconds > 0 ? Math.round((cpuTo!.keepalives - cpuFrom!.keepalives) / seconds) : '?'} /s at the platform`,
     `farm:                exit ${code}, logins ok ${Object.entries(
       summary.metrics.counters as Record<string, number>,
