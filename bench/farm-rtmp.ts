@@ -33,6 +33,7 @@ interface Options {
   agents?: number;
   workers?: number;
   nginxWorkers: number;
+  nodeFlags: string;
   idleBaseline?: boolean;
   keep?: boolean;
   json?: boolean;
@@ -66,8 +67,16 @@ const options = new Command('bench-farm-rtmp')
     int(1, 64),
   )
   .option('--nginx-workers <n>', 'nginx worker processes', int(1, 2), 1)
+  .option(
+    '--node-flags <flags>',
+    'node flags of the farm process, e.g. "--cpu-prof --cpu-prof-dir=prof" (local agents do not get them)',
+    '',
+  )
   .option('--idle-baseline', 'first measure the same devices online without pushes over an equal window')
-  .option('--keep', 'keep the temporary directory (scenarios, run directories, nginx log)')
+  .option(
+    '--keep',
+    'keep the temporary directory (scenarios, run directories, output of the farm, nginx log)',
+  )
   .option('--json', 'also print the figures as one JSON line')
   .parse()
   .opts<Options>();
@@ -246,7 +255,7 @@ async function runPhase(platformUrl: string, phase: Phase, nginx: NginxRtmp | nu
   const out = join(dir, `reports-${phase.name}`);
   const args = ['run', scenario, '--out', out, '--quiet', '--metrics-port', String(metricsPort)];
   args.push('--agents', String(agents));
-  const farm = startCli(args);
+  const farm = startCli(args, {}, options.nodeFlags.split(/\s+/).filter(Boolean));
   const farmPid = farm.child.pid ?? 0;
   const exited = farm.exited;
   let ended = false;
@@ -273,6 +282,7 @@ async function runPhase(platformUrl: string, phase: Phase, nginx: NginxRtmp | nu
     console.error(`${phase.name}: ${(e as Error).message}; the run goes on to its end`);
   }
   const exitCode = await exited;
+  if (options.keep) writeFileSync(join(dir, `farm-${phase.name}.log`), farm.output());
   const runs = readdirSync(out);
   return { window, exitCode, runDir: join(out, runs[0] ?? ''), output: farm.output() };
 }

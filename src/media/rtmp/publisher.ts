@@ -25,6 +25,7 @@ import {
 import { type RtmpFailureReason, type RtmpPhase, RtmpPublishError } from './errors.js';
 import { ClientHandshake, type HandshakeError } from './handshake.js';
 import type { PacedStream, PublishScheduler } from './pacer.js';
+import { sendScratch } from './send-scratch.js';
 import { type ClockTemplates, clockTemplates, writeClockDigits } from './stream-clock.js';
 import { parseRtmpUrl, type RtmpUrl, redactRtmpUrl } from './url.js';
 
@@ -446,7 +447,9 @@ export class RtmpPublisher implements PacedStream {
     const w = this.writer;
     const copy = this.options.writeMode !== 'cork';
     let wallClock = 0; // taken at the first key frame of the batch: all leave in this write
-    const out = Buffer.allocUnsafe(copy ? payloadBytes + headerBytes : headerBytes);
+    // Copy mode encodes into the thread's reused buffer (send-scratch.ts); cork mode keeps its
+    // header chunks referenced by the socket, so they get a buffer of their own.
+    const out = copy ? sendScratch.take(payloadBytes + headerBytes) : Buffer.allocUnsafe(headerBytes);
     const parts: Buffer[] = [];
     let off = 0;
     if (prefix) {
@@ -490,6 +493,7 @@ export class RtmpPublisher implements PacedStream {
     if (copy) {
       this.bytes += off;
       socket.write(out.subarray(0, off));
+      sendScratch.written(socket.writableLength > 0);
     } else {
       this.bytes += off + payloadBytes;
       socket.cork();
