@@ -34,6 +34,7 @@ interface Options {
   workers?: number;
   nginxWorkers: number;
   nodeFlags: string;
+  heapTrim: boolean;
   idleBaseline?: boolean;
   keep?: boolean;
   json?: boolean;
@@ -72,6 +73,7 @@ const options = new Command('bench-farm-rtmp')
     'node flags of the farm process, e.g. "--cpu-prof --cpu-prof-dir=prof" (local agents do not get them)',
     '',
   )
+  .option('--no-heap-trim', 'run the farm with IVTFARM_HEAP_TRIM=off (no heap trim pause after the logins)')
   .option('--idle-baseline', 'first measure the same devices online without pushes over an equal window')
   .option(
     '--keep',
@@ -113,6 +115,11 @@ function promValue(text: string, family: string, labels: string[] = []): number 
 async function scrape(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   return res.text();
+}
+
+/** A scrape that a farm too busy to answer at once gets a few more seconds for. */
+function scrapeSurely(port: number): Promise<string> {
+  return eventually(`the farm's metrics on port ${port}`, () => scrape(port), 15_000, 250);
 }
 
 interface ProcessSample {
@@ -255,7 +262,11 @@ async function runPhase(platformUrl: string, phase: Phase, nginx: NginxRtmp | nu
   const out = join(dir, `reports-${phase.name}`);
   const args = ['run', scenario, '--out', out, '--quiet', '--metrics-port', String(metricsPort)];
   args.push('--agents', String(agents));
-  const farm = startCli(args, {}, options.nodeFlags.split(/\s+/).filter(Boolean));
+  const farm = startCli(
+    args,
+    options.heapTrim ? {} : { IVTFARM_HEAP_TRIM: 'off' },
+    options.nodeFlags.split(/\s+/).filter(Boolean),
+  );
   const farmPid = farm.child.pid ?? 0;
   const exited = farm.exited;
   let ended = false;
@@ -300,7 +311,7 @@ async function measure(
   // The stat (megabytes of XML at 10,000 streams) is read outside the CPU samples.
   const stat0 = nginx?.httpPort ? await serverStreams(nginx) : null;
   const [m0, farm0, nginx0] = await Promise.all([
-    scrape(metricsPort),
+    scrapeSurely(metricsPort),
     farmPids().then(sampleProcesses),
     nginxPids().then(sampleProcesses),
   ]);
@@ -313,7 +324,7 @@ async function measure(
   }
   const pids = await farmPids();
   const [m1, farm1, nginx1] = await Promise.all([
-    scrape(metricsPort),
+    scrapeSurely(metricsPort),
     sampleProcesses(pids),
     nginxPids().then(sampleProcesses),
   ]);
@@ -397,9 +408,7 @@ function report(push: PhaseResult, idle: PhaseResult | null, nginxErrors: string
   const lag = (e: string) => observed(summary, 'pacing_lag', e);
   const gbPushed = w ? w.pushedBytes / GB : 0;
   const farmPerGB = w && gbPushed > 0 ? w.farmCpuSeconds / gbPushed : null;
-  const idleCpu = idle?.window
-    ? (idle.window.farmCpuSeconds * (w?.seconds ?? 0)) / idle.window.seconds
-    : null;
+  const idleCpu = idle?.window && w ? (idle.window.farmCpuSeconds * w.seconds) / idle.window.seconds : null;
   const mediaPerGB = farmPerGB !== null && idleCpu !== null ? (w!.farmCpuSeconds - idleCpu) / gbPushed : null;
   const server = w?.serverRatios ?? null;
   const atServer = (p: number) =>
@@ -443,13 +452,13 @@ function report(push: PhaseResult, idle: PhaseResult | null, nginxErrors: string
     publishFailures,
   };
   const lines = [
-    `farm rtmp bench: ${options.devices} cameras × 1 ${q} stream → nginx-rtmp (live, no recording, ${options.nginxWorkers} worker), farm: ${layout}, platform: ivtfarm ivc (own process)`,
+    `farm rtmp bench: ${options.devices} cameras × 1 ${q} stream → nginx-rtmp (live, no recording, ${options.nginxWorkers} worker), farm: ${layout}${options.heapTrim ? '' : ' (IVTFARM_HEAP_TRIM=off)'}, platform: ivtfarm ivc (own process)`,
     `verdict:          exit ${push.exitCode} (${fig.verdict ?? 'no summary'})${failed.length ? `; failed: ${failed.map((t) => `${t.metric} ${t.expression} (observed ${t.observed})`).join('; ')}` : ''}`,
     `streams live:     ${fig.streamsLiveAtStart ?? '?'} at the window's start, ${fig.streamsLiveAtEnd ?? '?'} at its end; fewest in the hold ${fig.streamsLiveMinInHold ?? '?'} of ${options.devices}; publish failures: ${publishFailures.join(', ') || 'none'}`,
     `farm's ratio:     min ${fixed(fig.bitrateRatioMin, 3)}  p(1) ${fixed(fig.bitrateRatioP1, 3)}  p(5) ${fixed(fig.bitrateRatioP5, 3)}  p50 ${fixed(fig.bitrateRatioP50, 3)}  (the run's bitrate_achieved_ratio: per stream-second over 5 s, hold from ${options.ramp + options.settle} s)`,
     server
       ? `at nginx:         ${fig.serverStreamsAt99} of ${options.devices} streams at ≥ 99 % of ${Math.round(rendition.bitrate / 1000)} kbit/s over the window; ratio min ${fixed(fig.serverRatioMin, 3)}  p(1) ${fixed(fig.serverRatioP1, 3)}  p50 ${fixed(fig.serverRatioP50, 3)}`
-      : 'at nginx:         no per-stream view (its statistics are per worker)',
+      : `at nginx:         no per-stream view (${w ? 'its statistics are per worker' : 'no window measured'})`,
     `pacing lag:       p50 ${fixed(fig.pacingLagP50Ms, 1)} ms  p99 ${fixed(fig.pacingLagP99Ms, 1)} ms  (same part of the hold)`,
     `window:           ${fig.windowSeconds ?? '?'} s: pushed ${fig.pushedGB} GB (${w ? ((w.pushedBytes * 8) / w.seconds / 1e6).toFixed(1) : '?'} Mbit/s)`,
     `farm CPU:         ${fig.farmCpuSeconds ?? '?'} s (${fig.farmCores ?? '?'} cores, ${w?.farmProcesses ?? '?'} processes) → ${fig.farmCpuSecondsPerGB ?? '?'} CPU-s per pushed GB`,
