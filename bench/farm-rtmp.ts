@@ -112,9 +112,18 @@ function promValue(text: string, family: string, labels: string[] = []): number 
   return sum;
 }
 
-async function scrape(port: number): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  return res.text();
+/** GET that names the network error behind fetch's "fetch failed". */
+async function get(url: string): Promise<string> {
+  try {
+    return await (await fetch(url)).text();
+  } catch (e) {
+    const cause = (e as Error & { cause?: Error & { code?: string } }).cause;
+    throw new Error(`${url}: ${cause?.code ?? cause?.message ?? (e as Error).message}`);
+  }
+}
+
+function scrape(port: number): Promise<string> {
+  return get(`http://127.0.0.1:${port}/metrics`);
 }
 
 /** A scrape that a farm too busy to answer at once gets a few more seconds for. */
@@ -205,7 +214,7 @@ type ServerStreams = Map<string, { bytesIn: number; ms: number }>;
 const STREAM_STAT = /<stream>\s*<name>([^<]*)<\/name>\s*<time>(\d+)<\/time>.*?<bytes_in>(\d+)<\/bytes_in>/gs;
 
 async function serverStreams(nginx: NginxRtmp): Promise<ServerStreams> {
-  const xml = await (await fetch(`http://127.0.0.1:${nginx.httpPort}/stat`)).text();
+  const xml = await get(`http://127.0.0.1:${nginx.httpPort}/stat`);
   const streams: ServerStreams = new Map();
   for (const m of xml.matchAll(STREAM_STAT)) streams.set(m[1]!, { ms: Number(m[2]), bytesIn: Number(m[3]) });
   return streams;

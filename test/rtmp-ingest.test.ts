@@ -10,7 +10,7 @@ import { RtmpPublishError } from '../src/media/rtmp/errors.js';
 import { ServerHandshake } from '../src/media/rtmp/handshake.js';
 import { type IngestStreamStats, RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
-import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
+import { CATCH_UP_WINDOWS, RtmpPublisher } from '../src/media/rtmp/publisher.js';
 import { eventually } from '../support/eventually.js';
 import { freePort, makeFlv } from '../support/nginx-rtmp.js';
 
@@ -294,13 +294,19 @@ test('backpressure from a stalled server shows as growing lag, and is caught up 
   const heavy = parseFlv(syntheticFlv(25, 256 * 1024));
   const { server, port, ended } = await ingest(t);
   let lastLag = 0;
-  const pub = new RtmpPublisher({
+  // onLag comes once per serve, before it writes: the bytes since the last call are one batch.
+  let sentBefore = 0;
+  let largestBatch = 0;
+  const pub: RtmpPublisher = new RtmpPublisher({
     url: `rtmp://127.0.0.1:${port}/live/stalled`,
     media: heavy,
     scheduler,
     observer: {
       onLag: (ms) => {
         lastLag = ms;
+        const sent = pub.stats().bytesSent;
+        largestBatch = Math.max(largestBatch, sent - sentBefore);
+        sentBefore = sent;
       },
     },
   });
@@ -317,6 +323,13 @@ test('backpressure from a stalled server shows as growing lag, and is caught up 
     30_000,
   );
   t.diagnostic(`lag stalled ${stalledLag.toFixed(0)} ms, after resuming ${lastLag.toFixed(0)} ms`);
+  // Caught up over several ticks: no batch carried more than CATCH_UP_WINDOWS windows of media
+  // (the 1 s file at 25 fps: 2.5 frames a 100 ms window), not the whole 2 s it owed at once.
+  const framesPerBatch = (CATCH_UP_WINDOWS * scheduler.windowMs) / 40 + 1;
+  assert.ok(
+    largestBatch <= framesPerBatch * (256 * 1024 + 100),
+    `largest batch ${largestBatch} bytes, more than ${framesPerBatch} frames`,
+  );
   await pub.stop();
   const end = await ended;
   assert.equal(end.bytes, pub.stats().bytesSent);
