@@ -11,11 +11,12 @@
 //
 //   npx tsc -p . && node dist/bench/farm-rtmp.js --devices 1000 --ramp 10 --seconds 60
 //   node dist/bench/farm-rtmp.js --devices 10000 --ramp 50 --seconds 60 --idle-baseline
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { Command } from 'commander';
 import { DEFAULT_DEVICES_PER_PROCESS } from '../src/agent/choose.js';
 import { loadCatalogue, type Quality } from '../src/media/catalogue.js';
@@ -84,6 +85,7 @@ const options = new Command('bench-farm-rtmp')
   .opts<Options>();
 
 const GB = 1e9;
+const run = promisify(execFile);
 const rendition = loadCatalogue().rendition(options.quality);
 /** Whole loops of the rendition's file: every stream's window then holds the same media, whatever its phase. */
 const windowSeconds = Math.ceil(options.seconds / rendition.durationSeconds) * rendition.durationSeconds;
@@ -208,21 +210,40 @@ ${options.workers ? `workers: ${options.workers}\n` : ''}thresholds:
 ${thresholds}`;
 }
 
-/** nginx's view of each stream: payload bytes in and milliseconds since it started (its clock). */
+/**
+ * What nginx's kernel sockets took from each publisher (the peer address names the connection):
+ * bytes received less those still queued for nginx to read, read with `ss` so that nginx itself
+ * does no work for it (its own `rtmp_stat` page stalls its one worker for seconds at 10,000
+ * streams, and the publishers back up behind it).
+ */
 type ServerStreams = Map<string, { bytesIn: number; ms: number }>;
 
-const STREAM_STAT = /<stream>\s*<name>([^<]*)<\/name>\s*<time>(\d+)<\/time>.*?<bytes_in>(\d+)<\/bytes_in>/gs;
-
-async function serverStreams(nginx: NginxRtmp): Promise<ServerStreams> {
-  const xml = await get(`http://127.0.0.1:${nginx.httpPort}/stat`);
+async function serverStreams(port: number): Promise<ServerStreams> {
+  const at = performance.now();
+  const { stdout } = await run('ss', ['-tinH', 'state', 'established', 'sport', '=', `:${port}`], {
+    maxBuffer: 256 * 2 ** 20,
+  });
+  const ms = (at + performance.now()) / 2;
   const streams: ServerStreams = new Map();
-  for (const m of xml.matchAll(STREAM_STAT)) streams.set(m[1]!, { ms: Number(m[2]), bytesIn: Number(m[3]) });
+  let peer = '';
+  let queued = 0;
+  for (const line of stdout.split('\n')) {
+    const head = /^(\d+)\s+\d+\s+\S+\s+(\S+)/.exec(line);
+    if (head) {
+      queued = Number(head[1]);
+      peer = head[2]!;
+      continue;
+    }
+    const received = /bytes_received:(\d+)/.exec(line)?.[1];
+    if (peer && received) streams.set(peer, { bytesIn: Number(received) - queued, ms });
+    peer = '';
+  }
   return streams;
 }
 
 /**
- * Each of the `planned` streams' bitrate at the server over the window ÷ the rendition's, from
- * nginx's own byte counts and clock; a stream not live at both ends counts 0.
+ * Each of the `planned` streams' bitrate at the server over the window (RTMP bytes, chunk headers
+ * included: ~1 % above the media) ÷ the rendition's; a connection not there at both ends counts 0.
  */
 function serverRatios(
   before: ServerStreams,
@@ -241,7 +262,7 @@ function serverRatios(
 
 interface Window {
   seconds: number;
-  /** Per planned stream, as nginx received it (null without the stat, i.e. more than one worker). */
+  /** Per planned stream, as nginx's sockets received it. */
   serverRatios: number[] | null;
   farmCpuSeconds: number;
   farmRssMaxBytes: number;
@@ -317,8 +338,8 @@ async function measure(
   const farmPids = async () => [farmPid, ...(await childPids(farmPid))];
   const nginxPids = async () => (nginx ? nginx.pids() : []);
   const bytes = (m: string) => promValue(m, 'ivtfarm_bytes_sent_total', ['kind="rtmp"']);
-  // The stat (megabytes of XML at 10,000 streams) is read outside the CPU samples.
-  const stat0 = nginx?.httpPort ? await serverStreams(nginx) : null;
+  // `ss` (a second or so of its own CPU at 10,000 sockets) runs outside the CPU samples.
+  const stat0 = nginx ? await serverStreams(nginx.port) : null;
   const [m0, farm0, nginx0] = await Promise.all([
     scrapeSurely(metricsPort),
     farmPids().then(sampleProcesses),
@@ -337,7 +358,7 @@ async function measure(
     sampleProcesses(pids),
     nginxPids().then(sampleProcesses),
   ]);
-  const stat1 = nginx?.httpPort ? await serverStreams(nginx) : null;
+  const stat1 = nginx ? await serverStreams(nginx.port) : null;
   return {
     seconds: (performance.now() - t0) / 1000,
     serverRatios: stat0 && stat1 ? serverRatios(stat0, stat1, options.devices, rendition.bitrate) : null,
@@ -391,8 +412,6 @@ async function main(): Promise<void> {
   const nginx = await startNginxRtmp(join(dir, 'nginx'), {
     workerConnections: options.devices + 512,
     workerProcesses: options.nginxWorkers,
-    // One worker's statistics cover only its own streams: the receiver's view needs all in one.
-    stat: options.nginxWorkers === 1,
   });
   const started = Date.now();
   try {
@@ -466,8 +485,8 @@ function report(push: PhaseResult, idle: PhaseResult | null, nginxErrors: string
     `streams live:     ${fig.streamsLiveAtStart ?? '?'} at the window's start, ${fig.streamsLiveAtEnd ?? '?'} at its end; fewest in the hold ${fig.streamsLiveMinInHold ?? '?'} of ${options.devices}; publish failures: ${publishFailures.join(', ') || 'none'}`,
     `farm's ratio:     min ${fixed(fig.bitrateRatioMin, 3)}  p(1) ${fixed(fig.bitrateRatioP1, 3)}  p(5) ${fixed(fig.bitrateRatioP5, 3)}  p50 ${fixed(fig.bitrateRatioP50, 3)}  (the run's bitrate_achieved_ratio: per stream-second over 5 s, hold from ${options.ramp + options.settle} s)`,
     server
-      ? `at nginx:         ${fig.serverStreamsAt99} of ${options.devices} streams at ≥ 99 % of ${Math.round(rendition.bitrate / 1000)} kbit/s over the window; ratio min ${fixed(fig.serverRatioMin, 3)}  p(1) ${fixed(fig.serverRatioP1, 3)}  p50 ${fixed(fig.serverRatioP50, 3)}`
-      : `at nginx:         no per-stream view (${w ? 'its statistics are per worker' : 'no window measured'})`,
+      ? `at nginx:         ${fig.serverStreamsAt99} of ${options.devices} connections at ≥ 99 % of ${Math.round(rendition.bitrate / 1000)} kbit/s over the window (its sockets, ss); ratio min ${fixed(fig.serverRatioMin, 3)}  p(1) ${fixed(fig.serverRatioP1, 3)}  p50 ${fixed(fig.serverRatioP50, 3)}`
+      : 'at nginx:         no window measured',
     `pacing lag:       p50 ${fixed(fig.pacingLagP50Ms, 1)} ms  p99 ${fixed(fig.pacingLagP99Ms, 1)} ms  (same part of the hold)`,
     `window:           ${fig.windowSeconds ?? '?'} s: pushed ${fig.pushedGB} GB (${w ? ((w.pushedBytes * 8) / w.seconds / 1e6).toFixed(1) : '?'} Mbit/s)`,
     `farm CPU:         ${fig.farmCpuSeconds ?? '?'} s (${fig.farmCores ?? '?'} cores, ${w?.farmProcesses ?? '?'} processes) → ${fig.farmCpuSecondsPerGB ?? '?'} CPU-s per pushed GB`,

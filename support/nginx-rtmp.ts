@@ -88,7 +88,7 @@ export interface NginxRtmp {
   readonly process: ChildProcess;
   /** Every process of this nginx: the one process, or the master and its workers. */
   pids(): Promise<number[]>;
-  /** With `hls` or `stat`: the HTTP port serving `/hls/<stream>.m3u8` and its segments, `/stat`. */
+  /** With `hls`: the HTTP port serving `/hls/<stream>.m3u8` and its segments. */
   readonly httpPort: number | null;
   stop(): Promise<void>;
   errorLog(): Promise<string>;
@@ -105,8 +105,6 @@ export interface NginxOptions {
   workerProcesses?: number;
   /** Also write HLS (nginx-rtmp `hls on`) and serve it over HTTP on a second port. */
   hls?: { fragmentSeconds?: number; playlistSeconds?: number };
-  /** Serve nginx-rtmp's statistics (`rtmp_stat all`, XML: every stream's bytes in) at `/stat`. */
-  stat?: boolean;
 }
 
 /** Starts nginx with the RTMP module (application `live`) in `dir`, on a free port. */
@@ -121,20 +119,19 @@ export async function startNginxRtmp(dir: string, options: NginxOptions = {}): P
   // limit, which an unprivileged worker cannot raise (setrlimit would fail and keep the default).
   const files = Math.min(conns * (options.record || options.hls ? 2 : 1) + 100, await hardOpenFilesLimit());
   const record = options.record ? `record all; record_path ${recordDir}; record_unique off;` : 'record off;';
-  const httpPort = options.hls || options.stat ? await freePort(host) : null;
+  const httpPort = options.hls ? await freePort(host) : null;
   const hlsDir = join(dir, 'hls');
   if (options.hls) await mkdir(hlsDir, { recursive: true });
   const hls = options.hls
     ? `hls on; hls_path ${hlsDir}; hls_fragment ${options.hls.fragmentSeconds ?? 1}s; hls_playlist_length ${options.hls.playlistSeconds ?? 6}s;`
     : '';
-  const http = httpPort
+  const http = options.hls
     ? `http {
   access_log off;
   types { application/vnd.apple.mpegurl m3u8; video/mp2t ts; }
   server {
     listen ${host}:${httpPort};
-    ${options.hls ? `location /hls/ { root ${dir}; add_header Cache-Control no-cache; }` : ''}
-    ${options.stat ? 'location /stat { rtmp_stat all; }' : ''}
+    location /hls/ { root ${dir}; add_header Cache-Control no-cache; }
   }
 }
 `
