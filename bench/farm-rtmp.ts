@@ -485,7 +485,7 @@ function report(push: PhaseResult, idle: PhaseResult | null, nginxErrors: string
     `streams live:     ${fig.streamsLiveAtStart ?? '?'} at the window's start, ${fig.streamsLiveAtEnd ?? '?'} at its end; fewest in the hold ${fig.streamsLiveMinInHold ?? '?'} of ${options.devices}; publish failures: ${publishFailures.join(', ') || 'none'}`,
     `farm's ratio:     min ${fixed(fig.bitrateRatioMin, 3)}  p(1) ${fixed(fig.bitrateRatioP1, 3)}  p(5) ${fixed(fig.bitrateRatioP5, 3)}  p50 ${fixed(fig.bitrateRatioP50, 3)}  (the run's bitrate_achieved_ratio: per stream-second over 5 s, hold from ${options.ramp + options.settle} s)`,
     server
-      ? `at nginx:         ${fig.serverStreamsAt99} of ${options.devices} connections at ≥ 99 % of ${Math.round(rendition.bitrate / 1000)} kbit/s over the window (its sockets, ss); ratio min ${fixed(fig.serverRatioMin, 3)}  p(1) ${fixed(fig.serverRatioP1, 3)}  p50 ${fixed(fig.serverRatioP50, 3)}`
+      ? `at nginx:         ${fig.serverStreamsAt99} of ${server.length} connections (${options.devices} planned) at ≥ 99 % of ${Math.round(rendition.bitrate / 1000)} kbit/s over the window (its sockets, ss); ratio min ${fixed(fig.serverRatioMin, 3)}  p(1) ${fixed(fig.serverRatioP1, 3)}  p50 ${fixed(fig.serverRatioP50, 3)}`
       : 'at nginx:         no window measured',
     `pacing lag:       p50 ${fixed(fig.pacingLagP50Ms, 1)} ms  p99 ${fixed(fig.pacingLagP99Ms, 1)} ms  (same part of the hold)`,
     `window:           ${fig.windowSeconds ?? '?'} s: pushed ${fig.pushedGB} GB (${w ? ((w.pushedBytes * 8) / w.seconds / 1e6).toFixed(1) : '?'} Mbit/s)`,
