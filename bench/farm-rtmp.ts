@@ -480,7 +480,7 @@ function report(push: PhaseResult, idle: PhaseResult | null, nginxErrors: string
     publishFailures,
   };
   const lines = [
-    `farm rtmp bench: ${options.devices} cameras × 1 ${q} stream → nginx-rtmp (live, no recording, ${options.nginxWorkers} worker), farm: ${layout}${options.heapTrim ? '' : ' (IVTFARM_HEAP_TRIM=off)'}, platform: ivtfarm ivc (own process)`,
+    `farm rtmp bench: ${options.devices} cameras × 1 ${q} stream → nginx-rtmp (live, no recording, ${options.nginxWorkers} worker${options.nginxWorkers > 1 ? 's' : ''}), farm: ${layout}${options.heapTrim ? '' : ' (IVTFARM_HEAP_TRIM=off)'}, platform: ivtfarm ivc (own process)`,
     `verdict:          exit ${push.exitCode} (${fig.verdict ?? 'no summary'})${failed.length ? `; failed: ${failed.map((t) => `${t.metric} ${t.expression} (observed ${t.observed})`).join('; ')}` : ''}`,
     `streams live:     ${fig.streamsLiveAtStart ?? '?'} at the window's start, ${fig.streamsLiveAtEnd ?? '?'} at its end; fewest in the hold ${fig.streamsLiveMinInHold ?? '?'} of ${options.devices}; publish failures: ${publishFailures.join(', ') || 'none'}`,
     `farm's ratio:     min ${fixed(fig.bitrateRatioMin, 3)}  p(1) ${fixed(fig.bitrateRatioP1, 3)}  p(5) ${fixed(fig.bitrateRatioP5, 3)}  p50 ${fixed(fig.bitrateRatioP50, 3)}  (the run's bitrate_achieved_ratio: per stream-second over 5 s, hold from ${options.ramp + options.settle} s)`,
