@@ -4,13 +4,14 @@
 // local agents it starts — hold devices and media only. Once every stream is live (and `--settle`
 // seconds more), the farm's and nginx's CPU (/proc) and the farm's pushed bytes (its Prometheus
 // counter) are read at the start and end of a `--seconds` window: farm CPU-seconds per pushed GB,
-// comparable with bench/rtmp.ts. The bitrate and pacing figures are the run's own (summary.json
+// comparable with bench/rtmp.ts; nginx's sockets (`ss`) give each publisher's bitrate at the
+// server over the window. The bitrate and pacing figures are the run's own (summary.json
 // thresholds judged over the hold). `--idle-baseline` first runs the same devices without pushes
 // and measures their CPU over an equal window, so the media's own CPU-s per GB is printed too.
 // Bounded: every process is a child on 127.0.0.0/8, stopped at the end.
 //
 //   npx tsc -p . && node dist/bench/farm-rtmp.js --devices 1000 --ramp 10 --seconds 60
-//   node dist/bench/farm-rtmp.js --devices 10000 --ramp 50 --seconds 60 --idle-baseline
+//   node dist/bench/farm-rtmp.js --devices 10000 --ramp 60 --seconds 60 --idle-baseline
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -339,7 +340,7 @@ async function measure(
   const nginxPids = async () => (nginx ? nginx.pids() : []);
   const bytes = (m: string) => promValue(m, 'ivtfarm_bytes_sent_total', ['kind="rtmp"']);
   // `ss` (a second or so of its own CPU at 10,000 sockets) runs outside the CPU samples.
-  const stat0 = nginx ? await serverStreams(nginx.port) : null;
+  const sockets0 = nginx ? await serverStreams(nginx.port) : null;
   const [m0, farm0, nginx0] = await Promise.all([
     scrapeSurely(metricsPort),
     farmPids().then(sampleProcesses),
@@ -358,10 +359,11 @@ async function measure(
     sampleProcesses(pids),
     nginxPids().then(sampleProcesses),
   ]);
-  const stat1 = nginx ? await serverStreams(nginx.port) : null;
+  const sockets1 = nginx ? await serverStreams(nginx.port) : null;
   return {
     seconds: (performance.now() - t0) / 1000,
-    serverRatios: stat0 && stat1 ? serverRatios(stat0, stat1, options.devices, rendition.bitrate) : null,
+    serverRatios:
+      sockets0 && sockets1 ? serverRatios(sockets0, sockets1, options.devices, rendition.bitrate) : null,
     farmCpuSeconds: farm1.cpuSeconds - farm0.cpuSeconds,
     farmRssMaxBytes: Math.max(rssMax, farm1.rssBytes),
     farmProcesses: pids.length,
