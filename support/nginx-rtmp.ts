@@ -2,7 +2,7 @@
 // loopback port, and an nginx-rtmp server run as a child process from a temp config.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,22 @@ function listens(port: number, host: string): Promise<boolean> {
   });
 }
 
+/** This process's hard open-files limit (nginx, its child, inherits it), from /proc. */
+async function hardOpenFilesLimit(): Promise<number> {
+  const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
+  const hard = /^Max open files\s+\S+\s+(\d+)/m.exec(limits)?.[1];
+  return hard ? Number(hard) : Number.POSITIVE_INFINITY;
+}
+
+/** Direct children of a process (Linux /proc/<pid>/task/<tid>/children). */
+export async function childPids(pid: number): Promise<number[]> {
+  const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  const lists = await Promise.all(
+    tids.map((tid) => readFile(`/proc/${pid}/task/${tid}/children`, 'utf8').catch(() => '')),
+  );
+  return lists.flatMap((l) => l.split(' ').filter(Boolean).map(Number));
+}
+
 async function waitForPort(port: number, host: string, timeoutMs: number): Promise<void> {
   await eventually(`something to listen on ${host}:${port}`, () => listens(port, host), timeoutMs, 50);
 }
@@ -68,7 +84,10 @@ export interface NginxRtmp {
   readonly dir: string;
   /** Where `record all` writes `<stream>.flv` (when recording). */
   readonly recordDir: string;
+  /** The nginx process (with `workerProcesses` > 1 the master; its workers are `pids()`). */
   readonly process: ChildProcess;
+  /** Every process of this nginx: the one process, or the master and its workers. */
+  pids(): Promise<number[]>;
   /** With `hls`: the HTTP port serving `/hls/<stream>.m3u8` and its segments. */
   readonly httpPort: number | null;
   stop(): Promise<void>;
@@ -79,6 +98,11 @@ export interface NginxOptions {
   record?: boolean;
   host?: string;
   workerConnections?: number;
+  /**
+   * Worker processes (default 1: one process, no master). More than one runs nginx's master too;
+   * a publisher lands on whichever worker accepts it (`live on` needs no sharing to publish).
+   */
+  workerProcesses?: number;
   /** Also write HLS (nginx-rtmp `hls on`) and serve it over HTTP on a second port. */
   hls?: { fragmentSeconds?: number; playlistSeconds?: number };
 }
@@ -90,6 +114,10 @@ export async function startNginxRtmp(dir: string, options: NginxOptions = {}): P
   const recordDir = join(dir, 'rec');
   await mkdir(recordDir, { recursive: true });
   const conns = options.workerConnections ?? 1024;
+  const workers = options.workerProcesses ?? 1;
+  // One file per connection, a second one when it records or writes HLS; never above the hard
+  // limit, which an unprivileged worker cannot raise (setrlimit would fail and keep the default).
+  const files = Math.min(conns * (options.record || options.hls ? 2 : 1) + 100, await hardOpenFilesLimit());
   const record = options.record ? `record all; record_path ${recordDir}; record_unique off;` : 'record off;';
   const httpPort = options.hls ? await freePort(host) : null;
   const hlsDir = join(dir, 'hls');
@@ -110,9 +138,9 @@ export async function startNginxRtmp(dir: string, options: NginxOptions = {}): P
     : '';
   const conf = `load_module ${NGINX_RTMP_MODULE};
 daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile ${conns * 2 + 100};
+master_process ${workers > 1 ? 'on' : 'off'};
+worker_processes ${workers};
+worker_rlimit_nofile ${files};
 pid ${join(dir, 'nginx.pid')};
 error_log ${join(dir, 'error.log')} warn;
 events { worker_connections ${conns}; }
@@ -151,6 +179,11 @@ ${http}`;
     recordDir,
     process: child,
     httpPort,
+    pids: async () => {
+      const master = child.pid;
+      if (master === undefined) return [];
+      return workers > 1 ? [master, ...(await childPids(master))] : [master];
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGQUIT'); // graceful: lets record files be finalised

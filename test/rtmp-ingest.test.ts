@@ -10,7 +10,7 @@ import { RtmpPublishError } from '../src/media/rtmp/errors.js';
 import { ServerHandshake } from '../src/media/rtmp/handshake.js';
 import { type IngestStreamStats, RtmpIngestServer } from '../src/media/rtmp/ingest-server.js';
 import { PublishScheduler } from '../src/media/rtmp/pacer.js';
-import { RtmpPublisher } from '../src/media/rtmp/publisher.js';
+import { CATCH_UP_WINDOWS, RtmpPublisher } from '../src/media/rtmp/publisher.js';
 import { eventually } from '../support/eventually.js';
 import { freePort, makeFlv } from '../support/nginx-rtmp.js';
 
@@ -294,13 +294,19 @@ test('backpressure from a stalled server shows as growing lag, and is caught up 
   const heavy = parseFlv(syntheticFlv(25, 256 * 1024));
   const { server, port, ended } = await ingest(t);
   let lastLag = 0;
-  const pub = new RtmpPublisher({
+  // onLag comes once per serve, before it writes: the bytes since the last call are one batch.
+  let sentBefore = 0;
+  let largestBatch = 0;
+  const pub: RtmpPublisher = new RtmpPublisher({
     url: `rtmp://127.0.0.1:${port}/live/stalled`,
     media: heavy,
     scheduler,
     observer: {
       onLag: (ms) => {
         lastLag = ms;
+        const sent = pub.stats().bytesSent;
+        largestBatch = Math.max(largestBatch, sent - sentBefore);
+        sentBefore = sent;
       },
     },
   });
@@ -317,8 +323,62 @@ test('backpressure from a stalled server shows as growing lag, and is caught up 
     30_000,
   );
   t.diagnostic(`lag stalled ${stalledLag.toFixed(0)} ms, after resuming ${lastLag.toFixed(0)} ms`);
+  // Caught up over several ticks: no batch carried more than CATCH_UP_WINDOWS windows of media
+  // (the 1 s file at 25 fps: 2.5 frames a 100 ms window), not the whole 2 s it owed at once.
+  const framesPerBatch = (CATCH_UP_WINDOWS * scheduler.windowMs) / 40 + 1;
+  assert.ok(
+    largestBatch <= framesPerBatch * (256 * 1024 + 100),
+    `largest batch ${largestBatch} bytes, more than ${framesPerBatch} frames`,
+  );
   await pub.stop();
   const end = await ended;
   assert.equal(end.bytes, pub.stats().bytesSent);
   assert.ok(pub.stats().maxLagMs >= stalledLag);
+});
+
+test('a batch a stalled socket still holds is never overwritten by the next stream (one send buffer per thread)', async (t) => {
+  const { parseFlv } = await import('../src/media/flv.js');
+  // Both publishers encode into the thread's one send buffer (copy mode). Once the stalled
+  // stream's socket keeps part of a batch, the flowing stream must get another buffer: had it
+  // reused that one, the stalled stream's remaining bytes would be the other stream's chunks.
+  const heavy = parseFlv(syntheticFlv(25, 256 * 1024));
+  // Batches as large as the stalled one's, laid out differently: they cover what it still holds.
+  const other = parseFlv(syntheticFlv(25, 200 * 1024));
+  const ends = new Map<string, IngestStreamStats>();
+  const server = new RtmpIngestServer({ onEnd: (s) => ends.set(s.name, s) });
+  t.after(() => server.close());
+  const { port } = await server.listen();
+  let stalledLag = 0;
+  const publish = (name: string, onLag?: (ms: number) => void) =>
+    new RtmpPublisher({
+      url: `rtmp://127.0.0.1:${port}/live/${name}`,
+      media: name === 'stalled' ? heavy : other,
+      scheduler,
+      ...(onLag ? { observer: { onLag } } : {}),
+    });
+  const stalled = publish('stalled', (ms) => {
+    stalledLag = ms;
+  });
+  const flowing = publish('flowing');
+  await Promise.all([stalled.start(), flowing.start()]);
+  assert.ok(server.stall('stalled', true));
+  await eventually('the stalled stream to fall 2 s behind', () => stalledLag > 2000, 30_000);
+  const flowingBytes = flowing.stats().bytesSent;
+  await eventually(
+    'the flowing stream to send more batches',
+    () => flowing.stats().bytesSent > flowingBytes + 2_000_000,
+    30_000,
+  );
+  assert.ok(server.stall('stalled', false));
+  await eventually('the stalled stream to catch up', () => stalledLag < 500, 30_000);
+  await Promise.all([stalled.stop(), flowing.stop()]);
+  await eventually('both streams to end at the server', () => ends.size === 2, 10_000);
+  for (const pub of [stalled, flowing]) {
+    const name = pub === stalled ? 'stalled' : 'flowing';
+    const end = ends.get(name)!;
+    assert.equal(end.violations, 0, `${name}: ${end.violationSamples.join('; ')}`);
+    assert.equal(end.bytes, pub.stats().bytesSent, `${name}: every byte sent was received`);
+    assert.equal(end.mediaBytes, pub.stats().mediaBytesSent, `${name}: media bytes`);
+    assert.equal(end.videoTags, pub.stats().tagsSent + 1, `${name}: tags + the sequence header`);
+  }
 });
