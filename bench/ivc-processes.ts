@@ -136,7 +136,8 @@ while (!farmDone) {
   } catch {
     continue;
   }
-  maxOnline = Math.max(maxOnline, s.online);
+  // A child too busy to answer the front leaves its figure out (the sum is then not a number).
+  if (Number.isFinite(s.online)) maxOnline = Math.max(maxOnline, s.online);
   const farmCpu = farm.child.pid ? await treeCpuSeconds(farm.child.pid) : 0;
   const cpu = await Promise.all(pids.map((pid) => procCpuSeconds(pid, CLK_TCK).catch(() => 0)));
   if (!burstFrom && s.online > 0)

@@ -95,6 +95,14 @@ describe('when local agents start by themselves', () => {
     assert.equal(chooseAgents({ devicesPerProcess: 1000 }, 2500, remote as never, 2)?.expect, 3);
     assert.equal(chooseAgents({ localAgents: 0 }, 60_000, remote as never, 2), null);
     assert.equal(chooseAgents({ localAgents: 2 }, 10, remote as never, 2)?.expect, 2);
+    // A standing push is a second socket per device: 10,000 pushing cameras need two processes.
+    const pushing = (channels: number, url = 'rtmp://127.0.0.1:1935/live/{login_code}') => ({
+      ...remote,
+      devices: { push: { url, quality: 'ld', channels, fraction: 1 } },
+    });
+    assert.equal(chooseAgents(undefined, 10_000, pushing(1) as never, 2)?.expect, 2);
+    assert.equal(chooseAgents(undefined, 7_000, pushing(1) as never, 2), null);
+    assert.equal(chooseAgents(undefined, 5_000, pushing(4) as never, 2)?.expect, 2);
   });
 
   test('towards a loopback target no source address carries more than 5,000 devices', () => {

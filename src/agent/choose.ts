@@ -6,7 +6,7 @@ import type { PlannedDevice } from '../farm/plan.js';
 import type { Scenario } from '../scenario/types.js';
 import type { AgentPlan } from './hub.js';
 
-/** Device sockets one process may hold: 20,000 open files here, less room for media and files. */
+/** Device sockets (WebSockets and standing pushes) one process may hold: 20,000 open files here, less room for orders, uploads and files. */
 export const DEFAULT_DEVICES_PER_PROCESS = 15_000;
 /**
  * Connections per source address. A socket given a source address binds before it connects, and
@@ -34,7 +34,7 @@ export interface AgentRunOptions {
 export function chooseAgents(
   options: AgentRunOptions | undefined,
   planned: number,
-  scenario: Pick<Scenario, 'target'>,
+  scenario: Pick<Scenario, 'target'> & { devices?: Pick<Scenario['devices'], 'push'> },
   cores: number,
   /** The embedded platform runs in this process (not in platform processes of its own). */
   platformHere = scenario.target.kind === 'embedded',
@@ -48,9 +48,16 @@ export function chooseAgents(
     return { host, port, expect, token, local: null, ...timing };
   }
   const perProcess = options?.devicesPerProcess ?? DEFAULT_DEVICES_PER_PROCESS;
-  // The embedded platform holds the server side of every device in this process too.
-  const socketsHere = planned * (platformHere ? 2 : 1);
-  const count = options?.localAgents ?? (socketsHere > perProcess ? Math.ceil(planned / perProcess) : 0);
+  // A device holds its WebSocket and an RTMP socket per channel it pushes by itself; the embedded
+  // platform holds the server side of each in this process too (of the pushes, when it ingests them).
+  const push = scenario.devices?.push ?? null;
+  const pushSockets = push ? push.channels * push.fraction : 0;
+  const deviceSockets = 1 + pushSockets;
+  const platformSockets = platformHere ? 1 + (push?.url === 'embedded' ? pushSockets : 0) : 0;
+  const socketsHere = planned * (deviceSockets + platformSockets);
+  const count =
+    options?.localAgents ??
+    (socketsHere > perProcess ? Math.ceil((planned * deviceSockets) / perProcess) : 0);
   if (count <= 0) return null;
   return {
     host: '127.0.0.1',

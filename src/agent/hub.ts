@@ -227,7 +227,10 @@ export class AgentHub {
   private startLocalAgents(local: NonNullable<AgentPlan['local']>): void {
     const cli = new URL('../cli.js', import.meta.url).pathname;
     for (let i = 0; i < this.plan.expect; i++) {
-      const args = [cli, 'agent', '--controller', this.url, '--slice', String(i)];
+      // IVTFARM_AGENT_NODE_ARGS: node flags of local agents (e.g. "--cpu-prof --cpu-prof-dir=prof"),
+      // which NODE_OPTIONS refuses for some of them.
+      const nodeArgs = process.env.IVTFARM_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+      const args = [...nodeArgs, cli, 'agent', '--controller', this.url, '--slice', String(i)];
       if (local.workersPerAgent) args.push('--workers', String(local.workersPerAgent));
       if (local.recordDeltasDir) args.push('--record-deltas', `${local.recordDeltasDir}/agent-${i}.jsonl`);
       const child = spawn(process.execPath, args, {

@@ -8,7 +8,6 @@ import type { WorkerInit } from '../farm/messages.js';
 import type { OrderNotice } from '../farm/order-notices.js';
 import type { PlannedDevice } from '../farm/plan.js';
 import type { ProgressDisplay } from '../farm/progress.js';
-import type { Scenario } from '../scenario/types.js';
 import type { Resources } from './resources.js';
 import type { DeltaSink, DeviceSource } from './source.js';
 import type { StopSignal } from './stop.js';
@@ -27,7 +26,7 @@ export interface Agents {
 export async function gatherAgents(
   options: AgentRunOptions | undefined,
   planned: number,
-  scenario: Pick<Scenario, 'target'>,
+  scenario: Parameters<typeof chooseAgents>[2],
   cores: number,
   resources: Resources,
   progress: ProgressDisplay,
