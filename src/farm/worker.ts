@@ -9,7 +9,7 @@ import { Scheduler } from '../core/scheduler.js';
 import { targetUrlFor } from '../core/target-choice.js';
 import { SimulatedDevice } from '../device/device.js';
 import { GeneratorHealthSampler } from '../metrics/health.js';
-import { MetricsRegistry } from '../metrics/registry.js';
+import { type GaugeHandle, MetricsRegistry } from '../metrics/registry.js';
 import { startDeltaTicker } from '../metrics/ticker.js';
 import type { RTMPPublishConfigEntry } from '../protocol/methods.js';
 import type { AlarmPlan } from '../scenario/types.js';
@@ -153,17 +153,12 @@ function spread(
 const alarms = new AlarmGenerator(scheduler, random, () => running, device);
 alarms.setPlan(init.alarms);
 
-/** Of the running devices, how many are logged in and how many are on their way (a login in flight). */
-function loginActivity(): { online: number; settling: number } {
-  let online = 0;
-  let settling = 0;
-  for (let i = 0; i < running; i++) {
-    const state = devices[i]?.state;
-    if (state === 'online') online++;
-    else if (state === 'connecting' || state === 'waiting') settling++;
-  }
-  return { online, settling };
-}
+// The devices' state gauges (kept by DeviceMetrics) say how many are logged in and how many are
+// on their way (a login in flight): the trimmer reads them, no scan of the devices.
+const states = registry.gaugeFamily('devices', ['state']);
+const [onlineNow, connectingNow, waitingNow] = (['online', 'connecting', 'waiting'] as const).map((s) =>
+  states.get(s),
+) as [GaugeHandle, GaugeHandle, GaugeHandle];
 
 // Once logins have settled, the heap the burst left behind is given back (docs/device.md#memory).
 const trimPause = registry.histogram('heap_trim_pause', { worker: String(init.workerIndex) });
@@ -178,8 +173,7 @@ const ticker = startDeltaTicker(registry, (delta) => post({ type: 'metrics', del
     health.tick();
     media?.tick();
     if (stopping || !trimmer) return;
-    const { online, settling } = loginActivity();
-    void trimmer.tick(online, settling > 0);
+    void trimmer.tick(onlineNow.value, connectingNow.value + waitingNow.value > 0);
   },
 });
 

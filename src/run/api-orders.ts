@@ -59,10 +59,11 @@ export class ApiOrders {
   readonly events: Record<string, number> = {};
   private readonly publishes: OrderBook;
   private readonly records: OrderBook;
-  /** Online devices: login code → channels it may be ordered on (those not pushing by themselves). */
-  private readonly online = new Map<string, number[]>();
-  /** Online devices: login code → all their channels (an event names any of them). */
-  private readonly channelCounts = new Map<string, number>();
+  /**
+   * Online devices by login code: all their channels (an event names any of them) and those that
+   * may be ordered (not pushing by themselves).
+   */
+  private readonly online = new Map<string, { channels: number; free: number[] }>();
   private readonly sent: Sent[] = [];
   private livesSeen = 0;
   /** Ordered streams that went live, until they end: their quality, to judge what they sent. */
@@ -116,8 +117,8 @@ export class ApiOrders {
     if (!plan || this.stopped) return;
     let missing = n - this.publishes.active.size;
     const now = { ...plan, afterMs: 0, durationMs: null };
-    for (const [loginCode, channels] of this.online) {
-      for (const channel of channels) {
+    for (const [loginCode, { free }] of this.online) {
+      for (const channel of free) {
         if (missing <= 0) return;
         if (this.publishes.active.has(`${loginCode}/${channel}`)) continue;
         this.place(this.publishes, loginCode, channel, now);
@@ -179,8 +180,7 @@ export class ApiOrders {
   private deviceOnline(loginCode: string, channels: number, pushing: number): void {
     const free: number[] = [];
     for (let ch = pushing; ch < channels; ch++) free.push(ch);
-    this.online.set(loginCode, free);
-    this.channelCounts.set(loginCode, channels);
+    this.online.set(loginCode, { channels, free });
     if (this.stopped) return;
     for (const channel of free) {
       for (const book of [this.publishes, this.records]) {
@@ -193,9 +193,8 @@ export class ApiOrders {
   }
 
   private deviceOffline(loginCode: string): void {
-    const channels = this.online.get(loginCode) ?? [];
+    const channels = this.online.get(loginCode)?.free ?? [];
     this.online.delete(loginCode);
-    this.channelCounts.delete(loginCode);
     for (const book of [this.publishes, this.records]) {
       for (const channel of channels) {
         const key = `${loginCode}/${channel}`;
@@ -252,7 +251,7 @@ export class ApiOrders {
 
   private sendEvent(event: PlatformEvent): void {
     let sent = 0;
-    for (const [loginCode, channels] of this.channelCounts) {
+    for (const [loginCode, { channels }] of this.online) {
       if (this.random() >= event.fraction) continue;
       sent++;
       // An NVR's event is about one of its cameras, any of them.
