@@ -91,7 +91,7 @@ export class FarmMediaSink implements MediaSink {
       if (this.marks) {
         // A push that never went live (refused, failed) ends too: 0 bytes over 0 ms.
         const liveMs = stream.publisher ? performance.now() - stream.startedAt : 0;
-        const mediaBytes = stream.publisher?.stats().mediaBytesSent ?? 0;
+        const mediaBytes = stream.publisher?.mediaBytesSent ?? 0;
         this.marks({ event: 'ended', loginCode, channel, mediaBytes, liveMs });
       }
       this.live.delete(task);
@@ -182,7 +182,8 @@ export class FarmMediaSink implements MediaSink {
       const p = stream.publisher;
       if (!p) continue;
       const w = stream.samples;
-      w.push(now, p.stats().mediaBytesSent);
+      // Once a second per live stream: the byte count alone, not a whole stats record.
+      w.push(now, p.mediaBytesSent);
       // A full window first: a stream's first seconds are not judged on a fraction of a GOP.
       if (w.length < 2 * (BITRATE_WINDOW_S + 1)) continue;
       if (w.length > 2 * (BITRATE_WINDOW_S + 1)) w.splice(0, 2);

@@ -215,6 +215,11 @@ export class RtmpPublisher implements PacedStream {
     clearTimeout(grace);
   }
 
+  /** FLV tag bytes sent so far (what `stats()` reports as `mediaBytesSent`, without building it). */
+  get mediaBytesSent(): number {
+    return this.mediaBytes;
+  }
+
   stats(): PublisherStats {
     const end = this._state === 'streaming' ? this.options.scheduler.now() : this.endAt;
     const elapsed = this.startLatency === null ? 0 : Math.max(0, end - this.t0);
